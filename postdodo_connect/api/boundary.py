@@ -1,0 +1,104 @@
+"""The HTTP boundary: request ids, JSON bodies in, every error out as the one JSON error body."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from typing import TypeVar
+
+from flask import Flask, Response, g, jsonify, request
+from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import HTTPException
+
+from ..errors import APIError, InvalidRequestError, UnsupportedMediaTypeError, error_class_for
+
+log = logging.getLogger("postdodo.api")
+M = TypeVar("M", bound=BaseModel)
+
+_HTTP_CODES = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
+               415: "unsupported_media_type", 429: "rate_limited"}
+
+
+def read_json(model: type[M], *, empty_ok: bool = False) -> M:
+    """Parse the request body into `model`; 415 when not JSON, 400 with one detail per problem."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        if empty_ok:
+            return model()
+        raise InvalidRequestError("request body is empty; send a JSON object")
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaTypeError("send the body as JSON with Content-Type: application/json")
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        raise invalid(exc) from None
+
+
+def invalid(exc: ValidationError) -> InvalidRequestError:
+    """A pydantic error as a 400 with one `details` entry per problem."""
+    details = []
+    for err in exc.errors(include_url=False):
+        where = ".".join(str(p) for p in err["loc"]) or "body"
+        message = err["msg"].removeprefix("Value error, ")
+        details.append({"field": where, "rule": err["type"], "message": message})
+    first = details[0]
+    if first["rule"] in ("json_invalid", "model_type", "model_attributes_type"):
+        return InvalidRequestError(f"body is not a valid JSON object: {first['message']}")
+    return InvalidRequestError(f"{first['field']}: {first['message']}", param=first["field"], details=details)
+
+
+def error_response(error: APIError) -> Response:
+    """Render an APIError as JSON with its status and headers."""
+    error.request_id = getattr(g, "request_id", None)
+    response = jsonify(error.to_body())
+    response.status_code = error.status
+    for name, value in error.headers.items():
+        response.headers[name] = value
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Install request ids, access logging and the error handlers."""
+
+    @app.before_request
+    def _start() -> None:
+        incoming = request.headers.get("X-Request-Id", "")
+        g.request_id = incoming if 0 < len(incoming) <= 64 and incoming.isascii() else "req_" + secrets.token_hex(8)
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        response.headers["X-Request-Id"] = g.get("request_id", "")
+        if app.config.get("ACCESS_LOG", True):
+            elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+            # the path only: query strings may carry cursors, never keys, but keep logs lean
+            log.info("%s %s %s %.1fms %s", request.method, request.path, response.status_code, elapsed,
+                     g.get("request_id"))
+        return response
+
+    @app.errorhandler(APIError)
+    def _api_error(error: APIError) -> Response:
+        return error_response(error)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Response:
+        status = error.code or 500
+        cls = error_class_for(status)
+        message = error.description or error.name
+        if status == 405:
+            message = f"{request.method} is not allowed on {request.path}"
+        elif status == 404:
+            message = f"no route {request.method} {request.path}"
+        api_error = cls(message, code=_HTTP_CODES.get(status), status=status)
+        allowed = getattr(error, "valid_methods", None)
+        if status == 405 and allowed:
+            api_error.headers["Allow"] = ", ".join(allowed)
+        return error_response(api_error)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        # the traceback goes to our log, never to the caller
+        log.exception("unhandled error on %s %s (%s)", request.method, request.path, g.get("request_id"))
+        return error_response(APIError("internal error; quote the request id to support", status=500))
+

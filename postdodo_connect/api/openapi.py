@@ -1,0 +1,96 @@
+"""The OpenAPI 3.1 document, built from the pydantic models and one table of operations."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from .. import __version__
+from ..models import (
+    Account, AccountCreate, Delivery, Event, Post, PostCreate, Validation, WebhookCreate, WebhookEndpoint,
+    WebhookRotate,
+)
+
+# (method, path, summary, request model, response model, success status, list response?)
+OPERATIONS: list[tuple[str, str, str, type[BaseModel] | None, type[BaseModel] | None, int, bool]] = [
+    ("get", "/v1/accounts", "List connected accounts", None, Account, 200, True),
+    ("post", "/v1/accounts", "Connect an account", AccountCreate, Account, 201, False),
+    ("delete", "/v1/accounts/{id}", "Disconnect an account", None, Account, 200, False),
+    ("post", "/v1/posts", "Create and schedule a post", PostCreate, Post, 201, False),
+    ("get", "/v1/posts", "List posts (cursor pagination)", None, Post, 200, True),
+    ("post", "/v1/posts/validate", "Dry-run a post: every problem, nothing created", PostCreate, Validation, 200, False),
+    ("get", "/v1/posts/{id}", "Retrieve a post and its per-platform status", None, Post, 200, False),
+    ("delete", "/v1/posts/{id}", "Cancel a post's waiting targets", None, Post, 200, False),
+    ("post", "/v1/webhooks", "Register a webhook endpoint", WebhookCreate, WebhookEndpoint, 201, False),
+    ("get", "/v1/webhooks", "List webhook endpoints", None, WebhookEndpoint, 200, True),
+    ("get", "/v1/webhooks/{id}", "Retrieve a webhook endpoint", None, WebhookEndpoint, 200, False),
+    ("delete", "/v1/webhooks/{id}", "Delete a webhook endpoint", None, WebhookEndpoint, 200, False),
+    ("post", "/v1/webhooks/{id}/rotate", "Rotate the signing secret", WebhookRotate, WebhookEndpoint, 200, False),
+    ("post", "/v1/webhooks/{id}/enable", "Re-enable a disabled endpoint", None, WebhookEndpoint, 200, False),
+    ("post", "/v1/webhooks/{id}/test", "Send a webhook.test event", None, None, 202, False),
+    ("get", "/v1/webhooks/{id}/deliveries", "Recent deliveries and their attempts", None, Delivery, 200, True),
+    ("post", "/v1/events/{id}/redeliver", "Deliver an event again", None, None, 202, False),
+]
+ERRORS = {"400": "Invalid request", "401": "Missing or invalid API key", "404": "Not found",
+          "409": "Conflict", "429": "Rate limited"}
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+@cache
+def document() -> dict[str, Any]:
+    """The whole OpenAPI document (built once)."""
+    models = {m for op in OPERATIONS for m in (op[3], op[4]) if m is not None} | {Event}
+    _, defs = models_json_schema(
+        [(m, "validation" if m in (PostCreate, AccountCreate, WebhookCreate, WebhookRotate) else "serialization")
+         for m in sorted(models, key=lambda m: m.__name__)],
+        ref_template="#/components/schemas/{model}",
+    )
+    schemas: dict[str, Any] = dict(defs.get("$defs", {}))
+    schemas["Error"] = {"type": "object", "required": ["error"], "properties": {"error": {
+        "type": "object", "required": ["code", "message"], "properties": {
+            "code": {"type": "string"}, "message": {"type": "string"}, "param": {"type": "string"},
+            "request_id": {"type": ["string", "null"]},
+            "details": {"type": "array", "items": {"type": "object", "additionalProperties": {"type": "string"}}}}}}}
+    paths: dict[str, Any] = {}
+    for method, path, summary, request, response, status, listed in OPERATIONS:
+        op: dict[str, Any] = {"summary": summary, "operationId": f"{method}_{path}".replace("/", "_").strip("_"),
+                              "responses": {}}
+        if "{id}" in path:
+            op["parameters"] = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
+        if method == "post":
+            op.setdefault("parameters", []).append(
+                {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string"}})
+        if request is not None:
+            op["requestBody"] = {"required": request is not WebhookRotate,
+                                 "content": {"application/json": {"schema": _ref(request)}}}
+        body: dict[str, Any] = {"type": "object"}
+        if response is not None:
+            body = _ref(response)
+            if listed:
+                body = {"type": "object", "required": ["data", "has_more"], "properties": {
+                    "data": {"type": "array", "items": _ref(response)}, "has_more": {"type": "boolean"},
+                    "next_cursor": {"type": ["string", "null"]}}}
+        op["responses"][str(status)] = {"description": "Success", "content": {"application/json": {"schema": body}}}
+        for code, text in ERRORS.items():
+            op["responses"][code] = {"description": text,
+                                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        paths.setdefault(path, {})[method] = op
+    paths["/healthz"] = {"get": {"summary": "Liveness and database check", "security": [],
+                                 "responses": {"200": {"description": "Healthy"}}}}
+    paths["/v1/openapi.json"] = {"get": {"summary": "This document", "security": [],
+                                         "responses": {"200": {"description": "OpenAPI 3.1 document"}}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "PostDodo API", "version": __version__,
+                 "description": "Create and schedule posts across platforms; signed webhooks on delivery."},
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": schemas},
+        "paths": paths,
+    }

@@ -1,0 +1,145 @@
+"""/v1/posts: create (with preflight), validate, list, get, cancel."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import Blueprint, request
+
+from .. import platforms
+from ..errors import ConflictError, InvalidRequestError, NotFoundError
+from ..models import Post, PostCreate, format_time
+from ..storage import accounts as accounts_store
+from ..storage import posts as store
+from .auth import workspace
+from .boundary import read_json
+from .idempotency import idempotent
+from .service import service
+
+bp = Blueprint("posts", __name__, url_prefix="/v1/posts")
+
+PAST_TOLERANCE = timedelta(seconds=5)  # clock skew between caller and us, not a way to backdate
+
+
+def post_json(post: dict[str, Any]) -> dict[str, Any]:
+    """A stored post as its public JSON."""
+    data = Post.model_validate(post).model_dump(mode="json")
+    data["targets"] = [{k: v for k, v in t.items() if v is not None} for t in data["targets"]]
+    return data
+
+
+def preflight(body: PostCreate, workspace_id: str, now: datetime) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """The accounts a post targets, and every problem with it (empty when it can be created)."""
+    problems: list[dict[str, str]] = []
+    if not body.caption.strip() and not body.media:
+        problems.append({"field": "caption", "rule": "post.content.required",
+                         "message": "a post needs a caption or at least one media item"})
+    if body.scheduled_at is not None and body.scheduled_at < now - PAST_TOLERANCE:
+        problems.append({"field": "scheduled_at", "rule": "post.scheduled_at.past",
+                         "message": f"scheduled_at {format_time(body.scheduled_at)} is in the past; omit it to publish now"})
+    seen: set[str] = set()
+    for account_id in body.account_ids:
+        if account_id in seen:
+            problems.append({"field": "account_ids", "rule": "post.account_ids.duplicate",
+                             "message": f"{account_id} is listed twice"})
+        seen.add(account_id)
+    with service().db.read() as conn:
+        found = accounts_store.get_accounts(conn, workspace_id, seen)
+    for account_id in sorted(seen - set(found)):
+        problems.append({"field": "account_ids", "rule": "post.account_ids.unknown",
+                         "message": f"no account {account_id} in this workspace"})
+    for account in found.values():
+        if account["status"] != "active":
+            problems.append({"field": "account_ids", "platform": account["platform"],
+                             "rule": f"account.{account['status']}",
+                             "message": f"account {account['id']} is {account['status']}; reconnect it first"})
+    media = [platforms.Media(type=m.type, url=m.url) for m in body.media]
+    for name in sorted({a["platform"] for a in found.values()}):
+        problems.extend(p.as_detail() for p in platforms.validate(name, body.caption, media))
+    ordered = [found[a] for a in dict.fromkeys(body.account_ids) if a in found]
+    return ordered, problems
+
+
+@bp.post("")
+@idempotent
+def create() -> tuple[dict[str, Any], int]:
+    """Create a post, scheduled or publishing now."""
+    body = read_json(PostCreate)
+    svc, ws = service(), workspace()
+    now = svc.clock()
+    targets, problems = preflight(body, ws["id"], now)
+    if problems:
+        first = problems[0]
+        raise InvalidRequestError(
+            f"post refused: {first['message']}" + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""),
+            param=first["field"], details=problems,
+        )
+    with svc.db.write() as conn:
+        post = store.create_post(conn, ws["id"], caption=body.caption, media=[m.model_dump() for m in body.media],
+                                 scheduled_at=body.scheduled_at, accounts=targets, now=now)
+    if body.scheduled_at is None or body.scheduled_at <= now:
+        svc.kick()
+    return post_json(post), 201
+
+
+@bp.post("/validate")
+def validate() -> dict[str, Any]:
+    """Dry run: every problem the same body would meet, nothing created."""
+    body = read_json(PostCreate)
+    _, problems = preflight(body, workspace()["id"], service().clock())
+    return {"valid": not problems, "details": problems}
+
+
+@bp.get("")
+def list_() -> dict[str, Any]:
+    """Posts newest first, filtered by status or account, paged by cursor."""
+    svc, ws = service(), workspace()
+    try:
+        limit = int(request.args.get("limit", "20"))
+    except ValueError:
+        raise InvalidRequestError("limit must be an integer from 1 to 100", param="limit") from None
+    if not 1 <= limit <= 100:
+        raise InvalidRequestError("limit must be an integer from 1 to 100", param="limit")
+    status = request.args.get("status") or None
+    if status and status not in Post.model_fields["status"].annotation.__args__:  # type: ignore[union-attr]
+        raise InvalidRequestError(f"unknown status {status!r}", param="status")
+    after = None
+    if cursor := request.args.get("cursor"):
+        created, last_id = svc.load_cursor(cursor)
+        after = (datetime.fromisoformat(created), last_id)
+    with svc.db.read() as conn:
+        found, has_more = store.list_posts(conn, ws["id"], limit=limit, after=after, status=status,
+                                           account_id=request.args.get("account_id") or None)
+    next_cursor = None
+    if has_more:
+        last = found[-1]
+        next_cursor = svc.dump_cursor([last["created_at"].isoformat(), last["id"]])
+    return {"data": [post_json(p) for p in found], "has_more": has_more, "next_cursor": next_cursor}
+
+
+def _get_or_404(post_id: str) -> dict[str, Any]:
+    with service().db.read() as conn:
+        post = store.get_post(conn, workspace()["id"], post_id)
+    if post is None:
+        raise NotFoundError(f"no post {post_id}", param="id")
+    return post
+
+
+@bp.get("/<post_id>")
+def get(post_id: str) -> dict[str, Any]:
+    """One post with each target's status, attempts, permalink and error."""
+    return post_json(_get_or_404(post_id))
+
+
+@bp.delete("/<post_id>")
+def cancel(post_id: str) -> dict[str, Any]:
+    """Cancel every target that has not started publishing."""
+    svc, ws = service(), workspace()
+    with svc.db.write() as conn:
+        post, canceled = store.cancel_post(conn, ws["id"], post_id, svc.clock())
+    if post is None:
+        raise NotFoundError(f"no post {post_id}", param="id")
+    if not canceled:
+        raise ConflictError(f"post {post_id} has no target left to cancel (it is {post['status']})")
+    return post_json(post)

@@ -1,0 +1,200 @@
+"""/v1/webhooks: endpoints (secret shown once), rotation, test events, the delivery log, redelivery."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import Blueprint, current_app, request
+
+from .. import netguard, signing
+from ..errors import ConflictError, InvalidRequestError, NotFoundError, UnsafeURLError
+from ..models import EVENT_TYPES, Delivery, WebhookCreate, WebhookEndpoint, WebhookRotate
+from ..storage import events as events_store
+from ..storage import webhooks as store
+from .auth import workspace
+from .boundary import read_json
+from .idempotency import idempotent
+from .service import service
+
+bp = Blueprint("webhooks", __name__, url_prefix="/v1")
+ROTATION_OVERLAP = timedelta(hours=24)
+MAX_ENDPOINTS = 20
+TEST_EVENT = "webhook.test"
+DELIVERY_STATUSES = ("pending", "delivering", "delivered", "failed", "canceled")
+
+
+def endpoint_json(row: dict[str, Any], secret: str | None = None) -> dict[str, Any]:
+    """A stored endpoint as its public JSON; the secret only when just made."""
+    data = WebhookEndpoint.model_validate(row | {"secret": secret}).model_dump(mode="json")
+    if secret is None:
+        data.pop("secret")
+    return data
+
+
+def url_policy() -> netguard.URLPolicy:
+    """The SSRF policy of this deployment."""
+    settings = service().settings
+    return netguard.URLPolicy(allow_private=settings.webhook_allow_private,
+                              allowed_hosts=frozenset(settings.webhook_allowed_hosts))
+
+
+def resolver() -> netguard.Resolver | None:
+    """The host name resolver of the registration check (app config WEBHOOK_RESOLVER; tests inject one)."""
+    found: netguard.Resolver | None = current_app.config.get("WEBHOOK_RESOLVER")
+    return found
+
+
+def _endpoint_or_404(endpoint_id: str) -> dict[str, Any]:
+    with service().db.read() as conn:
+        row = store.get_endpoint(conn, workspace()["id"], endpoint_id)
+    if row is None:
+        raise NotFoundError(f"no webhook endpoint {endpoint_id}", param="id")
+    return row
+
+
+@bp.post("/webhooks")
+@idempotent
+def create() -> tuple[dict[str, Any], int]:
+    """Register an endpoint; answers its whsec_ secret this once."""
+    body = read_json(WebhookCreate)
+    svc, ws = service(), workspace()
+    unknown = sorted(set(body.events or ()) - set(EVENT_TYPES))
+    if unknown:
+        raise InvalidRequestError(f"unknown event types: {', '.join(unknown)}; known: {', '.join(EVENT_TYPES)}",
+                                  param="events")
+    try:
+        netguard.check_url(body.url, url_policy(), resolver())
+    except UnsafeURLError as exc:
+        raise InvalidRequestError(str(exc), param="url", code="url_not_allowed") from exc
+    secret = signing.generate_secret()
+    with svc.db.write() as conn:
+        if store.count_endpoints(conn, ws["id"]) >= MAX_ENDPOINTS:
+            raise ConflictError(f"a workspace may have at most {MAX_ENDPOINTS} webhook endpoints")
+        row = store.create_endpoint(conn, ws["id"], url=body.url, events_=sorted(set(body.events or ())),
+                                    description=body.description, sealed_secret=svc.vault.seal(secret),
+                                    now=svc.clock())
+    return endpoint_json(row, secret), 201
+
+
+@bp.get("/webhooks")
+def list_() -> dict[str, Any]:
+    """Every endpoint of the workspace."""
+    with service().db.read() as conn:
+        rows = store.list_endpoints(conn, workspace()["id"])
+    return {"data": [endpoint_json(r) for r in rows], "has_more": False, "next_cursor": None}
+
+
+@bp.get("/webhooks/<endpoint_id>")
+def get(endpoint_id: str) -> dict[str, Any]:
+    """One endpoint."""
+    return endpoint_json(_endpoint_or_404(endpoint_id))
+
+
+@bp.delete("/webhooks/<endpoint_id>")
+def delete(endpoint_id: str) -> dict[str, Any]:
+    """Remove an endpoint; its pending deliveries stop."""
+    svc, ws = service(), workspace()
+    row = _endpoint_or_404(endpoint_id)
+    with svc.db.write() as conn:
+        store.delete_endpoint(conn, ws["id"], endpoint_id, svc.clock())
+    return endpoint_json(row | {"status": "disabled", "disabled_reason": "deleted"})
+
+
+@bp.post("/webhooks/<endpoint_id>/rotate")
+def rotate(endpoint_id: str) -> dict[str, Any]:
+    """A new secret; the old one keeps signing alongside for 24 h unless expire_now."""
+    body = read_json(WebhookRotate, empty_ok=True)
+    svc = service()
+    row = _endpoint_or_404(endpoint_id)
+    now, secret = svc.clock(), signing.generate_secret()
+    with svc.db.write() as conn:
+        current = store.load_endpoint(conn, endpoint_id)
+        assert current is not None
+        # only the secret being replaced overlaps; an older one still in its window stops now
+        previous = None if body.expire_now else current["secret"]
+        store.rotate_secret(conn, endpoint_id, svc.vault.seal(secret), previous,
+                            None if body.expire_now else now + ROTATION_OVERLAP)
+    return endpoint_json(row, secret)
+
+
+@bp.post("/webhooks/<endpoint_id>/enable")
+def enable(endpoint_id: str) -> dict[str, Any]:
+    """Re-enable an endpoint that was disabled after failures or a 410."""
+    svc = service()
+    row = _endpoint_or_404(endpoint_id)
+    with svc.db.write() as conn:
+        store.enable_endpoint(conn, workspace()["id"], endpoint_id)
+    return endpoint_json(row | {"status": "enabled", "disabled_reason": None})
+
+
+@bp.post("/webhooks/<endpoint_id>/test")
+def test(endpoint_id: str) -> tuple[dict[str, Any], int]:
+    """Send a webhook.test event to this endpoint through the normal delivery path."""
+    svc, ws = service(), workspace()
+    if _endpoint_or_404(endpoint_id)["status"] != "enabled":
+        raise ConflictError(f"webhook endpoint {endpoint_id} is disabled; enable it first")
+    now = svc.clock()
+    with svc.db.write() as conn:
+        event = events_store.store_event(conn, ws["id"], TEST_EVENT,
+                                         {"endpoint_id": endpoint_id, "message": "hello from PostDodo"}, now=now)
+        delivery_id = store.add_delivery(conn, event["id"], endpoint_id, ws["id"], now)
+    svc.kick()
+    return {"event": events_store.envelope(event), "delivery_id": delivery_id}, 202
+
+
+@bp.get("/webhooks/<endpoint_id>/deliveries")
+def deliveries(endpoint_id: str) -> dict[str, Any]:
+    """The endpoint's deliveries, newest first, with every attempt; paged by cursor, filtered by status."""
+    svc = service()
+    _endpoint_or_404(endpoint_id)
+    try:
+        limit = int(request.args.get("limit", "20"))
+    except ValueError:
+        raise InvalidRequestError("limit must be an integer from 1 to 100", param="limit") from None
+    if not 1 <= limit <= 100:
+        raise InvalidRequestError("limit must be an integer from 1 to 100", param="limit")
+    status = request.args.get("status") or None
+    if status and status not in DELIVERY_STATUSES:
+        raise InvalidRequestError(f"unknown status {status!r}; known: {', '.join(DELIVERY_STATUSES)}",
+                                  param="status")
+    after = None
+    if cursor := request.args.get("cursor"):
+        try:
+            created, last_id = svc.load_cursor(cursor)
+            after = (datetime.fromisoformat(created), str(last_id))
+        except (TypeError, ValueError):
+            raise InvalidRequestError("cursor is invalid", param="cursor") from None
+    with svc.db.read() as conn:
+        rows, has_more = store.list_deliveries(conn, workspace()["id"], endpoint_id, limit, after=after,
+                                               status=status)
+    next_cursor = svc.dump_cursor([rows[-1]["created_at"].isoformat(), rows[-1]["id"]]) if has_more else None
+    data = [Delivery.model_validate(r).model_dump(mode="json") for r in rows]
+    return {"data": data, "has_more": has_more, "next_cursor": next_cursor}
+
+
+@bp.post("/events/<event_id>/redeliver")
+def redeliver(event_id: str) -> tuple[dict[str, Any], int]:
+    """Send an event again (same event id, new attempts) to its endpoints, or to `?endpoint_id=` only."""
+    svc, ws = service(), workspace()
+    only = request.args.get("endpoint_id") or None
+    now = svc.clock()
+    with svc.db.write() as conn:
+        event = events_store.get_event(conn, ws["id"], event_id)
+        if event is None:
+            raise NotFoundError(f"no event {event_id}", param="id")
+        endpoints = store.list_endpoints(conn, ws["id"])
+        if event["type"] == TEST_EVENT:  # a test event belongs to the endpoint it was made for
+            only = only or event["data"].get("endpoint_id")
+        if only is not None:
+            endpoints = [ep for ep in endpoints if ep["id"] == only]
+            if not endpoints:
+                raise NotFoundError(f"no webhook endpoint {only}", param="endpoint_id")
+        else:
+            endpoints = [ep for ep in endpoints if store.subscribed(ep, event["type"])]
+        targets = [ep for ep in endpoints if ep["status"] == "enabled"]
+        if not targets:
+            raise ConflictError(f"no enabled webhook endpoint would receive {event_id}")
+        ids = [store.add_delivery(conn, event_id, ep["id"], ws["id"], now) for ep in targets]
+    svc.kick()
+    return {"event_id": event_id, "deliveries": ids}, 202

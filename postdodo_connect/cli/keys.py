@@ -1,0 +1,100 @@
+"""`postdodo keys create|list|rotate|revoke`: API keys straight in the database."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from ..config import Settings
+from ..models import format_time
+from ..storage import Database
+from ..storage import keys as store
+
+
+def register(commands: Any) -> None:
+    """Add the `keys` subcommands."""
+    parser = commands.add_parser("keys", help="create, list, rotate and revoke API keys")
+    sub = parser.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    create = sub.add_parser("create", help="create a key (and its workspace when new); prints it once")
+    create.add_argument("--workspace", required=True, help="workspace name")
+    create.add_argument("--test", action="store_true", help="a sandbox workspace (pd_test_ keys)")
+    create.add_argument("--json", action="store_true", help="machine-readable output")
+    create.set_defaults(func=cmd_create)
+    listing = sub.add_parser("list", help="list keys (never the keys themselves)")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(func=cmd_list)
+    for name, func, text in (("rotate", cmd_rotate, "replace a key: the old one stops at once"),
+                             ("revoke", cmd_revoke, "stop a key at once")):
+        action = sub.add_parser(name, help=text)
+        action.add_argument("key_id", help="key_... id from `postdodo keys list`")
+        action.add_argument("--json", action="store_true")
+        action.set_defaults(func=func)
+
+
+def _db() -> Database:
+    return Database(Settings.from_env().database_url)
+
+
+def _show_new(row: dict[str, Any], key: str, workspace: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({"id": row["id"], "key": key, "workspace_id": workspace["id"],
+                          "workspace": workspace["name"], "mode": workspace["mode"]}))
+    else:
+        print(f"{key}\n(key {row['id']} for workspace {workspace['name']!r}; shown once, store it now)")
+
+
+def cmd_create(args: argparse.Namespace) -> int:
+    """Create a key, making the workspace on first use."""
+    db = _db()
+    with db.write() as conn:
+        workspace = store.find_workspace(conn, args.workspace)
+        if workspace is None:
+            workspace = store.create_workspace(conn, args.workspace, test=args.test)
+        elif args.test != (workspace["mode"] == "test"):
+            print(f"workspace {args.workspace!r} is a {workspace['mode']} workspace; "
+                  f"{'drop' if not args.test else 'add'} --test or pick another name")
+            return 1
+        row, key = store.create_key(conn, workspace)
+    _show_new(row, key, workspace, args.json)
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """Print every key with its workspace."""
+    with _db().read() as conn:
+        rows = store.list_keys(conn)
+    if args.json:
+        print(json.dumps([{**r, "created_at": format_time(r["created_at"]),
+                           "revoked_at": r["revoked_at"] and format_time(r["revoked_at"])} for r in rows]))
+        return 0
+    print(f"{'ID':<22} {'KEY':<16} {'WORKSPACE':<20} {'MODE':<5} {'STATE':<8} CREATED")
+    for r in rows:
+        state = "revoked" if r["revoked_at"] else "active"
+        print(f"{r['id']:<22} {r['hint']:<16} {r['workspace'][:20]:<20} {r['mode']:<5} {state:<8} "
+              f"{format_time(r['created_at'])}")
+    return 0
+
+
+def cmd_rotate(args: argparse.Namespace) -> int:
+    """Revoke a key and print its replacement."""
+    db = _db()
+    with db.write() as conn:
+        result = store.rotate_key(conn, args.key_id)
+        workspace = store.get_workspace(conn, result[0]["workspace_id"]) if result else None
+    if result is None or workspace is None:
+        print(f"no active key {args.key_id}")
+        return 1
+    _show_new(result[0], result[1], workspace, args.json)
+    return 0
+
+
+def cmd_revoke(args: argparse.Namespace) -> int:
+    """Revoke a key."""
+    with _db().write() as conn:
+        row = store.revoke_key(conn, args.key_id)
+    if row is None:
+        print(f"no active key {args.key_id}")
+        return 1
+    print(json.dumps({"id": row["id"], "revoked": True}) if args.json else f"revoked {row['id']}")
+    return 0

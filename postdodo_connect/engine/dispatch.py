@@ -1,0 +1,98 @@
+"""Dispatchers hand claimed work to workers: a bounded thread pool, or RQ queues."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Protocol
+
+log = logging.getLogger("postdodo.dispatch")
+
+PUBLISH_QUEUE = "postdodo-publish"
+WEBHOOK_QUEUE = "postdodo-webhooks"
+JOB_TTL = 7 * 86400  # keep failed/finished job records a week for inspection
+
+
+class Dispatcher(Protocol):
+    """Where the scheduler sends claimed targets and deliveries."""
+
+    def free_slots(self, kind: str) -> int:
+        """How many more jobs of `kind` ("publish" | "deliver") should be claimed now."""
+
+    def submit(self, kind: str, row_id: str, attempt: int) -> None:
+        """Run one job for a claimed row."""
+
+    def close(self) -> None:
+        """Stop accepting work."""
+
+
+class ThreadDispatcher:
+    """Embedded mode: two bounded pools, so slow webhook endpoints never hold up publishing."""
+
+    def __init__(self, run: dict[str, Callable[[str, int], object]], workers: int,
+                 on_done: Callable[[], None] = lambda: None) -> None:
+        self.run, self.on_done = run, on_done
+        self.size = {"publish": workers, "deliver": max(2, workers)}
+        self.pools = {kind: ThreadPoolExecutor(size, thread_name_prefix=f"postdodo-{kind}")
+                      for kind, size in self.size.items()}
+        self.busy = dict.fromkeys(self.size, 0)
+        self.lock = threading.Lock()
+
+    def free_slots(self, kind: str) -> int:
+        """Idle workers of that pool."""
+        with self.lock:
+            return self.size[kind] - self.busy[kind]
+
+    def submit(self, kind: str, row_id: str, attempt: int) -> None:
+        """Queue the job on its pool."""
+        with self.lock:
+            self.busy[kind] += 1
+        self.pools[kind].submit(self._job, kind, row_id, attempt)
+
+    def _job(self, kind: str, row_id: str, attempt: int) -> None:
+        try:
+            self.run[kind](row_id, attempt)
+        except Exception:  # a job never takes the pool down; the reaper retries its row
+            log.exception("%s job for %s failed", kind, row_id)
+        finally:
+            with self.lock:
+                self.busy[kind] -= 1
+            self.on_done()
+
+    def close(self) -> None:
+        """Finish running jobs, drop queued ones."""
+        for pool in self.pools.values():
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+class RQDispatcher:
+    """Scaled mode: one RQ job per claim, on the postdodo queues; job id = row id + attempt."""
+
+    FUNCS = {"publish": "postdodo_connect.engine.jobs.publish_target",
+             "deliver": "postdodo_connect.engine.jobs.deliver_event"}
+    QUEUES = {"publish": PUBLISH_QUEUE, "deliver": WEBHOOK_QUEUE}
+
+    def __init__(self, redis_url: str, batch: int = 500) -> None:
+        from redis import Redis
+        from rq import Queue
+        from rq.serializers import JSONSerializer
+
+        self.redis = Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5)
+        self.queues = {kind: Queue(name, connection=self.redis, serializer=JSONSerializer)
+                       for kind, name in self.QUEUES.items()}
+        self.batch = batch
+
+    def free_slots(self, kind: str) -> int:
+        """RQ queues absorb bursts; claim a batch at a time."""
+        return self.batch
+
+    def submit(self, kind: str, row_id: str, attempt: int) -> None:
+        """Enqueue the job; if Redis loses it, the lease runs out and the reaper takes the row back."""
+        self.queues[kind].enqueue(self.FUNCS[kind], row_id, attempt, job_id=f"{row_id}-{attempt}",
+                                  result_ttl=3600, failure_ttl=JOB_TTL, job_timeout=600)
+
+    def close(self) -> None:
+        """Close the Redis connection pool."""
+        self.redis.close()

@@ -1,0 +1,151 @@
+"""One publish attempt per job: call the platform, classify the outcome, record it with its event."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection
+
+from ..errors import OutcomeUnknown, PlatformAuthError, PlatformError
+from ..platforms import Account, Media, Platform, Published, PublishRequest
+from ..storage import Database, Vault
+from ..storage import accounts as accounts_store
+from ..storage import posts as posts_store
+from ..storage import work
+from ..storage.events import emit
+from ..models import format_time
+from .retry import RetryPolicy
+
+log = logging.getLogger("postdodo.publisher")
+
+#: error codes after which the post may exist on the platform: look before publishing again
+UNKNOWN_CODES = frozenset({"outcome_unknown", "lease_expired", "platform_timeout", "reconcile_pending"})
+
+AdapterFor = Callable[[dict[str, Any]], Platform]
+
+
+class Publisher:
+    """Runs publish attempts; the same code under threads and RQ workers."""
+
+    def __init__(self, db: Database, vault: Vault, policy: RetryPolicy, adapter_for: AdapterFor,
+                 clock: Callable[[], datetime]) -> None:
+        self.db, self.vault, self.policy, self.adapter_for, self.clock = db, vault, policy, adapter_for, clock
+
+    def run(self, target_id: str, attempt: int) -> str:
+        """Make attempt number `attempt` of a target; returns the status it left the target in."""
+        with self.db.read() as conn:
+            target = work.load_target(conn, target_id)
+            account_row = accounts_store.load_account(conn, target["account_id"]) if target else None
+        if target is None or target["status"] != "publishing" or target["attempts"] != attempt:
+            return "skipped"  # a stale job: canceled, or re-claimed after its lease ran out
+        assert account_row is not None
+        if account_row["status"] != "active":
+            return self._fail(target, attempt, {"code": f"account_{account_row['status']}", "retryable": False,
+                                                "message": f"account {account_row['id']} is {account_row['status']}"})
+        adapter = self.adapter_for(account_row)
+        account = Account(id=account_row["id"], platform=account_row["platform"], handle=account_row["handle"],
+                          credentials=self.vault.open_json(account_row["credentials"]),
+                          settings=account_row["settings"] or {})
+        request = PublishRequest(target_id=target_id, caption=target["caption"], attempt=attempt,
+                                 media=tuple(Media(type=m["type"], url=m["url"]) for m in target["media"] or ()))
+        try:
+            if (target.get("error") or {}).get("code") in UNKNOWN_CODES:
+                # an earlier attempt may have created the post: look before publishing again
+                found = self._reconcile(target, attempt, adapter, account, request)
+                if isinstance(found, str):
+                    return found
+                if found is not None:
+                    return self._confirm(target, attempt, found)
+            return self._confirm(target, attempt, adapter.publish(account, request))
+        except OutcomeUnknown as exc:
+            found = self._reconcile(target, attempt, adapter, account, request, exc)
+            if isinstance(found, str):
+                return found
+            if found is not None:
+                return self._confirm(target, attempt, found)
+            return self._retry(target, attempt, exc)
+        except PlatformAuthError as exc:
+            return self._fail(target, attempt, _error(exc), expire_account=True)
+        except PlatformError as exc:
+            if exc.retryable:
+                return self._retry(target, attempt, exc)
+            return self._fail(target, attempt, _error(exc))
+        except Exception as exc:  # an adapter bug: the request may have gone out, so treat it as unknown
+            log.exception("publish of %s raised unexpectedly", target_id)
+            unknown = OutcomeUnknown(f"internal error: {exc.__class__.__name__}", code="outcome_unknown")
+            if not adapter.has_lookup:
+                return self._fail(target, attempt, _unknown_error(unknown))
+            return self._retry(target, attempt, unknown)
+
+    def _reconcile(self, target: dict[str, Any], attempt: int, adapter: Platform, account: Account,
+                   request: PublishRequest, cause: OutcomeUnknown | None = None) -> Published | str | None:
+        """The post if the platform has it, None if it provably doesn't, or the status we settled on."""
+        if not adapter.has_lookup:
+            # no way to know: failing beats risking a duplicate post
+            return self._fail(target, attempt, _unknown_error(cause))
+        try:
+            return adapter.lookup(account, request)
+        except PlatformError as exc:
+            return self._retry(target, attempt, exc, code="reconcile_pending")
+
+    def _confirm(self, target: dict[str, Any], attempt: int, found: Published) -> str:
+        now = self.clock()
+        with self.db.write() as conn:
+            if not work.finish_target(conn, target["id"], attempt, now, status="confirmed", error=None,
+                                      permalink=found.permalink, platform_post_id=found.platform_post_id,
+                                      next_attempt_at=None):
+                return "lost"
+            self._event(conn, target, "post.published", now, status="confirmed", permalink=found.permalink,
+                        platform_post_id=found.platform_post_id)
+            posts_store.refresh_status(conn, target["post_id"], now)
+        return "confirmed"
+
+    def _retry(self, target: dict[str, Any], attempt: int, exc: PlatformError, *, code: str | None = None) -> str:
+        error = _error(exc) | {"code": code or exc.code, "retryable": True}
+        delay = self.policy.next_delay(attempt, exc.retry_after)
+        if delay is None:
+            return self._fail(target, attempt, error | {"message": f"gave up after {attempt} attempts: {exc.message}"})
+        now = self.clock()
+        next_at = now + timedelta(seconds=delay)
+        with self.db.write() as conn:
+            if not work.finish_target(conn, target["id"], attempt, now, status="retrying", error=error,
+                                      next_attempt_at=next_at):
+                return "lost"
+            self._event(conn, target, "post.retrying", now, status="retrying", attempts=attempt,
+                        next_attempt_at=format_time(next_at), error=error)
+        return "retrying"
+
+    def _fail(self, target: dict[str, Any], attempt: int, error: dict[str, Any], *, expire_account: bool = False) -> str:
+        now = self.clock()
+        error = {"retryable": False, "platform_error": None} | error
+        with self.db.write() as conn:
+            if not work.finish_target(conn, target["id"], attempt, now, status="failed", error=error,
+                                      next_attempt_at=None):
+                return "lost"
+            self._event(conn, target, "post.failed", now, status="failed", error=error)
+            if expire_account and accounts_store.set_account_status(conn, target["account_id"], "expired"):
+                emit(conn, target["workspace_id"], "account.disconnected", {
+                    "account_id": target["account_id"], "platform": target["platform"], "reason": "auth_expired",
+                    "message": error.get("message")}, now=now)
+            posts_store.refresh_status(conn, target["post_id"], now)
+        return "failed"
+
+    @staticmethod
+    def _event(conn: Connection, target: dict[str, Any], event_type: str, now: datetime, **data: Any) -> None:
+        emit(conn, target["workspace_id"], event_type, {
+            "post_id": target["post_id"], "account_id": target["account_id"], "platform": target["platform"],
+            **data}, post_id=target["post_id"], now=now)
+
+
+def _error(exc: PlatformError) -> dict[str, Any]:
+    return {"code": exc.code, "message": exc.message, "retryable": exc.retryable, "platform_error": exc.platform_error}
+
+
+def _unknown_error(cause: PlatformError | None) -> dict[str, Any]:
+    detail = f"{cause.message}; " if cause else ""
+    return {"code": "outcome_unknown", "retryable": False,
+            "message": f"{detail}the post may exist on the platform: check before reposting",
+            "platform_error": cause.platform_error if cause else None}

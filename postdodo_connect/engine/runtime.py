@@ -1,0 +1,101 @@
+"""The engine assembled from Settings: database, vault, adapters, publisher, deliverer, dispatcher, scheduler."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from .. import netguard, platforms
+from ..config import Settings
+from ..platforms.sandbox import Sandbox
+from ..storage import Database, Vault, utcnow
+from ..storage import meta as meta_store
+from .deliveries import Deliverer
+from .dispatch import Dispatcher, RQDispatcher, ThreadDispatcher
+from .publisher import Publisher
+from .retry import RetryPolicy
+from .scheduler import Scheduler
+
+log = logging.getLogger("postdodo.engine")
+
+
+class Runtime:
+    """Everything the engine needs, built once per process."""
+
+    def __init__(self, settings: Settings, db: Database | None = None, *,
+                 clock: Callable[[], datetime] = utcnow, sandbox_sleep: Callable[[float], None] | None = None) -> None:
+        self.db = db or Database(settings.database_url)
+        if not settings.secret_key:
+            settings = settings.with_(secret_key=meta_store.secret_key(self.db))
+        self.settings, self.clock = settings, clock
+        self.vault = Vault(settings.secret_key or "")
+        self._sandbox_kwargs: dict[str, Any] = {"clock": clock}
+        if sandbox_sleep is not None:
+            self._sandbox_kwargs["sleep"] = sandbox_sleep
+        self.publisher = Publisher(
+            self.db, self.vault, RetryPolicy(settings.retry_delays, settings.max_attempts, settings.retry_jitter),
+            self.adapter_for, clock)
+        self.deliverer = Deliverer(
+            self.db, self.vault,
+            RetryPolicy(settings.webhook_retry_delays, len(settings.webhook_retry_delays) + 1, 0.2),
+            netguard.URLPolicy(settings.webhook_allow_private, frozenset(settings.webhook_allowed_hosts)),
+            clock, timeout=settings.webhook_timeout, disable_after=settings.webhook_disable_after)
+        self.dispatcher: Dispatcher | None = None
+        self.scheduler: Scheduler | None = None
+        self._thread: threading.Thread | None = None
+
+    def adapter_for(self, account: dict[str, Any]) -> platforms.Platform:
+        """The adapter that publishes for an account: the sandbox for sandbox accounts."""
+        real = platforms.get(account["platform"])
+        if account["mode"] == "sandbox":
+            return Sandbox(real, self.db, global_faults=dict(self.settings.sandbox_faults), **self._sandbox_kwargs)
+        return real
+
+    def make_dispatcher(self) -> Dispatcher:
+        """Threads in embedded mode, RQ when POSTDODO_REDIS_URL is set."""
+        if self.settings.redis_url:
+            return RQDispatcher(self.settings.redis_url, batch=self.settings.claim_batch)
+        kick = lambda: self.scheduler.kick() if self.scheduler else None  # noqa: E731
+        return ThreadDispatcher({"publish": self.publisher.run, "deliver": self.deliverer.run},
+                                self.settings.workers, on_done=kick)
+
+    def start(self) -> Scheduler:
+        """Run the scheduler (and, embedded, the worker pools) on background threads."""
+        self.dispatcher = self.make_dispatcher()
+        self.scheduler = Scheduler(self.db, self.dispatcher, self.clock, lease_seconds=self.settings.lease_seconds,
+                                   tick_seconds=self.settings.tick_seconds, batch=self.settings.claim_batch)
+        self._thread = threading.Thread(target=self.scheduler.run, name="postdodo-scheduler", daemon=True)
+        self._thread.start()
+        log.info("engine started (%s)", "RQ dispatch" if self.settings.redis_url else
+                 f"{self.settings.workers} in-process workers")
+        return self.scheduler
+
+    def kick(self) -> None:
+        """Wake the scheduler if this process runs one."""
+        if self.scheduler:
+            self.scheduler.kick()
+
+    def stop(self) -> None:
+        """Stop the scheduler and let running jobs finish."""
+        if self.scheduler:
+            self.scheduler.stop()
+        if self._thread:
+            self._thread.join(timeout=10)
+        if self.dispatcher:
+            self.dispatcher.close()
+
+
+_runtime: Runtime | None = None
+_lock = threading.Lock()
+
+
+def process_runtime() -> Runtime:
+    """The runtime of this worker process, built from the environment on first use."""
+    global _runtime
+    with _lock:
+        if _runtime is None:
+            _runtime = Runtime(Settings.from_env())
+        return _runtime

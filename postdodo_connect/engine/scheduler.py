@@ -1,0 +1,96 @@
+"""The scheduler: claim due targets and deliveries with a lease, dispatch them, reap expired leases."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+
+from ..storage import Database
+from ..storage import work
+from ..storage.schema import deliveries, targets
+from .dispatch import Dispatcher
+
+log = logging.getLogger("postdodo.scheduler")
+REAP_EVERY = 5.0  # seconds between looks for expired leases
+
+
+class Scheduler:
+    """One tick claims what is due now; `run` ticks until stopped. Safe to run in several processes."""
+
+    def __init__(self, db: Database, dispatcher: Dispatcher, clock: Callable[[], datetime], *,
+                 lease_seconds: float, tick_seconds: float, batch: int) -> None:
+        self.db, self.dispatcher, self.clock = db, dispatcher, clock
+        self.lease = timedelta(seconds=lease_seconds)
+        self.tick_seconds, self.batch = tick_seconds, batch
+        self.wake = threading.Event()
+        self.stopped = threading.Event()
+        self._last_reap = 0.0
+
+    def kick(self) -> None:
+        """Something became due: tick now instead of at the next interval."""
+        self.wake.set()
+
+    def tick(self) -> int:
+        """Claim and dispatch due work once; returns how many jobs were dispatched."""
+        dispatched = 0
+        for kind, claim in (("publish", work.claim_targets), ("deliver", work.claim_deliveries)):
+            limit = min(self.batch, self.dispatcher.free_slots(kind))
+            if limit <= 0:
+                continue
+            now = self.clock()
+            with self.db.write() as conn:
+                claimed = claim(conn, now, now + self.lease, limit, skip_locked=not self.db.is_sqlite)
+            for row in claimed:
+                self.dispatcher.submit(kind, row.id, row.attempts)
+            dispatched += len(claimed)
+        if time.monotonic() - self._last_reap > REAP_EVERY:
+            self._last_reap = time.monotonic()
+            self.reap()
+        return dispatched
+
+    def reap(self) -> int:
+        """Take back rows whose worker died: targets are reconciled on their next attempt."""
+        now = self.clock()
+        count = 0
+        with self.db.write() as conn:
+            for row in work.expired_leases(conn, targets, "publishing", now, self.batch):
+                # `lease_expired` makes the next attempt look the post up before publishing again
+                count += conn.execute(
+                    update(targets).where(targets.c.id == row.id, targets.c.status == "publishing",
+                                          targets.c.attempts == row.attempts)
+                    .values(status="retrying", next_attempt_at=now, lease_until=None, updated_at=now,
+                            error={"code": "lease_expired", "retryable": True, "platform_error": None,
+                                   "message": "the worker stopped mid-attempt; checking the platform first"})
+                ).rowcount
+            for row in work.expired_leases(conn, deliveries, "delivering", now, self.batch):
+                count += conn.execute(
+                    update(deliveries).where(deliveries.c.id == row.id, deliveries.c.status == "delivering",
+                                             deliveries.c.attempts == row.attempts)
+                    .values(status="pending", next_attempt_at=now, lease_until=None, updated_at=now)
+                ).rowcount
+        if count:
+            log.warning("took back %d rows whose lease expired", count)
+            self.kick()
+        return count
+
+    def run(self) -> None:
+        """Tick until `stop()`; errors are logged and the loop goes on."""
+        while not self.stopped.is_set():
+            try:
+                busy = self.tick() >= self.batch
+            except Exception:
+                log.exception("scheduler tick failed")
+                busy = False
+            if not busy:
+                self.wake.wait(self.tick_seconds)
+                self.wake.clear()
+
+    def stop(self) -> None:
+        """End `run` at its next turn."""
+        self.stopped.set()
+        self.wake.set()

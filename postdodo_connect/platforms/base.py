@@ -1,0 +1,194 @@
+"""The platform contract: preflight rules, publish, lookup; the HTTP plumbing lives in `plumbing`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import requests
+
+from ..errors import (
+    OutcomeUnknown,
+    PlatformAuthError,
+    PlatformError,
+    PlatformRateLimited,
+    PlatformRejected,
+    PlatformUnavailable,
+)
+from .plumbing import TIMEOUT, CredentialsHook, Plumbing, Resolver, error_body, seed_digits
+
+
+@dataclass(frozen=True)
+class Media:
+    """One media item of a post, by URL."""
+
+    type: str  # "image" | "video"
+    url: str
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One preflight rule a post breaks on one platform."""
+
+    platform: str
+    rule: str  # stable id, e.g. "bluesky.caption.max_graphemes"
+    field: str  # "caption" | "media" | "media[0]"
+    message: str
+
+    def as_detail(self) -> dict[str, str]:
+        """The `details` entry of an API error body."""
+        return {"field": self.field, "platform": self.platform, "rule": self.rule, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Account:
+    """What an adapter needs to know about the account it posts as."""
+
+    id: str
+    platform: str
+    handle: str
+    credentials: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PublishRequest:
+    """One target to publish: `target_id` is stable across attempts (idempotency / reconcile key)."""
+
+    target_id: str
+    caption: str
+    media: Sequence[Media] = ()
+    attempt: int = 1
+
+
+@dataclass(frozen=True)
+class Published:
+    """A confirmed post on the platform."""
+
+    platform_post_id: str
+    permalink: str
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Who a set of credentials belongs to, as the platform says."""
+
+    handle: str
+    display_name: str = ""
+
+
+class Platform(Plumbing):
+    """Base of every platform adapter; subclasses set `name` and the limits, and override the calls."""
+
+    name: ClassVar[str] = ""
+    label: ClassVar[str] = ""
+    #: caption limit in the platform's own unit (see `caption_length`); 0 means no limit
+    max_caption: ClassVar[int] = 0
+    max_media: ClassVar[int] = 4
+    media_kinds: ClassVar[frozenset[str]] = frozenset({"image", "video"})
+    requires_media: ClassVar[bool] = False
+    #: a video must be the post's only media item (X, Bluesky, Mastodon)
+    video_alone: ClassVar[bool] = False
+    #: whether `lookup` can find a post after an ambiguous create
+    has_lookup: ClassVar[bool] = False
+    #: credential fields `POST /v1/accounts` expects for a live account
+    credential_fields: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self,
+        session: requests.Session | None = None,
+        *,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], None] | None = None,
+        resolver: Resolver | None = None,
+    ) -> None:
+        self._requests_session = session  # None: created on first use (preflight stays cheap)
+        if clock is not None:
+            self.clock = clock
+        if sleep is not None:
+            self.sleep = sleep
+        self.resolver = resolver
+        self.on_credentials = None
+
+    # -- preflight -------------------------------------------------------------------------------
+
+    def caption_length(self, caption: str) -> int:
+        """The caption's length in this platform's unit (characters unless overridden)."""
+        return len(caption)
+
+    def validate(self, caption: str, media: Sequence[Media]) -> list[Problem]:
+        """Every rule this post breaks on this platform (empty when it would be accepted)."""
+        problems: list[Problem] = []
+        if self.max_caption and self.caption_length(caption) > self.max_caption:
+            problems.append(self.problem(
+                "caption.max_length", "caption",
+                f"caption is {self.caption_length(caption)} long; {self.label or self.name} allows {self.max_caption}",
+            ))
+        return problems + self.validate_media(media)
+
+    def validate_media(self, media: Sequence[Media]) -> list[Problem]:
+        """The media rules: required, count, kind, and a video standing alone."""
+        problems: list[Problem] = []
+        if self.requires_media and not media:
+            problems.append(self.problem("media.required", "media", f"{self.label or self.name} needs at least one image or video"))
+        if len(media) > self.max_media:
+            problems.append(self.problem("media.max_count", "media", f"{len(media)} media items; at most {self.max_media} allowed"))
+        for index, item in enumerate(media):
+            if item.type not in self.media_kinds:
+                problems.append(self.problem("media.kind", f"media[{index}]", f"{item.type} is not supported here"))
+        if self.video_alone and len(media) > 1 and any(item.type == "video" for item in media):
+            problems.append(self.problem("media.video_alone", "media", "a video must be the only media item of a post"))
+        return problems
+
+    def problem(self, rule: str, field_name: str, message: str) -> Problem:
+        """A Problem whose rule id is prefixed with this platform's name."""
+        return Problem(platform=self.name, rule=f"{self.name}.{rule}", field=field_name, message=message)
+
+    def permalink(self, handle: str, post_id: str) -> str:
+        """The public URL of post `post_id` by `handle` (the sandbox uses it for realistic links)."""
+        return f"https://{self.name}.example/{handle}/{post_id}"
+
+    def sample_post_id(self, seed: str) -> str:
+        """A post id in this platform's own style, derived from `seed` (for the sandbox)."""
+        return seed
+
+    # -- live calls ------------------------------------------------------------------------------
+
+    def verify_credentials(self, credentials: dict[str, Any]) -> Profile:
+        """Check credentials against the platform; raise PlatformAuthError when refused."""
+        raise NotImplementedError(f"{self.name} cannot connect live accounts yet")
+
+    def publish(self, account: Account, request: PublishRequest) -> Published:
+        """Publish one target; raise a PlatformError subclass on failure (OutcomeUnknown when unsure)."""
+        raise NotImplementedError
+
+    def lookup(self, account: Account, request: PublishRequest) -> Published | None:
+        """Find the post an ambiguous publish may have created (only when `has_lookup`)."""
+        return None
+
+
+#: how a module registers its adapter class
+Factory = Callable[[], Platform]
+
+__all__ = [
+    "TIMEOUT",
+    "Account",
+    "CredentialsHook",
+    "Factory",
+    "Media",
+    "OutcomeUnknown",
+    "Platform",
+    "PlatformAuthError",
+    "PlatformError",
+    "PlatformRateLimited",
+    "PlatformRejected",
+    "PlatformUnavailable",
+    "Problem",
+    "Profile",
+    "PublishRequest",
+    "Published",
+    "Resolver",
+    "error_body",
+    "seed_digits",
+]

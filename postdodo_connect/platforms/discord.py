@@ -1,0 +1,73 @@
+"""Discord channels through an incoming webhook (the webhook URL is the credential)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar
+
+import requests
+
+from .base import Account, PlatformAuthError, PlatformError, Profile, Published, PublishRequest, error_body
+from .plumbing import seed_digits
+from .support import Adapter
+
+# only Discord's own webhook endpoints: the URL comes from the user and must not point elsewhere
+_WEBHOOK = re.compile(r"https://(?:(?:canary|ptb)\.)?discord(?:app)?\.com/api(?:/v\d+)?/webhooks/\d+/[\w-]+")
+
+
+class Discord(Adapter):
+    """Discord: the caption as `content`, images as embeds, always with wait=true to get the message."""
+
+    name: ClassVar[str] = "discord"
+    label: ClassVar[str] = "Discord"
+    max_caption: ClassVar[int] = 2000
+    max_media: ClassVar[int] = 10  # one image embed each, ten embeds per message
+    media_kinds: ClassVar[frozenset[str]] = frozenset({"image"})  # embeds show images, not videos
+    credential_fields: ClassVar[tuple[str, ...]] = ("webhook_url",)
+
+    def permalink(self, handle: str, post_id: str) -> str:
+        """A /channels/<guild>/<channel>/<message> link (guild and channel derived from the handle)."""
+        return f"https://discord.com/channels/{seed_digits('guild:' + handle, 18)}/{seed_digits('channel:' + handle, 18)}/{post_id}"
+
+    def sample_post_id(self, seed: str) -> str:
+        """A 19-digit snowflake like 1276530019999990000."""
+        return "12" + seed_digits(seed, 17)
+
+    def webhook_url(self, credentials: dict[str, Any]) -> str:
+        """The webhook URL, refused unless it is a Discord webhook endpoint."""
+        url = self.credential(credentials, "webhook_url").split("?")[0].rstrip("/")
+        if not _WEBHOOK.fullmatch(url):
+            raise PlatformAuthError("webhook_url is not a Discord webhook URL", code="auth_expired")
+        return url
+
+    def retry_after(self, response: requests.Response) -> float | None:
+        """The body's float `retry_after` is more precise than the rounded Retry-After header."""
+        body = error_body(response)
+        hint = body.get("retry_after") if isinstance(body, dict) else None
+        return float(hint) if isinstance(hint, (int, float)) else super().retry_after(response)
+
+    def classify(self, response: requests.Response, *, creates: bool = False) -> PlatformError:
+        """A deleted webhook (404 Unknown Webhook) means the account is gone, like a bad token."""
+        if response.status_code == 404:
+            return PlatformAuthError(f"Discord: {self.error_message(response)}", code="auth_expired", platform_error=error_body(response))
+        return super().classify(response, creates=creates)
+
+    def hook(self, method: str, url: str, *, creates: bool = False, **kwargs: Any) -> dict[str, Any]:
+        """One request to the webhook, its JSON answer."""
+        return self.json(self.call(method, url, creates=creates, **kwargs), creates=creates)
+
+    def verify_credentials(self, credentials: dict[str, Any]) -> Profile:
+        """GET on the webhook (no auth beyond its token) names it."""
+        hook = self.hook("GET", self.webhook_url(credentials))
+        return Profile(handle=str(hook.get("name") or hook.get("id")), display_name=str(hook.get("name") or ""))
+
+    def publish(self, account: Account, request: PublishRequest) -> Published:
+        """Read the webhook for its guild (safe to retry), then execute it once."""
+        url = self.webhook_url(account.credentials)
+        guild_id = self.hook("GET", url).get("guild_id")  # messages carry the channel but not the guild
+        payload: dict[str, Any] = {"content": request.caption, "allowed_mentions": {"parse": []}}  # never ping @everyone
+        if request.media:
+            payload["embeds"] = [{"image": {"url": item.url}} for item in request.media]
+        message = self.hook("POST", url, params={"wait": "true"}, json=payload, creates=True)
+        link = f"https://discord.com/channels/{guild_id or '@me'}/{message['channel_id']}/{message['id']}"
+        return Published(platform_post_id=str(message["id"]), permalink=link)

@@ -1,0 +1,67 @@
+"""Instagram professional accounts through the Graph API's content publishing flow."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import ClassVar
+
+from .base import Account, Media, PlatformRejected, Problem, Published, PublishRequest
+from .graph import ContainerPlatform
+from .plumbing import seed_digits
+from .support import seed_int, shortcode
+
+# a hashtag or @mention starts a word: "a#b", "&#39;" and "me@example.com" are neither
+_HASHTAG = re.compile(r"(?<![\w#&])#\w+")
+_MENTION = re.compile(r"(?<![\w.@])@[\w.]+")
+
+
+class Instagram(ContainerPlatform):
+    """Instagram: media required; container, status poll, media_publish, then a permalink read."""
+
+    name: ClassVar[str] = "instagram"
+    label: ClassVar[str] = "Instagram"
+    max_caption: ClassVar[int] = 2200
+    max_media: ClassVar[int] = 10  # a carousel holds 2-10 items
+    max_hashtags: ClassVar[int] = 30
+    max_mentions: ClassVar[int] = 20
+    requires_media: ClassVar[bool] = True
+    has_lookup: ClassVar[bool] = True
+    credential_fields: ClassVar[tuple[str, ...]] = ("access_token", "ig_user_id")
+
+    user_field: ClassVar[str] = "ig_user_id"
+    create_edge: ClassVar[str] = "media"
+    publish_edge: ClassVar[str] = "media_publish"
+    status_field: ClassVar[str] = "status_code"
+    detail_field: ClassVar[str] = "status"
+    caption_param: ClassVar[str] = "caption"
+    image_type: ClassVar[str] = ""  # image containers take no media_type
+    single_video_type: ClassVar[str] = "REELS"  # standalone feed videos are published as reels
+
+    def validate(self, caption: str, media: Sequence[Media]) -> list[Problem]:
+        """The generic rules plus Instagram's hashtag and mention caps."""
+        problems = super().validate(caption, media)
+        hashtags, mentions = len(_HASHTAG.findall(caption)), len(_MENTION.findall(caption))
+        if hashtags > self.max_hashtags:
+            problems.append(self.problem("caption.max_hashtags", "caption", f"{hashtags} hashtags; Instagram allows {self.max_hashtags}"))
+        if mentions > self.max_mentions:
+            problems.append(self.problem("caption.max_mentions", "caption", f"{mentions} @mentions; Instagram allows {self.max_mentions}"))
+        return problems
+
+    def permalink(self, handle: str, post_id: str) -> str:
+        """A /p/<shortcode>/ link; the shortcode is derived from the media id (sandbox only)."""
+        return f"https://www.instagram.com/p/{shortcode(seed_int(post_id))}/"
+
+    def sample_post_id(self, seed: str) -> str:
+        """A 17-digit Graph media id like 17920238422030506."""
+        return "17" + seed_digits(seed, 15)
+
+    def profile_url(self, handle: str) -> str:
+        """The profile page, the permalink of last resort."""
+        return f"https://www.instagram.com/{handle.lstrip('@')}/"
+
+    def publish(self, account: Account, request: PublishRequest) -> Published:
+        """Refuse caption-only posts before any call; otherwise the shared container flow."""
+        if not request.media:
+            raise PlatformRejected("Instagram cannot publish a post without media", code="media_required")
+        return super().publish(account, request)

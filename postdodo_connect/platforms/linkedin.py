@@ -1,0 +1,159 @@
+"""LinkedIn (versioned REST Posts API): image upload, POST /rest/posts, id from `x-restli-id`."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar
+
+import requests
+
+from .base import (
+    Account,
+    Media,
+    Platform,
+    PlatformError,
+    PlatformRateLimited,
+    PlatformRejected,
+    PlatformUnavailable,
+    Profile,
+    Published,
+    PublishRequest,
+    error_body,
+    seed_digits,
+)
+
+API = "https://api.linkedin.com"
+#: YYYYMM; versions are sunset about a year after release, so an account setting may override it
+VERSION = "202601"
+# "little text format": these characters must be backslash-escaped or LinkedIn silently cuts the
+# commentary at the first unescaped one
+_RESERVED = re.compile(r"([\\|{}@\[\]()<>#*_~])")
+_POST_URN = re.compile(r"urn:li:(?:share|ugcPost):\d+")
+
+
+def escape(text: str) -> str:
+    """Commentary with every little-text-format reserved character escaped."""
+    return _RESERVED.sub(r"\\\1", text)
+
+
+class LinkedIn(Platform):
+    """LinkedIn posts: 3000 characters (escaped), up to 20 images."""
+
+    name = "linkedin"
+    label = "LinkedIn"
+    max_caption = 3000
+    max_media = 20
+    media_kinds = frozenset({"image"})
+    # No lookup call: after an ambiguous create the retry itself reconciles, because LinkedIn
+    # refuses the same content again with 422 DUPLICATE_POST naming the existing post's URN.
+    has_lookup = False
+    credential_fields = ("access_token", "author_urn")
+    # LinkedIn documents a pixel cap (36 Mpx), not a byte cap; 20 MB is our own guard
+    media_max_bytes: ClassVar[dict[str, int]] = {"image": 20 * 1024 * 1024}
+    media_types: ClassVar[dict[str, frozenset[str]]] = {"image": frozenset({"image/jpeg", "image/png", "image/gif"})}
+
+    def caption_length(self, caption: str) -> int:
+        """Characters of the commentary as sent, i.e. after escaping."""
+        return len(escape(caption))
+
+    def permalink(self, handle: str, post_id: str) -> str:
+        """`https://www.linkedin.com/feed/update/{urn}/`."""
+        return f"https://www.linkedin.com/feed/update/{post_id}/"
+
+    def sample_post_id(self, seed: str) -> str:
+        """A share URN with a 19-digit id."""
+        return f"urn:li:share:{seed_digits(seed, 19)}"
+
+    # -- live calls ------------------------------------------------------------------------------
+
+    def verify_credentials(self, credentials: dict[str, Any]) -> Profile:
+        """GET /v2/userinfo (OpenID Connect): `sub` is the member id, `name` the display name."""
+        me = self._userinfo(credentials)
+        return Profile(handle=me.get("name") or me["sub"], display_name=me.get("name", ""))
+
+    def publish(self, account: Account, request: PublishRequest) -> Published:
+        """Upload images, then create the post; its URN comes back in `x-restli-id`."""
+        creds = account.credentials
+        # without an explicit author (e.g. an organization) the token's own member posts
+        author = creds.get("author_urn") or f"urn:li:person:{self._userinfo(creds)['sub']}"
+        body: dict[str, Any] = {
+            "author": author,
+            "commentary": escape(request.caption),
+            "visibility": account.settings.get("visibility", "PUBLIC"),
+            "distribution": {"feedDistribution": "MAIN_FEED", "targetEntities": [], "thirdPartyDistributionChannels": []},
+            "lifecycleState": "PUBLISHED",
+            "isReshareDisabledByAuthor": False,
+        }
+        images = [self._upload(account, author, item) for item in request.media]
+        if len(images) == 1:
+            body["content"] = {"media": {"id": images[0]}}
+        elif images:
+            body["content"] = {"multiImage": {"images": [{"id": urn} for urn in images]}}
+        # creates=False on purpose: a retry after a timeout or 5xx is answered with DUPLICATE_POST
+        # and the URN (below), so the ambiguity resolves itself instead of needing a lookup
+        headers = _rest_headers(account)
+        try:
+            response = self.call("POST", f"{API}/rest/posts", json=body, headers=headers)
+        except PlatformRejected as exc:
+            urn = _duplicate_of(exc.platform_error)
+            if urn and request.attempt > 1:
+                return Published(platform_post_id=urn, permalink=self.permalink(account.handle, urn))
+            raise
+        urn = response.headers.get("x-restli-id") or response.headers.get("x-linkedin-id")
+        if not urn:  # created but unnamed: the retry's DUPLICATE_POST will name it
+            raise PlatformUnavailable("LinkedIn answered without the post's URN", code="platform_unavailable")
+        return Published(platform_post_id=urn, permalink=self.permalink(account.handle, urn))
+
+    # -- plumbing --------------------------------------------------------------------------------
+
+    def _userinfo(self, creds: dict[str, Any]) -> dict[str, Any]:
+        """The token's member (OpenID userinfo)."""
+        me: dict[str, Any] = self.call("GET", f"{API}/v2/userinfo", headers=_auth(creds)).json()
+        return me
+
+    def _upload(self, account: Account, owner: str, item: Media) -> str:
+        """initializeUpload, then one PUT of the bytes (chunking corrupts larger images)."""
+        data, content_type = self.fetch_media(account, item)
+        init = {"initializeUploadRequest": {"owner": owner}}
+        value = self.call("POST", f"{API}/rest/images", params={"action": "initializeUpload"},
+                          json=init, headers=_rest_headers(account)).json()["value"]
+        self.call("PUT", value["uploadUrl"], data=data,
+                  headers={**_auth(account.credentials), "Content-Type": content_type})
+        return str(value["image"])
+
+    def classify(self, response: requests.Response, *, creates: bool = False) -> PlatformError:
+        """Duplicates keep their URN in `platform_error`; daily throttles reset at midnight UTC."""
+        message = f"LinkedIn: {self.error_message(response)}"
+        body = error_body(response)
+        if response.status_code == 429:
+            return PlatformRateLimited(message, code="rate_limited", retry_after=self.retry_after(response), platform_error=body)
+        if response.status_code == 422 and _duplicate_of(body):
+            return PlatformRejected(message, code="duplicate_post", platform_error=body)
+        return super().classify(response, creates=creates)
+
+    def retry_after(self, response: requests.Response) -> float | None:
+        """LinkedIn sends no hint; its daily quotas reset at 00:00 UTC."""
+        return self.seconds_until_utc_midnight()
+
+
+def _auth(creds: dict[str, Any]) -> dict[str, str]:
+    """The OAuth 2.0 bearer header."""
+    return {"Authorization": f"Bearer {creds.get('access_token', '')}"}
+
+
+def _rest_headers(account: Account) -> dict[str, str]:
+    """Headers every versioned /rest/ call needs."""
+    return {
+        **_auth(account.credentials),
+        "LinkedIn-Version": str(account.settings.get("linkedin_version", VERSION)),
+        "X-Restli-Protocol-Version": "2.0.0",
+        "Content-Type": "application/json",
+    }
+
+
+def _duplicate_of(body: Any) -> str | None:
+    """The existing post's URN of a DUPLICATE_POST refusal, if that is what `body` is."""
+    if not isinstance(body, dict) or "DUPLICATE_POST" not in str(body.get("errorDetails", "")):
+        return None
+    match = _POST_URN.search(str(body.get("message", "")))
+    return match.group(0) if match else None

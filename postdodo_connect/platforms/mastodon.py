@@ -1,0 +1,135 @@
+"""Mastodon: media upload v2, then a status posted under a stable Idempotency-Key."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import requests
+
+from .base import (
+    Account,
+    Media,
+    Platform,
+    PlatformError,
+    PlatformUnavailable,
+    Profile,
+    Published,
+    PublishRequest,
+    error_body,
+    seed_digits,
+)
+from .text import mastodon_length
+
+#: waits between polls of a media item still processing (bounded: a worker must not idle long)
+MEDIA_POLL_DELAYS = (1.0, 2.0, 3.0, 5.0)
+#: how long to come back after when media is still processing or not yet attachable
+PROCESSING_RETRY_AFTER = 30.0
+
+
+class Mastodon(Platform):
+    """Mastodon statuses: 500 characters (URLs 23), 4 images or one video."""
+
+    name = "mastodon"
+    label = "Mastodon"
+    max_caption = 500
+    max_media = 4
+    video_alone = True
+    # No lookup needed: a retry re-POSTs with the same Idempotency-Key, which the instance answers
+    # with the original status (keys are kept for an hour), so ambiguity is retried, not reconciled.
+    has_lookup = False
+    credential_fields = ("instance_url", "access_token")
+    guarded = True  # the instance URL is user input: never let it reach a private address
+    # Mastodon's defaults (configuration.media_attachments); forks may differ
+    media_max_bytes: ClassVar[dict[str, int]] = {"image": 16_777_216, "video": 103_809_024}
+    media_types: ClassVar[dict[str, frozenset[str]]] = {
+        "image": frozenset({"image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "image/heif", "image/avif"}),
+        "video": frozenset({"video/mp4", "video/webm", "video/quicktime"}),
+    }
+
+    def caption_length(self, caption: str) -> int:
+        """Graphemes, with URLs as 23 and remote mentions as `@user`."""
+        return mastodon_length(caption)
+
+    def permalink(self, handle: str, post_id: str) -> str:
+        """`https://{instance}/@{user}/{id}` for a handle `user@instance`."""
+        user, _, host = handle.lstrip("@").partition("@")
+        return f"https://{host or 'mastodon.social'}/@{user}/{post_id}"
+
+    def sample_post_id(self, seed: str) -> str:
+        """An 18-digit snowflake-like id."""
+        return seed_digits(seed, 18)
+
+    # -- live calls ------------------------------------------------------------------------------
+
+    def verify_credentials(self, credentials: dict[str, Any]) -> Profile:
+        """GET /api/v1/accounts/verify_credentials."""
+        base = _base(credentials)
+        me = self.call("GET", f"{base}/api/v1/accounts/verify_credentials", headers=_auth(credentials)).json()
+        return Profile(handle=f"{me['username']}@{urlsplit(base).hostname}", display_name=me.get("display_name") or "")
+
+    def publish(self, account: Account, request: PublishRequest) -> Published:
+        """Upload each media item, then POST the status with the target id as Idempotency-Key."""
+        creds = account.credentials
+        base = _base(creds)
+        body: dict[str, Any] = {"status": request.caption, "visibility": account.settings.get("visibility", "public")}
+        if request.media:
+            body["media_ids"] = [self._upload(account, item) for item in request.media]
+        headers = {**_auth(creds), "Idempotency-Key": request.target_id}
+        # creates=False on purpose: with the key a replay returns the original status, so a timeout
+        # or 5xx here is safely retried (PlatformUnavailable) instead of being an unknown outcome
+        status = self.call("POST", f"{base}/api/v1/statuses", json=body, headers=headers).json()
+        url = status.get("url") or f"{base}/@{status['account']['acct']}/{status['id']}"
+        return Published(platform_post_id=str(status["id"]), permalink=url)
+
+    # -- plumbing --------------------------------------------------------------------------------
+
+    def _upload(self, account: Account, item: Media) -> str:
+        """POST /api/v2/media (v1 on old instances) and wait briefly until it is processed."""
+        creds = account.credentials
+        base = _base(creds)
+        data, content_type = self.fetch_media(account, item)
+        extension = content_type.rsplit("/", 1)[-1]
+        files = {"file": (f"media.{extension}", data, content_type)}
+        response = self.http("POST", f"{base}/api/v2/media", headers=_auth(creds), files=files)
+        if response.status_code == 404:  # instance older than 3.1.3: v1 is synchronous
+            response = self.http("POST", f"{base}/api/v1/media", headers=_auth(creds), files=files)
+        if response.status_code >= 300:
+            raise self.classify(response)
+        attachment = response.json()
+        if response.status_code == 202 or attachment.get("url") is None:
+            self._wait_processed(base, creds, str(attachment["id"]))
+        return str(attachment["id"])
+
+    def _wait_processed(self, base: str, creds: dict[str, Any], media_id: str) -> None:
+        """Poll GET /api/v1/media/:id (206 while processing) for a few seconds, then give up for now."""
+        for delay in MEDIA_POLL_DELAYS:
+            self.sleep(delay)
+            response = self.call("GET", f"{base}/api/v1/media/{media_id}", headers=_auth(creds))
+            if response.status_code == 200:
+                return
+        raise PlatformUnavailable(f"Mastodon is still processing media {media_id}", code="media_processing",
+                                  retry_after=PROCESSING_RETRY_AFTER)
+
+    def classify(self, response: requests.Response, *, creates: bool = False) -> PlatformError:
+        """422 "not finished processing" is worth a retry; the rest as the base says."""
+        if response.status_code == 422 and "finished processing" in self.error_message(response):
+            return PlatformUnavailable(f"Mastodon: {self.error_message(response)}", code="media_processing",
+                                       retry_after=PROCESSING_RETRY_AFTER, platform_error=error_body(response))
+        return super().classify(response, creates=creates)
+
+    def retry_after(self, response: requests.Response) -> float | None:
+        """`X-RateLimit-Reset`: ISO 8601 on Mastodon, epoch seconds on GoToSocial."""
+        seconds = self.seconds_until(response.headers.get("X-RateLimit-Reset"))
+        return super().retry_after(response) if seconds is None else seconds
+
+
+def _base(creds: dict[str, Any]) -> str:
+    """The instance's base URL, https assumed when only a host was given."""
+    url = str(creds.get("instance_url", "")).strip().rstrip("/")
+    return url if "://" in url else f"https://{url}"
+
+
+def _auth(creds: dict[str, Any]) -> dict[str, str]:
+    """The bearer header of the user token."""
+    return {"Authorization": f"Bearer {creds.get('access_token', '')}"}

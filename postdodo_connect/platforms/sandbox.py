@@ -1,0 +1,100 @@
+"""The in-process sandbox platform: any real platform's rules and permalinks, faults on demand.
+
+What it "publishes" goes to its own table in its own transaction, like a real platform's database:
+it survives a crash of the engine, every process sees it, and tests can count posts per account.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+
+from ..errors import OutcomeUnknown, PlatformAuthError, PlatformRateLimited, PlatformRejected, PlatformUnavailable
+from ..models import SandboxFaults
+from ..storage import Database, new_id, utcnow
+from ..storage.schema import sandbox_posts
+from .base import Account, Platform, Published, PublishRequest
+
+
+class Sandbox(Platform):
+    """Publishes as platform `real.name` without leaving the machine."""
+
+    has_lookup = True
+
+    def __init__(self, real: Platform, db: Database, *, global_faults: dict[str, Any] | None = None,
+                 rng: random.Random | None = None, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        super().__init__(session=None)
+        self.real, self.db = real, db
+        self.name, self.label = real.name, real.label  # type: ignore[misc]
+        self.global_faults = global_faults or {}
+        self.rng = rng or random.Random()
+        self.sleep, self.clock = sleep, clock
+
+    def validate(self, caption: str, media: Any) -> Any:
+        """The real platform's preflight rules."""
+        return self.real.validate(caption, media)
+
+    def faults(self, account: Account) -> SandboxFaults:
+        """Global faults overridden by the account's own."""
+        return SandboxFaults.model_validate(self.global_faults | account.settings.get("faults", {}))
+
+    def _roll(self, rate: float) -> bool:
+        return rate > 0 and self.rng.random() < rate
+
+    def publish(self, account: Account, request: PublishRequest) -> Published:
+        """Publish into the sandbox table, unless a configured fault strikes first."""
+        faults = self.faults(account)
+        if faults.latency_ms:
+            self.sleep(faults.latency_ms / 1000)  # simulated network time of the platform
+        active = faults.fault_attempts == 0 or request.attempt <= faults.fault_attempts
+        if active:
+            if self._roll(faults.auth_error_rate):
+                raise PlatformAuthError("sandbox: token expired", code="auth_expired",
+                                        platform_error={"error": "invalid_token"})
+            if self._roll(faults.rate_limit_rate):
+                raise PlatformRateLimited("sandbox: rate limited", code="rate_limited", retry_after=faults.retry_after,
+                                          platform_error={"error": "rate_limited", "retry_after": faults.retry_after})
+            if self._roll(faults.server_error_rate):
+                raise PlatformUnavailable("sandbox: 503 service unavailable", code="platform_unavailable",
+                                          platform_error={"status": 503})
+            if self._roll(faults.reject_rate):
+                raise PlatformRejected("sandbox: post rejected by policy", code="rejected",
+                                       platform_error={"error": "content_policy"})
+            if self._roll(faults.timeout_rate):
+                raise OutcomeUnknown("sandbox: timed out", code="platform_timeout")
+        published = self._commit(account, request)
+        if active and self._roll(faults.commit_then_fail_rate):
+            raise OutcomeUnknown("sandbox: 500 after the post was stored", code="platform_error",
+                                 platform_error={"status": 500})
+        return published
+
+    def _commit(self, account: Account, request: PublishRequest) -> Published:
+        post_id = self.real.sample_post_id(new_id("sbx", 12))
+        permalink = self.real.permalink(account.handle, post_id)
+        with self.db.write() as conn:
+            conn.execute(insert(sandbox_posts).values(
+                id=new_id("sbx"), account_id=account.id, platform=self.name, reference=request.target_id,
+                caption=request.caption, media=[m.__dict__ for m in request.media], permalink=permalink,
+                platform_post_id=post_id, created_at=self.clock()))
+        return Published(platform_post_id=post_id, permalink=permalink)
+
+    def lookup(self, account: Account, request: PublishRequest) -> Published | None:
+        """The post an ambiguous attempt stored, if it did."""
+        with self.db.read() as conn:
+            row = conn.execute(select(sandbox_posts).where(sandbox_posts.c.reference == request.target_id)
+                               .order_by(sandbox_posts.c.created_at).limit(1)).first()
+        return Published(platform_post_id=row.platform_post_id, permalink=row.permalink) if row else None
+
+
+def sandbox_posts_for(db: Database, account_id: str) -> list[dict[str, Any]]:
+    """Everything the sandbox published for one account (tests, demo)."""
+    with db.read() as conn:
+        rows = conn.execute(select(sandbox_posts).where(sandbox_posts.c.account_id == account_id)
+                            .order_by(sandbox_posts.c.created_at))
+        return [dict(r._mapping) for r in rows]

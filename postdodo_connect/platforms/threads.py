@@ -1,0 +1,49 @@
+"""Threads through graph.threads.net: container, publish, permalink read."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import regex
+
+from .graph import ContainerPlatform
+from .plumbing import seed_digits
+from .support import seed_int, shortcode
+from .text import utf8_bytes
+
+_CLUSTER = regex.compile(r"\X")
+_EMOJI = regex.compile(r"\p{Extended_Pictographic}|\p{Regional_Indicator}|\u20E3")
+
+
+class Threads(ContainerPlatform):
+    """Threads: text, image, video or carousel posts of up to 500 characters."""
+
+    name: ClassVar[str] = "threads"
+    label: ClassVar[str] = "Threads"
+    max_caption: ClassVar[int] = 500
+    max_media: ClassVar[int] = 20  # carousels take 2-20 items per the Threads posts reference
+    has_lookup: ClassVar[bool] = True
+    credential_fields: ClassVar[tuple[str, ...]] = ("access_token", "user_id")
+
+    graph_url: ClassVar[str] = "https://graph.threads.net/v1.0"
+    create_edge: ClassVar[str] = "threads"
+    publish_edge: ClassVar[str] = "threads_publish"
+    status_field: ClassVar[str] = "status"
+    detail_field: ClassVar[str] = "error_message"
+    caption_param: ClassVar[str] = "text"
+
+    def caption_length(self, caption: str) -> int:
+        """Meta counts an emoji as its UTF-8 bytes; other characters count one per code point."""
+        return sum(utf8_bytes(c) if _EMOJI.search(c) else len(c) for c in _CLUSTER.findall(caption))
+
+    def permalink(self, handle: str, post_id: str) -> str:
+        """A /@handle/post/<code> link; the code is derived from the media id (sandbox only)."""
+        return f"https://www.threads.net/@{handle.lstrip('@')}/post/{shortcode(seed_int(post_id))}"
+
+    def sample_post_id(self, seed: str) -> str:
+        """A 17-digit Threads media id like 18073912352326148."""
+        return "18" + seed_digits(seed, 15)
+
+    def profile_url(self, handle: str) -> str:
+        """The profile page, the permalink of last resort."""
+        return f"https://www.threads.net/@{handle.lstrip('@')}"

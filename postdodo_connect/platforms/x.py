@@ -1,0 +1,201 @@
+"""X (API v2): media upload, then POST /2/tweets; ambiguous creates are found on the timeline."""
+
+from __future__ import annotations
+
+import html
+import unicodedata
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import requests
+
+from .base import (
+    Account,
+    Media,
+    Platform,
+    PlatformError,
+    PlatformRejected,
+    PlatformUnavailable,
+    Problem,
+    Profile,
+    Published,
+    PublishRequest,
+    error_body,
+    seed_digits,
+)
+from .text import url_spans, x_weighted_length
+
+API = "https://api.x.com"
+#: video upload segment size (the API takes up to 5 MB; 1 MB is what clients use)
+CHUNK = 1024 * 1024
+#: upper bound on waiting for video processing inside one attempt (then retry later)
+MAX_PROCESSING_WAIT = 60.0
+
+
+class X(Platform):
+    """X posts: 280 weighted characters, up to 4 images or one video."""
+
+    name = "x"
+    label = "X"
+    max_caption = 280
+    max_media = 4
+    video_alone = True
+    has_lookup = True
+    # refresh_token and client_id (client_secret for confidential clients) are optional: with them
+    # an expired token is refreshed once and the new pair handed to `on_credentials`
+    credential_fields = ("access_token", "refresh_token", "client_id")
+    media_max_bytes: ClassVar[dict[str, int]] = {"image": 5 * 1024 * 1024, "video": 512 * 1024 * 1024}
+    media_types: ClassVar[dict[str, frozenset[str]]] = {
+        "image": frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"}),
+        "video": frozenset({"video/mp4", "video/quicktime"}),
+    }
+
+    def caption_length(self, caption: str) -> int:
+        """twitter-text weighted length."""
+        return x_weighted_length(caption)
+
+    def validate(self, caption: str, media: Sequence[Media]) -> list[Problem]:
+        """The weighted-length rule, then the media rules."""
+        problems = []
+        if (length := x_weighted_length(caption)) > self.max_caption:
+            problems.append(self.problem("caption.max_weighted_length", "caption",
+                                         f"caption weighs {length} (CJK and emoji count 2, links 23); X allows {self.max_caption}"))
+        return problems + self.validate_media(media)
+
+    def permalink(self, handle: str, post_id: str) -> str:
+        """`https://x.com/{username}/status/{id}`."""
+        return f"https://x.com/{handle.lstrip('@')}/status/{post_id}"
+
+    def sample_post_id(self, seed: str) -> str:
+        """A 19-digit snowflake-like id."""
+        return seed_digits(seed, 19)
+
+    # -- live calls ------------------------------------------------------------------------------
+
+    def verify_credentials(self, credentials: dict[str, Any]) -> Profile:
+        """GET /2/users/me."""
+        me = self.call("GET", f"{API}/2/users/me", headers=_auth(credentials)).json()["data"]
+        return Profile(handle=me["username"], display_name=me.get("name", ""))
+
+    def publish(self, account: Account, request: PublishRequest) -> Published:
+        """Upload media, then create the post; a duplicate refusal on a retry means it went through."""
+        creds = dict(account.credentials)
+        body: dict[str, Any] = {"text": request.caption}
+        if request.media:
+            body["media"] = {"media_ids": [self._upload(account, creds, item) for item in request.media]}
+        try:
+            answer = self._api(account, creds, "POST", "/2/tweets", creates=True, json=body).json()
+        except PlatformRejected as exc:
+            if exc.code == "duplicate_post" and request.attempt > 1 and (earlier := self.lookup(account, request)):
+                return earlier
+            raise
+        post_id = answer["data"]["id"]
+        return Published(platform_post_id=post_id, permalink=self.permalink(account.handle, post_id))
+
+    def lookup(self, account: Account, request: PublishRequest) -> Published | None:
+        """The newest posts of the account, matched on their text (links aside: X rewrites them)."""
+        creds = dict(account.credentials)
+        user_id = creds.get("user_id") or self._api(account, creds, "GET", "/2/users/me").json()["data"]["id"]
+        answer = self._api(account, creds, "GET", f"/2/users/{user_id}/tweets", params={"max_results": 5}).json()
+        wanted = _comparable(request.caption)
+        for post in answer.get("data") or []:
+            if _comparable(post.get("text", "")) == wanted:
+                return Published(platform_post_id=post["id"], permalink=self.permalink(account.handle, post["id"]))
+        return None
+
+    # -- plumbing --------------------------------------------------------------------------------
+
+    def _upload(self, account: Account, creds: dict[str, Any], item: Media) -> str:
+        """One-shot upload for images; initialize/append/finalize for video."""
+        data, content_type = self.fetch_media(account, item)
+        if item.type != "video":
+            files = {"media": ("media", data, content_type)}
+            answer = self._api(account, creds, "POST", "/2/media/upload", files=files, data={"media_category": "tweet_image"})
+            return str(answer.json()["data"]["id"])
+        init = {"media_type": content_type, "total_bytes": len(data), "media_category": "tweet_video"}
+        media_id = str(self._api(account, creds, "POST", "/2/media/upload/initialize", json=init).json()["data"]["id"])
+        for index, start in enumerate(range(0, len(data), CHUNK)):
+            self._api(account, creds, "POST", f"/2/media/upload/{media_id}/append",
+                      files={"media": ("chunk", data[start:start + CHUNK], "application/octet-stream")},
+                      data={"segment_index": str(index)})
+        info = self._api(account, creds, "POST", f"/2/media/upload/{media_id}/finalize").json()["data"].get("processing_info")
+        waited = 0.0
+        while info and info.get("state") in ("pending", "in_progress"):
+            delay = float(info.get("check_after_secs") or 1)
+            if waited + delay > MAX_PROCESSING_WAIT:
+                raise PlatformUnavailable("X is still processing the video", code="media_processing", retry_after=delay)
+            self.sleep(delay)
+            waited += delay
+            status = self._api(account, creds, "GET", "/2/media/upload", params={"command": "STATUS", "media_id": media_id})
+            info = status.json()["data"].get("processing_info")
+        if info and info.get("state") == "failed":
+            raise PlatformRejected(f"X could not process the video: {info.get('error', {}).get('message', 'failed')}",
+                                   code="media_rejected", platform_error=info)
+        return media_id
+
+    def _api(self, account: Account, creds: dict[str, Any], method: str, path: str, *,
+             creates: bool = False, **kwargs: Any) -> requests.Response:
+        """A user-context call; a 401 is answered by one token refresh when the account allows it."""
+        response = self.http(method, f"{API}{path}", creates=creates, headers=_auth(creds), **kwargs)
+        if response.status_code == 401 and self._refresh(account, creds):
+            response = self.http(method, f"{API}{path}", creates=creates, headers=_auth(creds), **kwargs)
+        if response.status_code >= 300:
+            raise self.classify(response, creates=creates)
+        return response
+
+    def _refresh(self, account: Account, creds: dict[str, Any]) -> bool:
+        """OAuth 2.0 refresh when possible; X rotates the refresh token, so the new pair must be stored."""
+        if not (creds.get("refresh_token") and creds.get("client_id")):
+            return False
+        form = {"grant_type": "refresh_token", "refresh_token": creds["refresh_token"], "client_id": creds["client_id"]}
+        secret = creds.get("client_secret")
+        auth = (creds["client_id"], secret) if secret else None
+        response = self.http("POST", f"{API}/2/oauth2/token", data=form, auth=auth)
+        if response.status_code >= 300:
+            return False  # the caller then reports its 401: the account needs a new login
+        tokens = response.json()
+        creds.update(access_token=tokens["access_token"], refresh_token=tokens.get("refresh_token", creds["refresh_token"]))
+        self.credentials_changed(account, dict(creds))
+        return True
+
+    def classify(self, response: requests.Response, *, creates: bool = False) -> PlatformError:
+        """Duplicate refusals and usage caps get their own codes; the rest as the base says."""
+        message = self.error_message(response)
+        body = error_body(response)
+        if response.status_code == 403 and "duplicate content" in message:
+            return PlatformRejected(f"X: {message}", code="duplicate_post", platform_error=body)
+        if response.status_code == 429 and isinstance(body, dict) and "usage-capped" in str(body.get("type", "")):
+            # a monthly product cap: retrying this run cannot succeed
+            return PlatformRejected(f"X: {message}", code="usage_cap_exceeded", platform_error=body)
+        return super().classify(response, creates=creates)
+
+    def error_message(self, response: requests.Response) -> str:
+        """The first `errors[].message` when present (it is the precise one), else `detail`."""
+        body = error_body(response)
+        if isinstance(body, dict) and body.get("errors") and isinstance(body["errors"], list):
+            first = body["errors"][0]
+            if isinstance(first, dict) and first.get("message"):
+                return str(first["message"])
+        return super().error_message(response)
+
+    def retry_after(self, response: requests.Response) -> float | None:
+        """The latest reset among the exhausted windows (15 min, user 24 h, app 24 h)."""
+        headers = response.headers
+        resets = [headers.get(f"{prefix}-reset") for prefix in ("x-rate-limit", "x-user-limit-24hour", "x-app-limit-24hour")
+                  if headers.get(f"{prefix}-remaining") == "0"] or [headers.get("x-rate-limit-reset")]
+        waits = [s for s in (self.seconds_until(r) for r in resets) if s is not None]
+        return max(waits) if waits else super().retry_after(response)
+
+
+def _auth(creds: dict[str, Any]) -> dict[str, str]:
+    """The OAuth 2.0 user-context bearer header."""
+    return {"Authorization": f"Bearer {creds.get('access_token', '')}"}
+
+
+def _comparable(text: str) -> str:
+    """Text as X echoes it, reduced for matching: unescaped, NFC, without links, spaces folded."""
+    text = unicodedata.normalize("NFC", html.unescape(text))
+    for start, end, _ in reversed(url_spans(text)):
+        text = text[:start] + text[end:]
+    return " ".join(text.split())
+

@@ -1,0 +1,78 @@
+"""The events outbox: written in the transaction of the change that causes it, fanned out to endpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from .db import utcnow
+from .ids import new_id
+from .schema import deliveries, events, webhook_endpoints
+
+
+def store_event(conn: Connection, workspace_id: str, event_type: str, data: dict[str, Any], *,
+                post_id: str | None = None, now: datetime | None = None) -> dict[str, Any]:
+    """Store one event without fanning it out."""
+    row = {"id": new_id("evt"), "workspace_id": workspace_id, "type": event_type, "post_id": post_id,
+           "data": data, "created_at": now or utcnow()}
+    conn.execute(insert(events).values(**row))
+    return row
+
+
+def emit(
+    conn: Connection,
+    workspace_id: str,
+    event_type: str,
+    data: dict[str, Any],
+    *,
+    post_id: str | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Store one event and a pending delivery for every enabled endpoint subscribed to it."""
+    now = now or utcnow()
+    row = store_event(conn, workspace_id, event_type, data, post_id=post_id, now=now)
+    endpoints = conn.execute(
+        select(webhook_endpoints.c.id, webhook_endpoints.c.events).where(
+            webhook_endpoints.c.workspace_id == workspace_id,
+            webhook_endpoints.c.status == "enabled",
+            webhook_endpoints.c.deleted_at.is_(None),
+        )
+    ).all()
+    rows = [
+        {"id": new_id("dlv"), "event_id": row["id"], "endpoint_id": ep.id, "workspace_id": workspace_id,
+         "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now, "updated_at": now}
+        for ep in endpoints
+        if not ep.events or event_type in ep.events
+    ]
+    if rows:
+        conn.execute(insert(deliveries), rows)
+    return row
+
+
+def envelope(row: Any) -> dict[str, Any]:
+    """The public JSON envelope of a stored event row."""
+    from ..models import format_time
+
+    mapping = row if isinstance(row, dict) else row._mapping
+    return {"id": mapping["id"], "event": mapping["type"], "created_at": format_time(mapping["created_at"]),
+            "data": mapping["data"]}
+
+
+def list_events(
+    conn: Connection, workspace_id: str, *, post_id: str | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
+    """A workspace's events in the order they happened."""
+    query = select(events).where(events.c.workspace_id == workspace_id)
+    if post_id:
+        query = query.where(events.c.post_id == post_id)
+    return [envelope(r) for r in conn.execute(query.order_by(events.c.seq).limit(limit))]
+
+
+def get_event(conn: Connection, workspace_id: str, event_id: str) -> dict[str, Any] | None:
+    """One event row of the workspace."""
+    row = conn.execute(
+        select(events).where(events.c.id == event_id, events.c.workspace_id == workspace_id)
+    ).first()
+    return dict(row._mapping) if row else None

@@ -1,0 +1,118 @@
+"""Workspaces and their API keys (stored as SHA-256 hashes, shown once)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import string
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, func, insert, select, update
+
+from .db import utcnow
+from .ids import new_id
+from .schema import api_keys, workspaces
+
+_ALPHABET = string.ascii_letters + string.digits
+
+
+def hash_key(key: str) -> str:
+    """The stored form of an API key."""
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def create_workspace(conn: Connection, name: str, *, test: bool) -> dict[str, Any]:
+    """A new workspace; `test` workspaces get `pd_test_` keys and sandbox accounts."""
+    row = {"id": new_id("ws"), "name": name, "mode": "test" if test else "live", "created_at": utcnow()}
+    conn.execute(insert(workspaces).values(**row))
+    return row
+
+
+def get_workspace(conn: Connection, workspace_id: str) -> dict[str, Any] | None:
+    """One workspace by id."""
+    row = conn.execute(select(workspaces).where(workspaces.c.id == workspace_id)).first()
+    return dict(row._mapping) if row else None
+
+
+def find_workspace(conn: Connection, name: str) -> dict[str, Any] | None:
+    """The oldest workspace with this name."""
+    row = conn.execute(
+        select(workspaces).where(workspaces.c.name == name).order_by(workspaces.c.created_at).limit(1)
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+def count_workspaces(conn: Connection) -> int:
+    """How many workspaces exist (the demo is only made on an empty database)."""
+    return int(conn.execute(select(func.count()).select_from(workspaces)).scalar_one())
+
+
+def create_key(conn: Connection, workspace: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """A new key for the workspace: (stored row, the plaintext key shown once)."""
+    prefix = "pd_test_" if workspace["mode"] == "test" else "pd_live_"
+    key = prefix + "".join(secrets.choice(_ALPHABET) for _ in range(32))
+    row = {
+        "id": new_id("key"),
+        "workspace_id": workspace["id"],
+        "hash": hash_key(key),
+        "hint": f"{prefix}…{key[-4:]}",
+        "created_at": utcnow(),
+        "revoked_at": None,
+    }
+    conn.execute(insert(api_keys).values(**row))
+    return row, key
+
+
+# built once: this runs on every authenticated request
+_AUTHENTICATE = (
+    select(api_keys.c.hash, api_keys.c.id.label("key_id"), workspaces)
+    .join(workspaces, workspaces.c.id == api_keys.c.workspace_id)
+    .where(api_keys.c.hash == bindparam("digest"), api_keys.c.revoked_at.is_(None))
+)
+
+
+def authenticate(conn: Connection, key: str) -> dict[str, Any] | None:
+    """The workspace a live key belongs to, or None."""
+    digest = hash_key(key)
+    row = conn.execute(_AUTHENTICATE, {"digest": digest}).first()
+    # the index finds the row; the compare is still constant-time so timing says nothing about keys
+    if row is None or not hmac.compare_digest(row.hash, digest):
+        return None
+    found = dict(row._mapping)
+    found.pop("hash")
+    return found
+
+
+def list_keys(conn: Connection, workspace_id: str | None = None) -> list[dict[str, Any]]:
+    """Keys with their workspace name, oldest first (hashes excluded)."""
+    query = (
+        select(api_keys.c.id, api_keys.c.hint, api_keys.c.created_at, api_keys.c.revoked_at,
+               workspaces.c.id.label("workspace_id"), workspaces.c.name.label("workspace"), workspaces.c.mode)
+        .join(workspaces, workspaces.c.id == api_keys.c.workspace_id)
+        .order_by(api_keys.c.created_at)
+    )
+    if workspace_id:
+        query = query.where(api_keys.c.workspace_id == workspace_id)
+    return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def revoke_key(conn: Connection, key_id: str) -> dict[str, Any] | None:
+    """Revoke a live key; returns its row, or None when there is no such live key."""
+    row = conn.execute(
+        select(api_keys).where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+    ).first()
+    if row is None:
+        return None
+    conn.execute(update(api_keys).where(api_keys.c.id == key_id).values(revoked_at=utcnow()))
+    return dict(row._mapping)
+
+
+def rotate_key(conn: Connection, key_id: str) -> tuple[dict[str, Any], str] | None:
+    """Revoke a key and issue its replacement in one transaction."""
+    old = revoke_key(conn, key_id)
+    if old is None:
+        return None
+    workspace = get_workspace(conn, old["workspace_id"])
+    assert workspace is not None
+    return create_key(conn, workspace)

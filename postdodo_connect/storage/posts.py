@@ -1,0 +1,176 @@
+"""Posts and their targets: create, read, list, cancel, and the post status that follows the targets."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
+
+from ..models import format_time
+from .events import emit
+from .ids import new_id
+from .schema import posts, targets
+
+FINAL = frozenset({"confirmed", "failed", "canceled"})
+CANCELABLE = ("scheduled", "retrying")
+TARGET_FIELDS = ("account_id", "platform", "status", "permalink", "platform_post_id", "attempts",
+                 "next_attempt_at", "error")
+
+
+def create_post(
+    conn: Connection,
+    workspace_id: str,
+    *,
+    caption: str,
+    media: list[dict[str, str]],
+    scheduled_at: datetime | None,
+    accounts: list[dict[str, Any]],
+    now: datetime,
+) -> dict[str, Any]:
+    """Insert a post with one target per account; due now when `scheduled_at` is None."""
+    post_id = new_id("post")
+    status = "scheduled" if scheduled_at else "publishing"
+    conn.execute(insert(posts).values(
+        id=post_id, workspace_id=workspace_id, status=status, caption=caption, media=media,
+        scheduled_at=scheduled_at, created_at=now, updated_at=now,
+    ))
+    rows = [
+        {"id": new_id("tgt"), "post_id": post_id, "position": i, "workspace_id": workspace_id,
+         "account_id": acct["id"], "platform": acct["platform"], "status": "scheduled", "attempts": 0,
+         "next_attempt_at": scheduled_at or now, "updated_at": now}
+        for i, acct in enumerate(accounts)
+    ]
+    conn.execute(insert(targets), rows)
+    post = {"id": post_id, "workspace_id": workspace_id, "status": status, "caption": caption, "media": media,
+            "scheduled_at": scheduled_at, "created_at": now, "updated_at": now,
+            "targets": [_target(r) for r in rows]}
+    if scheduled_at:
+        emit(conn, workspace_id, "post.scheduled", {
+            "post_id": post_id, "status": "scheduled", "scheduled_at": format_time(scheduled_at),
+            "targets": [{"account_id": r["account_id"], "platform": r["platform"]} for r in rows],
+        }, post_id=post_id, now=now)
+    return post
+
+
+def _target(row: Any) -> dict[str, Any]:
+    mapping = row if isinstance(row, dict) else row._mapping
+    target = {name: mapping.get(name) for name in TARGET_FIELDS}
+    if target["status"] not in ("scheduled", "retrying"):
+        target["next_attempt_at"] = None  # only meaningful while waiting
+    return target
+
+
+def _attach_targets(conn: Connection, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    if not found:
+        return found
+    by_post: dict[str, list[dict[str, Any]]] = {p["id"]: [] for p in found}
+    rows = conn.execute(
+        select(targets).where(targets.c.post_id.in_(list(by_post))).order_by(targets.c.post_id, targets.c.position)
+    )
+    for row in rows:
+        by_post[row.post_id].append(_target(row))
+    for post in found:
+        post["targets"] = by_post[post["id"]]
+    return found
+
+
+# built once: reading one post is the hottest query after authentication
+_GET_POST = select(posts).where(posts.c.id == bindparam("post_id"), posts.c.workspace_id == bindparam("ws"))
+_POST_TARGETS = select(targets).where(targets.c.post_id == bindparam("post_id")).order_by(targets.c.position)
+
+
+def get_post(conn: Connection, workspace_id: str, post_id: str) -> dict[str, Any] | None:
+    """One post of the workspace, with its targets."""
+    row = conn.execute(_GET_POST, {"post_id": post_id, "ws": workspace_id}).first()
+    if row is None:
+        return None
+    post = dict(row._mapping)
+    post["targets"] = [_target(t) for t in conn.execute(_POST_TARGETS, {"post_id": post_id})]
+    return post
+
+
+def list_posts(
+    conn: Connection,
+    workspace_id: str,
+    *,
+    limit: int,
+    after: tuple[datetime, str] | None = None,
+    status: str | None = None,
+    account_id: str | None = None,
+) -> tuple[list[dict[str, Any]], bool]:
+    """Newest first, keyset-paged after (created_at, id); returns (posts, has_more)."""
+    query = select(posts).where(posts.c.workspace_id == workspace_id)
+    if status:
+        query = query.where(posts.c.status == status)
+    if account_id:
+        query = query.where(posts.c.id.in_(select(targets.c.post_id).where(targets.c.account_id == account_id)))
+    if after:
+        created, last_id = after
+        query = query.where(or_(posts.c.created_at < created, and_(posts.c.created_at == created, posts.c.id < last_id)))
+    rows = conn.execute(query.order_by(posts.c.created_at.desc(), posts.c.id.desc()).limit(limit + 1)).all()
+    found = [dict(r._mapping) for r in rows[:limit]]
+    return _attach_targets(conn, found), len(rows) > limit
+
+
+def cancel_post(conn: Connection, workspace_id: str, post_id: str, now: datetime) -> tuple[dict[str, Any] | None, int]:
+    """Cancel every target still waiting; returns (post, how many were canceled)."""
+    row = conn.execute(
+        select(posts.c.id).where(posts.c.id == post_id, posts.c.workspace_id == workspace_id)
+    ).first()
+    if row is None:
+        return None, 0
+    # conditional on status: a claim that already moved a target to `publishing` wins, and vice versa
+    canceled = conn.execute(
+        update(targets).where(targets.c.post_id == post_id, targets.c.status.in_(CANCELABLE))
+        .values(status="canceled", lease_until=None, updated_at=now)
+        .returning(targets.c.account_id, targets.c.platform)
+    ).all()
+    if canceled:
+        emit(conn, workspace_id, "post.canceled", {
+            "post_id": post_id, "status": "canceled",
+            "targets": [{"account_id": t.account_id, "platform": t.platform} for t in canceled],
+        }, post_id=post_id, now=now)
+        refresh_status(conn, post_id, now)
+    return get_post(conn, workspace_id, post_id), len(canceled)
+
+
+def rollup(statuses: list[str]) -> str:
+    """The post status its targets imply."""
+    counts = Counter(statuses)
+    if any(s not in FINAL for s in statuses):
+        waiting_only = counts["scheduled"] + counts["canceled"] == len(statuses)
+        return "scheduled" if waiting_only and counts["scheduled"] else "publishing"
+    if counts["confirmed"] == len(statuses):
+        return "published"
+    if counts["confirmed"]:
+        return "partially_published"
+    if counts["failed"]:
+        return "failed"
+    return "canceled"
+
+
+def refresh_status(conn: Connection, post_id: str, now: datetime) -> str:
+    """Recompute a post's status from its targets; emits post.completed when it becomes final."""
+    # lock the post first: two workers finishing its last two targets must not both miss "all final"
+    post = conn.execute(
+        select(posts.c.status, posts.c.workspace_id).where(posts.c.id == post_id).with_for_update()
+    ).one()
+    rows = conn.execute(
+        select(targets.c.account_id, targets.c.platform, targets.c.status, targets.c.permalink)
+        .where(targets.c.post_id == post_id).order_by(targets.c.position)
+    ).all()
+    new = rollup([r.status for r in rows])
+    if new == post.status:
+        return new
+    changed = conn.execute(
+        update(posts).where(posts.c.id == post_id, posts.c.status == post.status).values(status=new, updated_at=now)
+    ).rowcount
+    if changed and all(r.status in FINAL for r in rows) and new != "canceled":
+        emit(conn, post.workspace_id, "post.completed", {
+            "post_id": post_id, "status": new,
+            "targets": [{"account_id": r.account_id, "platform": r.platform, "status": r.status,
+                         "permalink": r.permalink} for r in rows],
+        }, post_id=post_id, now=now)
+    return new

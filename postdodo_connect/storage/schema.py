@@ -1,0 +1,210 @@
+"""The tables, in SQLAlchemy Core; the same schema serves SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.engine import Dialect
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out, whatever the database keeps."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime reached the database")
+        # stored naive UTC on both databases so SQLite's text compare orders correctly
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+metadata = MetaData()
+
+workspaces = Table(
+    "workspaces", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("mode", String(10), nullable=False),  # live | test
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("workspace_id", String(40), ForeignKey("workspaces.id"), nullable=False),
+    Column("hash", String(64), nullable=False, unique=True),  # sha256 hex of the whole key
+    Column("hint", String(24), nullable=False),  # "pd_live_…ab12" for listings
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+)
+
+accounts = Table(
+    "accounts", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("workspace_id", String(40), ForeignKey("workspaces.id"), nullable=False),
+    Column("platform", String(30), nullable=False),
+    Column("handle", String(100), nullable=False),
+    Column("display_name", String(200), nullable=False, default=""),
+    Column("mode", String(10), nullable=False),  # live | sandbox
+    Column("status", String(20), nullable=False),  # active | expired | disconnected
+    Column("credentials", Text),  # Fernet token of the JSON credentials
+    Column("settings", JSON, nullable=False, default=dict),  # sandbox faults and the like
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("deleted_at", UTCDateTime),
+    Index("ix_accounts_workspace", "workspace_id", "created_at"),
+)
+
+posts = Table(
+    "posts", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("workspace_id", String(40), ForeignKey("workspaces.id"), nullable=False),
+    Column("status", String(30), nullable=False),
+    Column("caption", Text, nullable=False),
+    Column("media", JSON, nullable=False),
+    Column("scheduled_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    # the list endpoint pages by (created_at, id) newest first, per workspace
+    Index("ix_posts_workspace_created", "workspace_id", "created_at", "id"),
+)
+
+targets = Table(
+    "targets", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("post_id", String(40), ForeignKey("posts.id"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("workspace_id", String(40), nullable=False),
+    Column("account_id", String(40), nullable=False),
+    Column("platform", String(30), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    # when a scheduled/retrying target is due; the scheduler's only query reads this index
+    Column("next_attempt_at", UTCDateTime),
+    Column("lease_until", UTCDateTime),
+    Column("permalink", Text),
+    Column("platform_post_id", String(200)),
+    Column("error", JSON),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_targets_due", "status", "next_attempt_at"),
+    Index("ix_targets_lease", "status", "lease_until"),
+    Index("ix_targets_post", "post_id", "position"),
+    Index("ix_targets_account", "account_id", "status"),
+)
+
+events = Table(
+    "events", metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("id", String(40), nullable=False, unique=True),
+    Column("workspace_id", String(40), nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("post_id", String(40)),
+    Column("data", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_events_workspace", "workspace_id", "seq"),
+    Index("ix_events_post", "post_id", "seq"),
+)
+
+webhook_endpoints = Table(
+    "webhook_endpoints", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("workspace_id", String(40), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("events", JSON, nullable=False),  # [] = every event
+    Column("description", Text),
+    Column("status", String(20), nullable=False),  # enabled | disabled
+    Column("disabled_reason", Text),
+    Column("secret", Text, nullable=False),  # Fernet token
+    Column("previous_secret", Text),  # Fernet token, signs alongside until previous_expires_at
+    Column("previous_expires_at", UTCDateTime),
+    Column("failing_since", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("deleted_at", UTCDateTime),
+    Index("ix_webhooks_workspace", "workspace_id", "created_at"),
+)
+
+deliveries = Table(
+    "deliveries", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("event_id", String(40), nullable=False),
+    Column("endpoint_id", String(40), nullable=False),
+    Column("workspace_id", String(40), nullable=False),
+    Column("status", String(20), nullable=False),  # pending | delivering | delivered | failed | canceled
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime),
+    Column("lease_until", UTCDateTime),
+    Column("last_status_code", Integer),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_deliveries_due", "status", "next_attempt_at"),
+    Index("ix_deliveries_lease", "status", "lease_until"),
+    Index("ix_deliveries_endpoint", "endpoint_id", "created_at"),
+    Index("ix_deliveries_event", "event_id"),
+)
+
+delivery_attempts = Table(
+    "delivery_attempts", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("delivery_id", String(40), nullable=False),
+    Column("attempted_at", UTCDateTime, nullable=False),
+    Column("status_code", Integer),
+    Column("latency_ms", Integer),
+    Column("error", Text),
+    Column("response_body", Text),
+    Index("ix_attempts_delivery", "delivery_id", "id"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys", metadata,
+    Column("scope", String(40), primary_key=True),  # the API key's workspace
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),  # sha256 of method, path and body
+    Column("status_code", Integer),  # NULL while the first request is still running
+    Column("response", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# What the sandbox platform "published": committed on its own, like a real platform's database.
+sandbox_posts = Table(
+    "sandbox_posts", metadata,
+    Column("id", String(60), primary_key=True),
+    Column("account_id", String(40), nullable=False),
+    Column("platform", String(30), nullable=False),
+    # the target id; NOT unique on purpose: a double publish must show up as two rows
+    Column("reference", String(60), nullable=False, index=True),
+    Column("caption", Text, nullable=False),
+    Column("media", JSON, nullable=False),
+    Column("platform_post_id", String(200), nullable=False),
+    Column("permalink", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_sandbox_account", "account_id"),
+)
+
+settings_table = Table(
+    "settings", metadata,
+    Column("name", String(100), primary_key=True),
+    Column("value", JSON, nullable=False),
+)

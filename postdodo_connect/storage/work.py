@@ -1,0 +1,103 @@
+"""The engine's queries: claim due work with a lease, finish it conditionally, find expired leases."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Table, select, update
+
+from .schema import deliveries, posts, targets
+
+TARGET_DUE = ("scheduled", "retrying")
+
+
+def _claim(
+    conn: Connection, table: Table, due: tuple[str, ...], to: str, now: datetime, lease_until: datetime, limit: int,
+    *, skip_locked: bool,
+) -> list[Any]:
+    candidates = (
+        select(table.c.id)
+        .where(table.c.status.in_(due), table.c.next_attempt_at <= now)
+        .order_by(table.c.next_attempt_at)
+        .limit(limit)
+    )
+    if skip_locked:  # PostgreSQL: several engines take disjoint batches instead of queueing on row locks
+        candidates = candidates.with_for_update(skip_locked=True)
+    ids = list(conn.execute(candidates).scalars())
+    if not ids:
+        return []
+    # the status condition is the real guard: only one claimer's UPDATE matches a row
+    return conn.execute(
+        update(table)
+        .where(table.c.id.in_(ids), table.c.status.in_(due), table.c.next_attempt_at <= now)
+        .values(status=to, attempts=table.c.attempts + 1, lease_until=lease_until, updated_at=now)
+        .returning(*claim_columns(table))
+    ).all()
+
+
+def claim_columns(table: Table) -> tuple[Any, ...]:
+    """What a claim returns for dispatching."""
+    if table is targets:
+        return targets.c.id, targets.c.attempts, targets.c.post_id
+    return deliveries.c.id, deliveries.c.attempts
+
+
+def claim_targets(
+    conn: Connection, now: datetime, lease_until: datetime, limit: int, *, skip_locked: bool = False
+) -> list[Any]:
+    """Move due targets to `publishing`; returns (id, attempts, post_id) of each claimed one."""
+    claimed = _claim(conn, targets, TARGET_DUE, "publishing", now, lease_until, limit, skip_locked=skip_locked)
+    post_ids = list({row.post_id for row in claimed})
+    if post_ids:
+        conn.execute(
+            update(posts).where(posts.c.id.in_(post_ids), posts.c.status == "scheduled")
+            .values(status="publishing", updated_at=now)
+        )
+    return claimed
+
+
+def claim_deliveries(
+    conn: Connection, now: datetime, lease_until: datetime, limit: int, *, skip_locked: bool = False
+) -> list[Any]:
+    """Move due deliveries to `delivering`; returns (id, attempts) of each."""
+    return _claim(conn, deliveries, ("pending",), "delivering", now, lease_until, limit, skip_locked=skip_locked)
+
+
+def expired_leases(conn: Connection, table: Table, busy: str, now: datetime, limit: int) -> list[Any]:
+    """Rows stuck in `busy` whose lease ran out (their worker died)."""
+    return conn.execute(
+        select(table.c.id, table.c.attempts)
+        .where(table.c.status == busy, table.c.lease_until < now)
+        .order_by(table.c.lease_until)
+        .limit(limit)
+    ).all()
+
+
+def renew_lease(conn: Connection, table: Table, row_id: str, busy: str, attempts: int, now: datetime,
+                lease_until: datetime) -> bool:
+    """Take over an expired lease (one reaper wins); True when this caller now owns it."""
+    return conn.execute(
+        update(table)
+        .where(table.c.id == row_id, table.c.status == busy, table.c.attempts == attempts, table.c.lease_until < now)
+        .values(lease_until=lease_until, updated_at=now)
+    ).rowcount == 1
+
+
+def load_target(conn: Connection, target_id: str) -> dict[str, Any] | None:
+    """A target joined with its post's caption and media."""
+    row = conn.execute(
+        select(targets, posts.c.caption, posts.c.media)
+        .join(posts, posts.c.id == targets.c.post_id)
+        .where(targets.c.id == target_id)
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+def finish_target(conn: Connection, target_id: str, attempts: int, now: datetime, **values: Any) -> bool:
+    """Record an attempt's outcome, only if this attempt still owns the target."""
+    return conn.execute(
+        update(targets)
+        .where(targets.c.id == target_id, targets.c.status == "publishing", targets.c.attempts == attempts)
+        .values(lease_until=None, updated_at=now, **values)
+    ).rowcount == 1

@@ -1,0 +1,67 @@
+"""Idempotency-Key: replay, conflict, and one post under concurrent duplicates."""
+
+from __future__ import annotations
+
+import threading
+
+from tests.support.factory import Api
+
+
+def test_replay_returns_first_response(api: Api, key: str) -> None:
+    acct = api.sandbox_account(key)
+    body = {"caption": "once", "account_ids": [acct["id"]], "scheduled_at": "2099-01-01T00:00:00Z"}
+    first = api.call("POST", "/v1/posts", key, json=body, headers={"Idempotency-Key": "k-1"})
+    second = api.call("POST", "/v1/posts", key, json=body, headers={"Idempotency-Key": "k-1"})
+    assert first.status_code == second.status_code == 201
+    assert second.get_json() == first.get_json()
+    assert second.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
+    assert len(api.call("GET", "/v1/posts", key).get_json()["data"]) == 1
+
+
+def test_same_key_other_body_is_409(api: Api, key: str) -> None:
+    acct = api.sandbox_account(key)
+    body = {"caption": "a", "account_ids": [acct["id"]], "scheduled_at": "2099-01-01T00:00:00Z"}
+    api.call("POST", "/v1/posts", key, json=body, headers={"Idempotency-Key": "k-2"})
+    other = api.call("POST", "/v1/posts", key, json=body | {"caption": "b"}, headers={"Idempotency-Key": "k-2"})
+    assert other.status_code == 409
+    assert other.get_json()["error"]["code"] == "idempotency_conflict"
+    assert len(api.call("GET", "/v1/posts", key).get_json()["data"]) == 1
+
+
+def test_keys_are_scoped_per_workspace_and_errors_replay(api: Api, key: str) -> None:
+    other = api.new_key("other")
+    bad = {"caption": "x", "account_ids": ["acct_missing"]}
+    first = api.call("POST", "/v1/posts", key, json=bad, headers={"Idempotency-Key": "shared"})
+    again = api.call("POST", "/v1/posts", key, json=bad, headers={"Idempotency-Key": "shared"})
+    assert first.status_code == again.status_code == 400
+    assert again.headers["Idempotent-Replayed"] == "true"
+    elsewhere = api.call("POST", "/v1/posts", other, json=bad, headers={"Idempotency-Key": "shared"})
+    assert "Idempotent-Replayed" not in elsewhere.headers
+
+
+def test_concurrent_duplicates_create_one_post(api: Api, key: str) -> None:
+    acct = api.sandbox_account(key)
+    body = {"caption": "race", "account_ids": [acct["id"]], "scheduled_at": "2099-01-01T00:00:00Z"}
+    results: list[tuple[int, str]] = []
+    start = threading.Barrier(8)
+
+    def send() -> None:
+        start.wait()
+        response = api.call("POST", "/v1/posts", key, json=body, headers={"Idempotency-Key": "race-key"})
+        results.append((response.status_code, response.get_json()["id"]))
+
+    threads = [threading.Thread(target=send) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert {status for status, _ in results} == {201}
+    assert len({post_id for _, post_id in results}) == 1
+    assert len(api.call("GET", "/v1/posts", key).get_json()["data"]) == 1
+
+
+def test_bad_key_header_is_400(api: Api, key: str) -> None:
+    response = api.call("POST", "/v1/posts", key, json={}, headers={"Idempotency-Key": "x" * 300})
+    assert response.status_code == 400
+    assert response.get_json()["error"]["param"] == "Idempotency-Key"

@@ -1,0 +1,95 @@
+"""Shared benchmark plumbing: gunicorn on a free port, wrk (or a Python fallback) for load."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def gunicorn(app: str, env: dict[str, str], workers: int = 2) -> Iterator[str]:
+    """Serve `app` (gunicorn syntax) with sync workers; yields the base URL."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
+                             "--log-level", "warning", app], env=env, cwd=ROOT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url + "/healthz", timeout=0.5)
+            break
+        except requests.RequestException:
+            time.sleep(0.1)
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def load(url: str, *, method: str = "GET", body: dict | None = None, headers: dict[str, str] | None = None,
+         seconds: int = 5, connections: int = 16) -> float:
+    """Requests per second for one URL under wrk (threads x connections), or a Python loader without wrk."""
+    headers = headers or {}
+    if shutil.which("wrk"):
+        script = f"wrk.method = {json.dumps(method)}\n"
+        if body is not None:
+            script += f"wrk.body = {json.dumps(json.dumps(body))}\n"
+            headers = headers | {"Content-Type": "application/json"}
+        for name, value in headers.items():
+            script += f"wrk.headers[{json.dumps(name)}] = {json.dumps(value)}\n"
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+            f.write(script)
+        out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", f.name, url],
+                             capture_output=True, text=True, check=True).stdout
+        os.unlink(f.name)
+        non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        if non2xx:
+            raise SystemExit(f"{non2xx.group(1)} failed requests against {url}:\n{out}")
+        return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    return _python_load(url, method, body, headers, seconds, connections)
+
+
+def _python_load(url: str, method: str, body: dict | None, headers: dict[str, str], seconds: int, n: int) -> float:
+    count = [0]
+    stop = time.monotonic() + seconds
+    lock = threading.Lock()
+
+    def worker() -> None:
+        session = requests.Session()
+        done = 0
+        while time.monotonic() < stop:
+            response = session.request(method, url, json=body, headers=headers)
+            response.raise_for_status()
+            done += 1
+        with lock:
+            count[0] += done
+
+    threads = [threading.Thread(target=worker) for _ in range(min(n, 8))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return count[0] / seconds

@@ -1,0 +1,69 @@
+"""Scaled mode: the RQ dispatcher with a real Redis and a real `postdodo worker`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from redis import Redis
+from sqlalchemy import select
+
+from postdodo_connect.engine import Runtime
+from postdodo_connect.engine.dispatch import PUBLISH_QUEUE, RQDispatcher
+from postdodo_connect.engine.scheduler import Scheduler
+from postdodo_connect.storage.schema import sandbox_posts, targets
+from tests.support.factory import SECRET, make_api
+from tests.support.server import wait_until
+
+
+@pytest.fixture
+def rq_url(redis_url: str) -> str:
+    """A Redis database of its own, emptied."""
+    url = redis_url.rsplit("/", 1)[0] + "/9"
+    try:
+        Redis.from_url(url, socket_connect_timeout=1).flushdb()
+    except Exception as exc:  # noqa: BLE001
+        pytest.fail(f"Redis at {url} is not reachable ({exc}); .ci/run starts one")
+    return url
+
+
+def run_worker(db_url: str, redis_url: str) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POSTDODO_")}
+    env |= {"POSTDODO_DATABASE_URL": db_url, "POSTDODO_REDIS_URL": redis_url, "POSTDODO_SECRET_KEY": SECRET}
+    done = subprocess.run([sys.executable, "-m", "postdodo_connect", "worker", "--burst", "--simple"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+def test_rq_end_to_end_and_redis_flush_loses_nothing(tmp_path: Path, rq_url: str) -> None:
+    db_url = f"sqlite:///{tmp_path / 'rq.db'}"
+    api = make_api(db_url, redis_url=rq_url, lease_seconds=0.5, rate_limit="1000/minute")
+    runtime = Runtime(api.service.settings, api.db)
+    dispatcher = RQDispatcher(rq_url)
+    scheduler = Scheduler(api.db, dispatcher, runtime.clock, lease_seconds=0.5, tick_seconds=0.05, batch=100)
+    key = api.new_key()
+    accts = [api.sandbox_account(key, p)["id"] for p in ("bluesky", "mastodon", "x")]
+    first = api.call("POST", "/v1/posts", key, json={"caption": "via rq", "account_ids": accts}).get_json()
+    assert scheduler.tick() == 3
+    redis = Redis.from_url(rq_url)
+    assert redis.llen(f"rq:queue:{PUBLISH_QUEUE}") == 3
+    run_worker(db_url, rq_url)
+    done = api.call("GET", f"/v1/posts/{first['id']}", key).get_json()
+    assert done["status"] == "published"
+    assert all(t["permalink"] for t in done["targets"])
+
+    lost = api.call("POST", "/v1/posts", key, json={"caption": "lost in redis", "account_ids": accts}).get_json()
+    assert scheduler.tick() == 3
+    redis.flushdb()  # Redis restarts empty: the jobs are gone, the database still knows
+    wait_until(lambda: scheduler.reap() > 0, timeout=10, what="leases to expire")
+    assert scheduler.tick() == 3
+    run_worker(db_url, rq_url)
+    recovered = api.call("GET", f"/v1/posts/{lost['id']}", key).get_json()
+    assert recovered["status"] == "published"
+    with api.db.read() as conn:
+        per_target = [r.reference for r in conn.execute(select(sandbox_posts.c.reference))]
+        assert len(per_target) == len(set(per_target)) == 6
+        assert conn.execute(select(targets.c.status).distinct()).scalars().all() == ["confirmed"]

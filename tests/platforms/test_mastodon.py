@@ -1,0 +1,199 @@
+"""Mastodon adapter: preflight, media v2 + statuses with Idempotency-Key, errors and retry hints."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import requests
+import responses
+from responses import matchers
+
+from postdodo_connect.errors import PlatformAuthError, PlatformRateLimited, PlatformRejected, PlatformUnavailable
+from postdodo_connect.platforms import Media, PublishRequest, validate
+from postdodo_connect.platforms.base import Platform
+
+from .conftest import make_account
+
+BASE = "https://mastodon.social"
+ACCOUNT = make_account("mastodon", "alice@mastodon.social", instance_url="https://mastodon.social/", access_token="tok")
+AUTH = {"Authorization": "Bearer tok"}
+STATUS = {
+    "id": "103254962155278888", "created_at": "2019-12-05T11:34:47.196Z", "visibility": "public",
+    "uri": "https://mastodon.social/users/alice/statuses/103254962155278888",
+    "url": "https://mastodon.social/@alice/103254962155278888",
+    "content": "<p>Hello fediverse</p>", "spoiler_text": "", "sensitive": False,
+    "account": {"id": "1", "username": "alice", "acct": "alice", "url": "https://mastodon.social/@alice"},
+    "media_attachments": [], "mentions": [], "tags": [], "emojis": [], "card": None, "poll": None,
+}
+ATTACHMENT = {
+    "id": "22348641", "type": "image",
+    "url": "https://files.mastodon.social/media_attachments/files/022/348/641/original/e96382f26c72a29c.jpeg",
+    "preview_url": "https://files.mastodon.social/media_attachments/files/022/348/641/small/e96382f26c72a29c.jpeg",
+    "remote_url": None, "meta": {"original": {"width": 640, "height": 480}}, "description": None,
+    "blurhash": "UFBWY:8_0Jxv4mx]t8t64.%M-:IUWGWAt6M}",
+}
+
+
+@pytest.fixture
+def adapter(make_adapter: Callable[[str], Platform]) -> Platform:
+    return make_adapter("mastodon")
+
+
+def status_call(mocked: responses.RequestsMock, sent: dict[str, Any], **answer: Any) -> None:
+    mocked.post(f"{BASE}/api/v1/statuses", match=[
+        matchers.json_params_matcher(sent),
+        matchers.header_matcher({**AUTH, "Idempotency-Key": "tgt_1"}),
+    ], **(answer or {"json": STATUS}))
+
+
+TEXT = {"status": "Hello fediverse", "visibility": "public"}
+
+
+# -- preflight ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("caption", "ok"), [
+    ("a" * 500, True), ("a" * 501, False),
+    ("😀" * 500, True), ("😀" * 501, False),
+    ("日" * 500, True), ("日" * 501, False),
+    ("a" * 476 + " https://example.com/" + "p" * 300, True),  # URL counts 23: 476 + 1 + 23 = 500
+    ("a" * 477 + " https://example.com/" + "p" * 300, False),
+    ("@bob@example.social " + "a" * 495, True),  # remote mention counts as "@bob"
+    ("@bob@example.social " + "a" * 496, False),
+])
+def test_caption_limits(caption: str, ok: bool) -> None:
+    rules = [p.rule for p in validate("mastodon", caption, [])]
+    assert rules == ([] if ok else ["mastodon.caption.max_length"])
+
+
+def test_media_rules() -> None:
+    images = [Media("image", f"https://cdn.example.com/{i}.jpg") for i in range(5)]
+    assert validate("mastodon", "x", images[:4]) == []
+    assert [p.rule for p in validate("mastodon", "x", images)] == ["mastodon.media.max_count"]
+    video = Media("video", "https://cdn.example.com/v.mp4")
+    assert [p.rule for p in validate("mastodon", "x", [video, video])] == ["mastodon.media.video_alone"]
+
+
+# -- publish -----------------------------------------------------------------------------------
+
+
+def test_text_post_sends_the_idempotency_key_and_uses_the_status_url(adapter: Platform, mocked: responses.RequestsMock) -> None:
+    status_call(mocked, TEXT)
+    published = adapter.publish(ACCOUNT, PublishRequest("tgt_1", "Hello fediverse"))
+    assert published.platform_post_id == "103254962155278888"
+    assert published.permalink == "https://mastodon.social/@alice/103254962155278888"
+
+
+def test_image_post_uploads_through_media_v2(adapter: Platform, mocked: responses.RequestsMock,
+                                             serve_media: Callable[..., Media]) -> None:
+    image = serve_media()
+    mocked.post(f"{BASE}/api/v2/media", json=ATTACHMENT, match=[matchers.header_matcher(AUTH)])
+    status_call(mocked, {**TEXT, "media_ids": ["22348641"]})
+    adapter.publish(ACCOUNT, PublishRequest("tgt_1", "Hello fediverse", media=[image]))
+    upload = next(c for c in mocked.calls if "/api/v2/media" in c.request.url)
+    assert b'name="file"' in upload.request.body and b"image/jpeg" in upload.request.body
+
+
+def test_media_still_processing_is_polled(adapter: Platform, mocked: responses.RequestsMock,
+                                          serve_media: Callable[..., Media], sleeps: list[float]) -> None:
+    image = serve_media()
+    mocked.post(f"{BASE}/api/v2/media", status=202, json={**ATTACHMENT, "url": None})
+    mocked.get(f"{BASE}/api/v1/media/22348641", status=206, json={**ATTACHMENT, "url": None})
+    mocked.get(f"{BASE}/api/v1/media/22348641", status=200, json=ATTACHMENT)
+    status_call(mocked, {**TEXT, "media_ids": ["22348641"]})
+    adapter.publish(ACCOUNT, PublishRequest("tgt_1", "Hello fediverse", media=[image]))
+    assert sleeps == [1.0, 2.0]
+
+
+def test_media_processing_too_long_is_retryable(adapter: Platform, mocked: responses.RequestsMock,
+                                                serve_media: Callable[..., Media]) -> None:
+    image = serve_media()
+    mocked.post(f"{BASE}/api/v2/media", status=202, json={**ATTACHMENT, "url": None})
+    mocked.get(f"{BASE}/api/v1/media/22348641", status=206, json={**ATTACHMENT, "url": None})
+    with pytest.raises(PlatformUnavailable) as caught:
+        adapter.publish(ACCOUNT, PublishRequest("tgt_1", "Hello fediverse", media=[image]))
+    assert caught.value.code == "media_processing" and caught.value.retryable
+
+
+def test_not_finished_processing_422_is_retryable(adapter: Platform, mocked: responses.RequestsMock) -> None:
+    body = {"error": "Cannot attach files that have not finished processing. Try again in a moment!"}
+    status_call(mocked, TEXT, status=422, json=body)
+    with pytest.raises(PlatformUnavailable) as caught:
+        adapter.publish(ACCOUNT, PublishRequest("tgt_1", "Hello fediverse"))
+    assert caught.value.retryable and caught.value.platform_error == body
+
+
+def test_rate_limit_hint_comes_from_the_iso_reset(adapter: Platform, mocked: responses.RequestsMock) -> None:
+    headers = {"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "2026-08-21T22:05:00.000Z"}
+    status_call(mocked, TEXT, status=429, json={"error": "Trop de requêtes"}, headers=headers)
+    with pytest.raises(PlatformRateLimited) as caught:
+        adapter.publish(ACCOUNT, PublishRequest("tgt_1", "Hello fediverse"))
+    assert caught.value.retry_after == 300
+
+
+def test_gotosocial_epoch_reset_is_understood(adapter: Platform, mocked: responses.RequestsMock) -> None:
+    status_call(mocked, TEXT, status=429, json={"error": "Too many requests"},
+                headers={"X-RateLimit-Reset": str(1_787_349_600 + 42)})
+    with pytest.raises(PlatformRateLimited) as caught:
+        adapter.publish(ACCOUNT, PublishRequest("tgt_1", "Hello fediverse"))
+    assert caught.value.retry_after == 42
+
+
+@pytest.mark.parametrize("failure", [
+    {"status": 503, "json": {"error": "There was a temporary problem serving your request, please try again"}},
+    {"status": 500, "json": {"error": "Internal server error"}},
+    {"body": requests.ReadTimeout("read timed out")},
+])
+def test_ambiguous_create_is_retried_with_the_same_key(
+    adapter: Platform, mocked: responses.RequestsMock, failure: dict[str, Any],
+) -> None:
+    status_call(mocked, TEXT, **failure)
+    with pytest.raises(PlatformUnavailable) as caught:
+        adapter.publish(ACCOUNT, PublishRequest("tgt_1", "Hello fediverse"))
+    assert caught.value.retryable
+    # the retry replays the key: the instance answers with the status it already created
+    status_call(mocked, TEXT)
+    retried = adapter.publish(ACCOUNT, PublishRequest("tgt_1", "Hello fediverse", attempt=2))
+    assert retried.platform_post_id == "103254962155278888"
+    assert not adapter.has_lookup and adapter.lookup(ACCOUNT, PublishRequest("tgt_1", "x")) is None
+
+
+def test_invalid_token_is_an_auth_error(adapter: Platform, mocked: responses.RequestsMock) -> None:
+    status_call(mocked, TEXT, status=401, json={"error": "The access token is invalid"})
+    with pytest.raises(PlatformAuthError, match="The access token is invalid"):
+        adapter.publish(ACCOUNT, PublishRequest("tgt_1", "Hello fediverse"))
+
+
+def test_too_long_is_rejected_with_the_platform_message(adapter: Platform, mocked: responses.RequestsMock) -> None:
+    body = {"error": "Validation failed: Text character limit of 500 exceeded"}
+    status_call(mocked, TEXT, status=422, json=body)
+    with pytest.raises(PlatformRejected, match="character limit of 500 exceeded") as caught:
+        adapter.publish(ACCOUNT, PublishRequest("tgt_1", "Hello fediverse"))
+    assert caught.value.platform_error == body and not caught.value.retryable
+
+
+def test_verify_credentials(adapter: Platform, mocked: responses.RequestsMock) -> None:
+    mocked.get(f"{BASE}/api/v1/accounts/verify_credentials", match=[matchers.header_matcher(AUTH)],
+               json={"id": "1", "username": "alice", "acct": "alice", "display_name": "Alice"})
+    profile = adapter.verify_credentials(dict(ACCOUNT.credentials))
+    assert (profile.handle, profile.display_name) == ("alice@mastodon.social", "Alice")
+
+
+def test_instance_on_a_private_address_is_refused(adapter: Platform, mocked: responses.RequestsMock) -> None:
+    adapter.resolver = lambda host, port: ["10.0.0.7"]
+    account = make_account("mastodon", "eve@intranet", instance_url="http://intranet.example", access_token="tok")
+    with pytest.raises(PlatformRejected) as caught:
+        adapter.publish(account, PublishRequest("tgt_1", "Hello fediverse"))
+    assert caught.value.code == "url_refused"
+    assert not mocked.calls
+
+
+@pytest.mark.parametrize("name", ["bluesky", "mastodon", "x", "linkedin"])
+def test_preflight_needs_no_network_and_no_session(name: str) -> None:
+    from postdodo_connect.platforms import adapter_class
+
+    adapter = adapter_class(name)()
+    assert adapter.validate("hi", []) == []
+    assert adapter._requests_session is None
