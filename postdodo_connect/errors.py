@@ -5,6 +5,8 @@
     ├── SignatureError              a webhook delivery failed verification (any malformed input too)
     ├── UnsafeURLError              a URL points at a non-public address (SSRF guard)
     ├── APIConnectionError          the client could not reach the API (DNS, refused, timeout)
+    ├── QueueUnavailable            the receiver's Redis is unreachable: the delivery must not be acknowledged
+    ├── JobFailed                   an inline (development-mode) receiver job raised
     ├── APIError                    an HTTP API error: status, code, message, request_id, details
     │   ├── InvalidRequestError         400 invalid_request (details: one entry per problem)
     │   ├── AuthenticationError         401 unauthorized
@@ -36,6 +38,7 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "InvalidRequestError",
+    "JobFailed",
     "MethodNotAllowedError",
     "NotFoundError",
     "OutcomeUnknown",
@@ -46,6 +49,7 @@ __all__ = [
     "PlatformRejected",
     "PlatformUnavailable",
     "PostDodoError",
+    "QueueUnavailable",
     "RateLimitError",
     "SignatureError",
     "UnsafeURLError",
@@ -63,7 +67,14 @@ class ConfigurationError(PostDodoError):
 
 
 class SignatureError(PostDodoError):
-    """A webhook delivery could not be verified; the message says why."""
+    """A webhook delivery could not be verified; `reason` says why in one word."""
+
+    #: missing_header | malformed_header | bad_signature | stale | future
+    reason: str
+
+    def __init__(self, message: str, *, reason: str = "bad_signature") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class UnsafeURLError(PostDodoError):
@@ -72,6 +83,14 @@ class UnsafeURLError(PostDodoError):
 
 class APIConnectionError(PostDodoError):
     """The API could not be reached at all."""
+
+
+class QueueUnavailable(PostDodoError):
+    """The job queue could not be reached or refused the write."""
+
+
+class JobFailed(PostDodoError):
+    """An inline receiver job raised; the sender should deliver again."""
 
 
 class APIError(PostDodoError):

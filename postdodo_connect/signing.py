@@ -44,9 +44,7 @@ class Verified(NamedTuple):
 
 def _fail(reason: str, message: str) -> SignatureError:
     """Build a SignatureError carrying a machine-readable ``reason``."""
-    err = SignatureError(message)
-    err.reason = reason  # type: ignore[attr-defined]  # errors.py has no such field; set per instance
-    return err
+    return SignatureError(message, reason=reason)
 
 
 def generate_secret() -> str:
