@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import Any, ClassVar
 
 from .errors import ConfigurationError
 
@@ -62,7 +62,7 @@ class Settings:
     #: faults every sandbox account suffers unless it sets its own (see models.SandboxFaults)
     sandbox_faults: Mapping[str, Any] = field(default_factory=dict)
 
-    _ENV = {
+    _ENV: ClassVar[dict[str, tuple[str, Callable[[str], Any]]]] = {
         "database_url": ("POSTDODO_DATABASE_URL", str),
         "redis_url": ("POSTDODO_REDIS_URL", str),
         "secret_key": ("POSTDODO_SECRET_KEY", str),

@@ -34,7 +34,7 @@ class Sandbox(Platform):
         self.name, self.label = real.name, real.label  # type: ignore[misc]
         self.global_faults = global_faults or {}
         self.rng = rng or random.Random()
-        self.sleep, self.clock = sleep, clock
+        self.sleep, self.now = sleep, clock
 
     def validate(self, caption: str, media: Any) -> Any:
         """The real platform's preflight rules."""
@@ -81,7 +81,7 @@ class Sandbox(Platform):
             conn.execute(insert(sandbox_posts).values(
                 id=new_id("sbx"), account_id=account.id, platform=self.name, reference=request.target_id,
                 caption=request.caption, media=[m.__dict__ for m in request.media], permalink=permalink,
-                platform_post_id=post_id, created_at=self.clock()))
+                platform_post_id=post_id, created_at=self.now()))
         return Published(platform_post_id=post_id, permalink=permalink)
 
     def lookup(self, account: Account, request: PublishRequest) -> Published | None:

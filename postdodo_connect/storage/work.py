@@ -28,12 +28,12 @@ def _claim(
     if not ids:
         return []
     # the status condition is the real guard: only one claimer's UPDATE matches a row
-    return conn.execute(
+    return list(conn.execute(
         update(table)
         .where(table.c.id.in_(ids), table.c.status.in_(due), table.c.next_attempt_at <= now)
         .values(status=to, attempts=table.c.attempts + 1, lease_until=lease_until, updated_at=now)
         .returning(*claim_columns(table))
-    ).all()
+    ).all())
 
 
 def claim_columns(table: Table) -> tuple[Any, ...]:
@@ -66,12 +66,12 @@ def claim_deliveries(
 
 def expired_leases(conn: Connection, table: Table, busy: str, now: datetime, limit: int) -> list[Any]:
     """Rows stuck in `busy` whose lease ran out (their worker died)."""
-    return conn.execute(
+    return list(conn.execute(
         select(table.c.id, table.c.attempts)
         .where(table.c.status == busy, table.c.lease_until < now)
         .order_by(table.c.lease_until)
         .limit(limit)
-    ).all()
+    ).all())
 
 
 def renew_lease(conn: Connection, table: Table, row_id: str, busy: str, attempts: int, now: datetime,

@@ -1,0 +1,170 @@
+"""Engine benchmarks, embedded (threads) and scaled (RQ) modes, each as a ratio to its ideal in the same run.
+
+Run: ``python tests/bench/bench_engine.py [--targets 1000] [--workers 8]``. Needs Redis (POSTDODO_TEST_REDIS_URL).
+
+1. throughput: N targets at 100 ms sandbox latency with W workers, ÷ the ideal W / 0.1 s.   goal ≥ 0.8×
+2. lag: N posts due in the same second: p99 of (publishing started − scheduled_at).          goal ≤ 1 s
+3. tick: one scheduler tick with 100,000 future posts ÷ one tick with 100.                     goal ≤ 2×
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from redis import Redis  # noqa: E402
+from sqlalchemy import func, insert, select  # noqa: E402
+
+from postdodo_connect.config import Settings  # noqa: E402
+from postdodo_connect.engine import Runtime  # noqa: E402
+from postdodo_connect.engine.dispatch import RQDispatcher  # noqa: E402
+from postdodo_connect.engine.scheduler import Scheduler  # noqa: E402
+from postdodo_connect.storage import Database, new_id  # noqa: E402
+from postdodo_connect.storage import accounts as accounts_store  # noqa: E402
+from postdodo_connect.storage import keys as keys_store  # noqa: E402
+from postdodo_connect.storage.schema import posts, targets  # noqa: E402
+from tests.support.factory import SECRET  # noqa: E402
+
+REDIS = os.environ.get("POSTDODO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0] + "/8"
+
+
+def seed(db: Database, n: int, due: datetime, latency_ms: float, n_accounts: int = 4) -> None:
+    """`n` one-target posts due at `due`, spread over a few sandbox accounts (bulk insert)."""
+    with db.write() as conn:
+        ws = keys_store.create_workspace(conn, "bench", test=True)
+        accts = [accounts_store.create_account(conn, ws["id"], platform=p, handle=f"b{i}", mode="sandbox",
+                                               settings={"faults": {"latency_ms": latency_ms}})
+                 for i, p in enumerate(("bluesky", "mastodon", "x", "threads")[:n_accounts])]
+        now = datetime.now(UTC)
+        post_rows, target_rows = [], []
+        for i in range(n):
+            pid, acct = new_id("post"), accts[i % len(accts)]
+            post_rows.append({"id": pid, "workspace_id": ws["id"], "status": "scheduled", "caption": f"bench {i}",
+                              "media": [], "scheduled_at": due, "created_at": now, "updated_at": now})
+            target_rows.append({"id": new_id("tgt"), "post_id": pid, "position": 0, "workspace_id": ws["id"],
+                                "account_id": acct["id"], "platform": acct["platform"], "status": "scheduled",
+                                "attempts": 0, "next_attempt_at": due, "updated_at": now})
+        for start in range(0, n, 5000):
+            conn.execute(insert(posts), post_rows[start:start + 5000])
+            conn.execute(insert(targets), target_rows[start:start + 5000])
+
+
+def remaining(db: Database) -> int:
+    with db.read() as conn:
+        return int(conn.execute(select(func.count()).select_from(targets)
+                                .where(targets.c.status != "confirmed")).scalar_one())
+
+
+def wait_done(db: Database, timeout: float = 600) -> None:
+    deadline = time.monotonic() + timeout
+    while remaining(db):
+        if time.monotonic() > deadline:
+            raise SystemExit("targets did not finish in time")
+        time.sleep(0.05)
+
+
+class Recording:
+    """Wraps a dispatcher and records when each target's publish was handed out."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner, self.started = inner, []
+
+    def free_slots(self, kind: str) -> int:
+        return self.inner.free_slots(kind)  # type: ignore[attr-defined]
+
+    def submit(self, kind: str, row_id: str, attempt: int) -> None:
+        if kind == "publish":
+            self.started.append(time.time())
+        self.inner.submit(kind, row_id, attempt)  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        self.inner.close()  # type: ignore[attr-defined]
+
+
+def run_mode(mode: str, n: int, workers: int, latency_ms: float, workdir: Path) -> tuple[float, list[float]]:
+    """Seconds to confirm `n` due targets, and each target's dispatch lag (s) after its due time."""
+    db_url = f"sqlite:///{workdir / f'{mode}-{latency_ms}.db'}"
+    settings = Settings.from_env({}, database_url=db_url, secret_key=SECRET, workers=workers, tick_seconds=0.05,
+                                 redis_url=REDIS if mode == "rq" else None)
+    db = Database(db_url)
+    due = datetime.now(UTC) + timedelta(seconds=2)
+    seed(db, n, due, latency_ms)
+    runtime = Runtime(settings, db)
+    dispatcher = Recording(runtime.make_dispatcher())
+    procs: list[subprocess.Popen[bytes]] = []
+    if mode == "rq":
+        Redis.from_url(REDIS).flushdb()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("POSTDODO_")}
+        env |= {"POSTDODO_DATABASE_URL": db_url, "POSTDODO_REDIS_URL": REDIS, "POSTDODO_SECRET_KEY": SECRET}
+        procs = [subprocess.Popen([sys.executable, "-m", "postdodo_connect", "worker", "--simple"], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(workers)]
+    scheduler = Scheduler(db, dispatcher, runtime.clock, lease_seconds=300, tick_seconds=0.05, batch=200)
+    runtime.scheduler = scheduler
+    thread = threading.Thread(target=scheduler.run, daemon=True)
+    while datetime.now(UTC) < due:
+        time.sleep(0.005)
+    started = time.perf_counter()
+    thread.start()
+    wait_done(db)
+    elapsed = time.perf_counter() - started
+    scheduler.stop()
+    thread.join()
+    dispatcher.close()
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        p.wait()
+    return elapsed, [t - due.timestamp() for t in dispatcher.started]
+
+
+def tick_cost(db_url: str, future: int) -> float:
+    """Median seconds of one scheduler tick with `future` posts not yet due."""
+    db = Database(db_url)
+    seed(db, future, datetime.now(UTC) + timedelta(days=30), 0)
+    runtime = Runtime(Settings.from_env({}, database_url=db_url, secret_key=SECRET), db)
+    scheduler = Scheduler(db, runtime.make_dispatcher(), runtime.clock, lease_seconds=300, tick_seconds=1, batch=200)
+    samples = []
+    for _ in range(50):
+        t = time.perf_counter()
+        scheduler.tick()
+        samples.append(time.perf_counter() - t)
+    return statistics.median(samples)
+
+
+def p99(values: list[float]) -> float:
+    return sorted(values)[max(0, int(len(values) * 0.99) - 1)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--targets", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=8)
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp())
+    ideal = args.workers / 0.1
+    for mode in ("embedded", "rq"):
+        elapsed, _ = run_mode(mode, args.targets, args.workers, 100, workdir)
+        rate = args.targets / elapsed
+        print(f"[{mode}] throughput {rate:6.1f} targets/s at 100 ms latency, {args.workers} workers; "
+              f"ideal {ideal:.0f}/s; ratio {rate / ideal:.2f}x (goal >= 0.8x)")
+        _, lags = run_mode(mode, args.targets, args.workers, 0, workdir)
+        print(f"[{mode}] {args.targets} posts due at once: dispatch lag p50 {statistics.median(lags):.3f}s "
+              f"p99 {p99(lags):.3f}s (goal p99 <= 1s)")
+    small = tick_cost(f"sqlite:///{workdir / 'tick-small.db'}", 100)
+    large = tick_cost(f"sqlite:///{workdir / 'tick-large.db'}", 100_000)
+    print(f"[sqlite] tick with 100 future posts {small * 1e3:.2f} ms, with 100,000 {large * 1e3:.2f} ms; "
+          f"ratio {large / small:.2f}x (goal <= 2x)")
+
+
+if __name__ == "__main__":
+    main()
