@@ -1,0 +1,119 @@
+"""The client-side CLI (`postdodo posts|accounts|webhooks ...`) against a live server: tables, --json, exit codes."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from postdodo_connect.cli import main
+from tests.library.conftest import Sink
+from tests.support.server import Server
+
+MEDIA = "https://picsum.photos/id/237/1080/1080"
+
+
+@pytest.fixture
+def run(live_server: Server, capsys: pytest.CaptureFixture[str]) -> Any:
+    """Run `postdodo ARGS --base-url URL --api-key KEY`; returns (exit code, stdout, stderr)."""
+
+    def runner(*args: str, key: str | None = None) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = main([*args, "--base-url", live_server.url, "--api-key", key or live_server.key or ""])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return runner
+
+
+def later() -> str:
+    return (datetime.now(UTC) + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_accounts_list(run: Any) -> None:
+    code, out, _ = run("accounts", "list")
+    assert code == 0
+    assert out.splitlines()[0].split()[:3] == ["ID", "PLATFORM", "HANDLE"]
+    assert "demo_instagram" in out
+    code, out, _ = run("accounts", "list", "--json")
+    assert code == 0 and {a["platform"] for a in json.loads(out)} == {"instagram", "bluesky", "mastodon", "x"}
+
+
+def test_posts_create_wait_get_list_cancel(run: Any, accounts: dict[str, str]) -> None:
+    code, out, _ = run("posts", "create", "--caption", "cli now", "--account", accounts["instagram"],
+                       "--account", accounts["bluesky"], "--media", MEDIA, "--wait", "--json")
+    assert code == 0
+    post = json.loads(out)
+    assert post["status"] == "published" and all(t["permalink"] for t in post["targets"])
+
+    code, out, _ = run("posts", "get", post["id"])
+    assert code == 0 and post["id"] in out and "confirmed" in out and "https://" in out
+
+    code, out, _ = run("posts", "create", "--caption", "cli later", "--account", accounts["x"], "--at", later())
+    assert code == 0 and "scheduled" in out
+    scheduled_id = out.split()[0]
+
+    code, out, _ = run("posts", "list", "--status", "scheduled", "--json")
+    assert code == 0 and scheduled_id in {p["id"] for p in json.loads(out)}
+    code, out, _ = run("posts", "list", "--limit", "1")
+    assert code == 0 and len(out.strip().splitlines()) == 2  # header + one post
+
+    code, out, _ = run("posts", "cancel", scheduled_id, "--json")
+    assert code == 0 and json.loads(out)["status"] == "canceled"
+    code, out, err = run("posts", "cancel", scheduled_id, "--json")
+    assert code == 1 and json.loads(out)["error"]["code"] == "conflict" and "HTTP 409" in err
+
+
+def test_exit_codes(run: Any, accounts: dict[str, str], live_server: Server,
+                    capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run("posts", "create", "--caption", "naive", "--account", accounts["x"], "--at", "2030-01-01 09:00")
+    assert code == 1 and "timezone" in err
+    code, out, err = run("posts", "create", "--caption", "no picture", "--account", accounts["instagram"], "--json")
+    assert code == 1 and "instagram" in err
+    assert json.loads(out)["error"]["details"][0]["platform"] == "instagram"
+    code, _, err = run("posts", "get", "post_nothere")
+    assert code == 1 and "not_found" in err
+    code, out, err = run("accounts", "list", "--json", key="pd_test_wrong")
+    assert code == 2 and json.loads(out)["error"]["code"] == "unauthorized"
+    capsys.readouterr()
+    code = main(["webhooks", "rotate", "wh_x", "--base-url", "http://127.0.0.1:9", "--api-key", "pd_test_x"])
+    assert code == 2 and "could not reach" in capsys.readouterr().err
+    code, out, _ = run("posts", "create", "--caption", "waits too little", "--account", accounts["x"],
+                       "--at", later(), "--wait", "--wait-timeout", "0.2", "--json")
+    assert code == 3 and json.loads(out)["error"]["code"] == "wait_timeout"
+    run("posts", "cancel", json.loads(out)["post"]["id"])
+
+
+def test_missing_key_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("POSTDODO_API_KEY", raising=False)
+    assert main(["accounts", "list"]) == 2
+    assert "POSTDODO_API_KEY" in capsys.readouterr().err
+
+
+def test_webhooks_commands(run: Any, sink: Sink) -> None:
+    code, out, _ = run("webhooks", "add", sink.url, "--event", "post.published", "--description", "cli", "--json")
+    assert code == 0
+    endpoint = json.loads(out)
+    assert endpoint["secret"].startswith("whsec_")
+    code, out, _ = run("webhooks", "list")
+    assert code == 0 and endpoint["id"] in out and "post.published" in out
+    code, out, _ = run("webhooks", "rotate", endpoint["id"])
+    assert code == 0 and "secret (shown once" in out and endpoint["secret"] not in out
+    code, out, _ = run("webhooks", "test", endpoint["id"], "--json")
+    assert code == 0
+    event_id = json.loads(out)["event"]["id"]
+    _, event, _ = sink.next_event("webhook.test")
+    assert event["id"] == event_id
+    code, out, _ = run("webhooks", "deliveries", endpoint["id"], "--json")
+    assert code == 0 and event_id in {d["event_id"] for d in json.loads(out)}
+    code, out, _ = run("webhooks", "deliveries", endpoint["id"])
+    assert code == 0 and "webhook.test" in out
+    code, out, _ = run("webhooks", "enable", endpoint["id"])
+    assert code == 0 and "enabled" in out
+    code, out, _ = run("webhooks", "remove", endpoint["id"])
+    assert code == 0 and "removed" in out
+    code, _, _ = run("webhooks", "test", endpoint["id"])
+    assert code == 1
