@@ -135,6 +135,27 @@ class Accounts(_Resource):
         """Every account of the workspace."""
         return [Account.model_validate(a) for a in self._pages("/v1/accounts")]
 
+    def create(
+        self,
+        platform: str,
+        *,
+        handle: str | None = None,
+        credentials: dict[str, str] | None = None,
+        sandbox: dict[str, Any] | None = None,
+        display_name: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Account:
+        """Connect an account: a sandbox one by handle (pd_test_ keys), a live one by credentials."""
+        body: dict[str, Any] = {"platform": platform}
+        body |= {k: v for k, v in (("handle", handle), ("credentials", credentials), ("sandbox", sandbox),
+                                   ("display_name", display_name)) if v is not None}
+        key = idempotency_key or new_idempotency_key()
+        return Account.model_validate(self._t.request("POST", "/v1/accounts", json=body, idempotency_key=key))
+
+    def delete(self, account_id: str) -> Account:
+        """Disconnect an account."""
+        return Account.model_validate(self._t.request("DELETE", f"/v1/accounts/{account_id}"))
+
 
 class Posts(_Resource):
     """Create, validate, read, list, cancel and wait for posts."""

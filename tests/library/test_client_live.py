@@ -40,6 +40,18 @@ def test_accounts_list(client: Client) -> None:
     assert all(a.mode == "sandbox" and a.status == "active" and a.id.startswith("acct_") for a in accounts)
 
 
+def test_accounts_create_and_delete(client: Client) -> None:
+    before = {a.id for a in client.accounts.list()}
+    made = client.accounts.create("threads", handle="from_client", sandbox={"latency_ms": 1})
+    assert (made.platform, made.handle, made.mode, made.status) == ("threads", "from_client", "sandbox", "active")
+    assert made.id in {a.id for a in client.accounts.list()}
+    assert client.accounts.delete(made.id).status == "disconnected"
+    assert {a.id for a in client.accounts.list()} == before
+    with pytest.raises(InvalidRequestError) as refused:
+        client.accounts.create("myspace")
+    assert refused.value.param == "platform"
+
+
 def test_create_now_and_wait_until_final(client: Client, accounts: dict[str, str]) -> None:
     post = client.posts.create("hello from the client", list(accounts.values()), media=[MEDIA])
     assert isinstance(post, Post) and post.status == "publishing" and len(post.targets) == 4
