@@ -8,7 +8,7 @@ from flask import Flask
 
 from ..config import Settings
 from ..storage import Database, Vault
-from . import accounts, auth, boundary, limits, meta, posts, webhooks
+from . import accounts, auth, boundary, events, limits, meta, posts, webhooks
 from .service import Service
 
 
@@ -29,7 +29,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, service: Service | 
     boundary.init_app(app)
     auth.init_app(app)
     app.extensions["postdodo.limiter"] = limits.init_app(app, service.settings.rate_limit, service.settings.redis_url)
-    for blueprint in (meta.bp, accounts.bp, posts.bp, webhooks.bp):
+    for blueprint in (meta.bp, accounts.bp, posts.bp, webhooks.bp, events.bp):
         app.register_blueprint(blueprint)
     return app
 

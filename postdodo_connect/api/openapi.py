@@ -32,6 +32,8 @@ OPERATIONS: list[tuple[str, str, str, type[BaseModel] | None, type[BaseModel] | 
     ("post", "/v1/webhooks/{id}/enable", "Re-enable a disabled endpoint", None, WebhookEndpoint, 200, False),
     ("post", "/v1/webhooks/{id}/test", "Send a webhook.test event", None, None, 202, False),
     ("get", "/v1/webhooks/{id}/deliveries", "Recent deliveries and their attempts", None, Delivery, 200, True),
+    ("get", "/v1/events", "Events in the order they happened (type, post_id, cursor)", None, Event, 200, True),
+    ("get", "/v1/events/{id}", "Retrieve one event", None, Event, 200, False),
     ("post", "/v1/events/{id}/redeliver", "Deliver an event again", None, None, 202, False),
 ]
 ERRORS = {"400": "Invalid request", "401": "Missing or invalid API key", "404": "Not found",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from .db import utcnow
 from .ids import new_id
@@ -45,14 +45,16 @@ def list_accounts(conn: Connection, workspace_id: str) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in rows]
 
 
+# built once: every post creation runs it
+_GET_ACCOUNTS = select(*PUBLIC).where(
+    accounts.c.workspace_id == bindparam("ws"), accounts.c.id.in_(bindparam("ids", expanding=True)),
+    accounts.c.deleted_at.is_(None),
+)
+
+
 def get_accounts(conn: Connection, workspace_id: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
     """The workspace's live (not deleted) accounts among `ids`, by id."""
-    wanted = list(set(ids))
-    rows = conn.execute(
-        select(*PUBLIC).where(
-            accounts.c.workspace_id == workspace_id, accounts.c.id.in_(wanted), accounts.c.deleted_at.is_(None)
-        )
-    )
+    rows = conn.execute(_GET_ACCOUNTS, {"ws": workspace_id, "ids": list(set(ids))})
     return {r.id: dict(r._mapping) for r in rows}
 
 

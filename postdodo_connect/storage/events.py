@@ -5,11 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 
 from .db import utcnow
 from .ids import new_id
 from .schema import deliveries, events, webhook_endpoints
+
+
+# built once: every state change of every target runs it
+_SUBSCRIBERS = select(webhook_endpoints.c.id, webhook_endpoints.c.events).where(
+    webhook_endpoints.c.workspace_id == bindparam("ws"),
+    webhook_endpoints.c.status == "enabled",
+    webhook_endpoints.c.deleted_at.is_(None),
+)
 
 
 def store_event(conn: Connection, workspace_id: str, event_type: str, data: dict[str, Any], *,
@@ -33,13 +41,7 @@ def emit(
     """Store one event and a pending delivery for every enabled endpoint subscribed to it."""
     now = now or utcnow()
     row = store_event(conn, workspace_id, event_type, data, post_id=post_id, now=now)
-    endpoints = conn.execute(
-        select(webhook_endpoints.c.id, webhook_endpoints.c.events).where(
-            webhook_endpoints.c.workspace_id == workspace_id,
-            webhook_endpoints.c.status == "enabled",
-            webhook_endpoints.c.deleted_at.is_(None),
-        )
-    ).all()
+    endpoints = conn.execute(_SUBSCRIBERS, {"ws": workspace_id}).all()
     rows = [
         {"id": new_id("dlv"), "event_id": row["id"], "endpoint_id": ep.id, "workspace_id": workspace_id,
          "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now, "updated_at": now}
@@ -61,13 +63,16 @@ def envelope(row: Any) -> dict[str, Any]:
 
 
 def list_events(
-    conn: Connection, workspace_id: str, *, post_id: str | None = None, limit: int = 100
+    conn: Connection, workspace_id: str, *, post_id: str | None = None, event_type: str | None = None,
+    after_seq: int = 0, limit: int = 100,
 ) -> list[dict[str, Any]]:
-    """A workspace's events in the order they happened."""
-    query = select(events).where(events.c.workspace_id == workspace_id)
+    """A workspace's event rows in the order they happened (each with its `seq`)."""
+    query = select(events).where(events.c.workspace_id == workspace_id, events.c.seq > after_seq)
     if post_id:
         query = query.where(events.c.post_id == post_id)
-    return [envelope(r) for r in conn.execute(query.order_by(events.c.seq).limit(limit))]
+    if event_type:
+        query = query.where(events.c.type == event_type)
+    return [dict(r._mapping) for r in conn.execute(query.order_by(events.c.seq).limit(limit))]
 
 
 def get_event(conn: Connection, workspace_id: str, event_id: str) -> dict[str, Any] | None:

@@ -136,3 +136,23 @@ def test_list_pages_with_signed_cursor_and_filters(api: Api, key: str) -> None:
     assert tampered.status_code == 400 and tampered.get_json()["error"]["param"] == "cursor"
     for bad in ("limit=0", "limit=101", "limit=abc", "status=nope"):
         assert api.call("GET", f"/v1/posts?{bad}", key).status_code == 400, bad
+
+
+def test_events_are_listed_in_order_with_a_cursor(api: Api, key: str) -> None:
+    acct = api.sandbox_account(key)
+    posts = [api.call("POST", "/v1/posts", key, json={"caption": f"e{i}", "account_ids": [acct["id"]],
+                                                       "scheduled_at": future()}).get_json() for i in range(3)]
+    api.call("DELETE", f"/v1/posts/{posts[1]['id']}", key)
+    page = api.call("GET", "/v1/events?limit=2", key).get_json()
+    assert [e["event"] for e in page["data"]] == ["post.scheduled", "post.scheduled"] and page["has_more"]
+    rest = api.call("GET", f"/v1/events?cursor={page['next_cursor']}", key).get_json()
+    assert [e["event"] for e in rest["data"]] == ["post.scheduled", "post.canceled"] and not rest["has_more"]
+    assert [e["data"]["post_id"] for e in page["data"] + rest["data"]] == [p["id"] for p in posts] + [posts[1]["id"]]
+    only = api.call("GET", "/v1/events?type=post.canceled", key).get_json()["data"]
+    assert len(only) == 1 and only[0]["id"].startswith("evt_")
+    assert api.call("GET", f"/v1/events/{only[0]['id']}", key).get_json() == only[0]
+    assert api.call("GET", f"/v1/events?post_id={posts[0]['id']}", key).get_json()["data"][0]["event"] == "post.scheduled"
+    assert api.call("GET", "/v1/events/evt_nope", key).status_code == 404
+    assert api.call("GET", "/v1/events?cursor=forged", key).status_code == 400
+    other = api.new_key("other")
+    assert api.call("GET", f"/v1/events/{only[0]['id']}", other).status_code == 404

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from postdodo_connect.errors import OutcomeUnknown
 from postdodo_connect.models import format_time
 from postdodo_connect.platforms.base import Account, Platform, PublishRequest
-from postdodo_connect.storage.events import list_events
+from postdodo_connect.storage.events import envelope, list_events
 from postdodo_connect.storage.schema import accounts, posts, targets
 from tests.engine.conftest import Engine
 
@@ -18,7 +18,7 @@ from tests.engine.conftest import Engine
 def events(engine: Engine, key: str, post_id: str) -> list[dict[str, Any]]:
     with engine.api.db.read() as conn:
         workspace_id = conn.execute(select(posts.c.workspace_id).where(posts.c.id == post_id)).scalar_one()
-        return list_events(conn, workspace_id, post_id=post_id)
+        return [envelope(r) for r in list_events(conn, workspace_id, post_id=post_id)]
 
 
 def test_scheduled_post_publishes_at_its_time(engine: Engine) -> None:
@@ -132,7 +132,7 @@ def test_auth_failure_expires_the_account(engine: Engine) -> None:
     assert listed[0]["status"] == "expired"
     with engine.api.db.read() as conn:
         ws_id = conn.execute(select(accounts.c.workspace_id).where(accounts.c.id == acct["id"])).scalar_one()
-        kinds = [e["event"] for e in list_events(conn, ws_id)]
+        kinds = [e["type"] for e in list_events(conn, ws_id)]
     assert "account.disconnected" in kinds
     refused = engine.api.call("POST", "/v1/posts", key, json={"caption": "again", "account_ids": [acct["id"]]})
     assert refused.status_code == 400 and refused.get_json()["error"]["details"][0]["rule"] == "account.expired"

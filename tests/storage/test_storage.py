@@ -56,7 +56,7 @@ def test_post_roundtrip_and_pagination(db: Database) -> None:
         assert found["scheduled_at"].tzinfo is not None
         assert [t["status"] for t in found["targets"]] == ["scheduled", "scheduled"]
         assert posts.get_post(conn, "ws_other", post["id"]) is None
-        assert [e["event"] for e in events.list_events(conn, ws_id)] == ["post.scheduled"]
+        assert [e["type"] for e in events.list_events(conn, ws_id)] == ["post.scheduled"]
     with db.write() as conn:
         accts = accounts.list_accounts(conn, ws_id)
         for i in range(5):
@@ -124,7 +124,7 @@ def test_cancel_is_atomic_against_claim(db: Database) -> None:
         assert work.finish_target(conn, claimed[0].id, 1, NOW, status="confirmed", permalink="https://x/1")
         assert posts.refresh_status(conn, post["id"], NOW) == "partially_published"
     with db.read() as conn:
-        kinds = [e["event"] for e in events.list_events(conn, ws_id)]
+        kinds = [e["type"] for e in events.list_events(conn, ws_id)]
     assert kinds == ["post.canceled", "post.completed"]
 
 

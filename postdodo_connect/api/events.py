@@ -1,0 +1,49 @@
+"""/v1/events: the workspace's events in the order they happened (the outbox, readable)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, request
+
+from ..errors import InvalidRequestError, NotFoundError
+from ..storage import events as store
+from .auth import workspace
+from .service import service
+
+bp = Blueprint("events", __name__, url_prefix="/v1/events")
+
+
+def _limit() -> int:
+    try:
+        limit = int(request.args.get("limit", "50"))
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= 100:
+        raise InvalidRequestError("limit must be an integer from 1 to 100", param="limit")
+    return limit
+
+
+@bp.get("")
+def list_() -> dict[str, Any]:
+    """Events oldest first; `cursor` continues after the last one seen, `type` and `post_id` filter."""
+    svc = service()
+    after = svc.load_cursor(request.args["cursor"]) if request.args.get("cursor") else 0
+    limit = _limit()
+    with svc.db.read() as conn:
+        rows = store.list_events(conn, workspace()["id"], post_id=request.args.get("post_id") or None,
+                                 event_type=request.args.get("type") or None, after_seq=int(after), limit=limit + 1)
+    page = rows[:limit]
+    has_more = len(rows) > limit
+    return {"data": [store.envelope(r) for r in page], "has_more": has_more,
+            "next_cursor": svc.dump_cursor(page[-1]["seq"]) if page else request.args.get("cursor")}
+
+
+@bp.get("/<event_id>")
+def get(event_id: str) -> dict[str, Any]:
+    """One event."""
+    with service().db.read() as conn:
+        row = store.get_event(conn, workspace()["id"], event_id)
+    if row is None:
+        raise NotFoundError(f"no event {event_id}", param="id")
+    return store.envelope(row)
