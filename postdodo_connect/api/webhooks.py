@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, request
 
 from .. import netguard, signing
 from ..errors import ConflictError, InvalidRequestError, NotFoundError, UnsafeURLError
-from ..models import EVENT_TYPES, Delivery, WebhookCreate, WebhookEndpoint, WebhookRotate
+from ..models import EVENT_TYPES, Delivery, Redelivery, WebhookCreate, WebhookEndpoint, WebhookRotate, WebhookTest
 from ..storage import events as events_store
 from ..storage import webhooks as store
 from .auth import workspace
@@ -140,7 +140,8 @@ def test(endpoint_id: str) -> tuple[dict[str, Any], int]:
                                          {"endpoint_id": endpoint_id, "message": "hello from PostDodo"}, now=now)
         delivery_id = store.add_delivery(conn, event["id"], endpoint_id, ws["id"], now)
     svc.kick()
-    return {"event": events_store.envelope(event), "delivery_id": delivery_id}, 202
+    answer = WebhookTest.model_validate({"event": events_store.envelope(event), "delivery_id": delivery_id})
+    return answer.model_dump(mode="json"), 202
 
 
 @bp.get("/webhooks/<endpoint_id>/deliveries")
@@ -197,4 +198,4 @@ def redeliver(event_id: str) -> tuple[dict[str, Any], int]:
             raise ConflictError(f"no enabled webhook endpoint would receive {event_id}")
         ids = [store.add_delivery(conn, event_id, ep["id"], ws["id"], now) for ep in targets]
     svc.kick()
-    return {"event_id": event_id, "deliveries": ids}, 202
+    return Redelivery(event_id=event_id, deliveries=ids).model_dump(mode="json"), 202

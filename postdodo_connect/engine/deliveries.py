@@ -84,6 +84,7 @@ class Deliverer:
 
     def run(self, delivery_id: str, attempt: int) -> str:
         """Make attempt `attempt` of a delivery; returns the delivery's new status."""
+        now = self.clock()
         with self.db.read() as conn:
             row = conn.execute(
                 select(deliveries.c.id, deliveries.c.status, deliveries.c.attempts, deliveries.c.endpoint_id,
@@ -91,22 +92,23 @@ class Deliverer:
                        events.c.created_at.label("event_created_at"), events.c.data)
                 .join(events, events.c.id == deliveries.c.event_id).where(deliveries.c.id == delivery_id)
             ).first()
-            endpoint = store.load_endpoint(conn, row.endpoint_id) if row else None
-        if row is None or row.status != "delivering" or row.attempts != attempt:
-            return "skipped"  # a stale job: canceled, or re-claimed after its lease ran out
-        now = self.clock()
-        if endpoint is None or endpoint["status"] != "enabled" or endpoint["deleted_at"] is not None:
+            if row is None or row.status != "delivering" or row.attempts != attempt:
+                return "skipped"  # a stale job: canceled, or re-claimed after its lease ran out
+            endpoint = store.load_endpoint(conn, row.endpoint_id)
+            live = endpoint is not None and endpoint["status"] == "enabled" and endpoint["deleted_at"] is None
+            crowded = live and self._crowded(conn, row, now)
+        if endpoint is None or not live:
             with self.db.write() as conn:
                 store.finish_delivery(conn, delivery_id, attempt, now, status="canceled", next_attempt_at=None)
             return "canceled"
-        if self._crowded(row, now):
+        if crowded:
             with self.db.write() as conn:
                 store.release_delivery(conn, delivery_id, attempt, now, now + timedelta(seconds=STEP_BACK))
             return "deferred"
         body = self.body(row)
         headers = self.headers(endpoint, row.event_id, now, body)
         outcome = self.post(endpoint["url"], body, headers, now)
-        return self._record(row.id, endpoint["id"], attempt, outcome)
+        return self._record(row.id, endpoint["id"], attempt, outcome, now)
 
     @staticmethod
     def body(row: Any) -> bytes:
@@ -156,20 +158,19 @@ class Deliverer:
         out.latency_ms = int((time.perf_counter() - started) * 1000)
         return out
 
-    def _crowded(self, row: Any, now: datetime) -> bool:
+    def _crowded(self, conn: Any, row: Any, now: datetime) -> bool:
         """True when this endpoint already holds its share of workers and other endpoints are waiting."""
         if self.max_in_flight <= 0:
             return False
-        with self.db.read() as conn:
-            if store.busy_ahead(conn, row.endpoint_id, row.id, row.created_at) < self.max_in_flight:
-                return False
-            return store.others_waiting(conn, row.endpoint_id, now)
+        if store.busy_ahead(conn, row.endpoint_id, row.id, row.created_at) < self.max_in_flight:
+            return False
+        return store.others_waiting(conn, row.endpoint_id, now)
 
-    def _record(self, delivery_id: str, endpoint_id: str, attempt: int, out: Outcome) -> str:
-        """Log the attempt and settle what happens next, in one transaction."""
-        now = self.clock()
+    def _record(self, delivery_id: str, endpoint_id: str, attempt: int, out: Outcome, started: datetime) -> str:
+        """Log the attempt (at the time it started) and settle what happens next, in one transaction."""
+        now = self.clock()  # retry delays count from the end of the attempt
         with self.db.write() as conn:
-            store.record_attempt(conn, delivery_id, now, status_code=out.status_code, latency_ms=out.latency_ms,
+            store.record_attempt(conn, delivery_id, started, status_code=out.status_code, latency_ms=out.latency_ms,
                                  error=out.error_class, response_body=out.body)
             status, next_at = self._next(conn, endpoint_id, attempt, out, now)
             if not store.finish_delivery(conn, delivery_id, attempt, now, status=status, next_attempt_at=next_at,
