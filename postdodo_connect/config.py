@@ -78,6 +78,7 @@ class Settings:
         "webhook_allowed_hosts": ("POSTDODO_WEBHOOK_ALLOWED_HOSTS", _words),
         "webhook_timeout": ("POSTDODO_WEBHOOK_TIMEOUT", float),
         "webhook_retry_delays": ("POSTDODO_WEBHOOK_RETRY_DELAYS", _floats),
+        "webhook_disable_after": ("POSTDODO_WEBHOOK_DISABLE_AFTER", float),
         "max_body": ("POSTDODO_MAX_BODY", int),
         "log_level": ("POSTDODO_LOG_LEVEL", str),
         "sandbox_faults": ("POSTDODO_SANDBOX_FAULTS", _json_object),
@@ -111,8 +112,12 @@ class Settings:
             raise ConfigurationError("POSTDODO_WORKERS must be at least 1")
         if self.max_attempts < 1:
             raise ConfigurationError("POSTDODO_MAX_ATTEMPTS must be at least 1")
-        if not self.retry_delays:
-            raise ConfigurationError("POSTDODO_RETRY_DELAYS needs at least one delay")
+        if not self.retry_delays or min(self.retry_delays) < 0:
+            raise ConfigurationError("POSTDODO_RETRY_DELAYS needs at least one delay, none negative")
+        if not self.webhook_retry_delays or min(self.webhook_retry_delays) < 0:
+            raise ConfigurationError("POSTDODO_WEBHOOK_RETRY_DELAYS needs at least one delay, none negative")
+        if self.webhook_timeout <= 0 or self.lease_seconds <= 0 or self.tick_seconds <= 0:
+            raise ConfigurationError("timeouts, leases and ticks must be positive")
         if self.sandbox_faults:
             from pydantic import ValidationError
 

@@ -230,7 +230,8 @@ class _PinnedAdapter(HTTPAdapter):
 
 
 # One shared adapter: urllib3 pools are thread-safe and keep connections alive between deliveries.
-_ADAPTER = _PinnedAdapter(pool_connections=64, pool_maxsize=10, max_retries=0)
+# pool_maxsize covers the busiest case: every delivery worker on one endpoint host
+_ADAPTER = _PinnedAdapter(pool_connections=64, pool_maxsize=32, max_retries=0)
 
 
 def safe_request(

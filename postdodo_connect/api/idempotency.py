@@ -32,7 +32,8 @@ def _fingerprint() -> str:
 
 
 def _replay(row: dict[str, Any]) -> Response:
-    response = Response(row["response"], status=row["status_code"], mimetype="application/json")
+    body = service().vault.open(row["response"])
+    response = Response(body, status=row["status_code"], mimetype="application/json")
     response.headers["Idempotent-Replayed"] = "true"
     return response
 
@@ -78,7 +79,9 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
         if response.status_code >= 500:
             idempotency.release(svc.db, scope, key)
         else:
-            idempotency.complete(svc.db, scope, key, response.status_code, response.get_data(as_text=True))
+            # sealed: a stored answer may hold a secret shown once (a webhook's whsec_)
+            idempotency.complete(svc.db, scope, key, response.status_code,
+                                 svc.vault.seal(response.get_data(as_text=True)))
         return response
 
     return wrapper

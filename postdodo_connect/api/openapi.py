@@ -10,8 +10,8 @@ from pydantic.json_schema import models_json_schema
 
 from .. import __version__
 from ..models import (
-    Account, AccountCreate, Delivery, Event, Post, PostCreate, Validation, WebhookCreate, WebhookEndpoint,
-    WebhookRotate,
+    Account, AccountCreate, Delivery, Event, Post, PostCreate, Redelivery, Validation, WebhookCreate,
+    WebhookEndpoint, WebhookRotate, WebhookTest,
 )
 
 # (method, path, summary, request model, response model, success status, list response?)
@@ -30,12 +30,19 @@ OPERATIONS: list[tuple[str, str, str, type[BaseModel] | None, type[BaseModel] | 
     ("delete", "/v1/webhooks/{id}", "Delete a webhook endpoint", None, WebhookEndpoint, 200, False),
     ("post", "/v1/webhooks/{id}/rotate", "Rotate the signing secret", WebhookRotate, WebhookEndpoint, 200, False),
     ("post", "/v1/webhooks/{id}/enable", "Re-enable a disabled endpoint", None, WebhookEndpoint, 200, False),
-    ("post", "/v1/webhooks/{id}/test", "Send a webhook.test event", None, None, 202, False),
+    ("post", "/v1/webhooks/{id}/test", "Send a webhook.test event", None, WebhookTest, 202, False),
     ("get", "/v1/webhooks/{id}/deliveries", "Recent deliveries and their attempts", None, Delivery, 200, True),
     ("get", "/v1/events", "Events in the order they happened (type, post_id, cursor)", None, Event, 200, True),
     ("get", "/v1/events/{id}", "Retrieve one event", None, Event, 200, False),
-    ("post", "/v1/events/{id}/redeliver", "Deliver an event again", None, None, 202, False),
+    ("post", "/v1/events/{id}/redeliver", "Deliver an event again (?endpoint_id= for one endpoint)", None,
+     Redelivery, 202, False),
 ]
+QUERY = {
+    ("get", "/v1/posts"): ("limit", "cursor", "status", "account_id"),
+    ("get", "/v1/events"): ("limit", "cursor", "type", "post_id"),
+    ("get", "/v1/webhooks/{id}/deliveries"): ("limit", "cursor", "status"),
+    ("post", "/v1/events/{id}/redeliver"): ("endpoint_id",),
+}
 ERRORS = {"400": "Invalid request", "401": "Missing or invalid API key", "404": "Not found",
           "409": "Conflict", "429": "Rate limited"}
 
@@ -65,6 +72,10 @@ def document() -> dict[str, Any]:
                               "responses": {}}
         if "{id}" in path:
             op["parameters"] = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
+        for name in QUERY.get((method, path), ()):
+            op.setdefault("parameters", []).append(
+                {"name": name, "in": "query", "required": False,
+                 "schema": {"type": "integer" if name == "limit" else "string"}})
         if method == "post":
             op.setdefault("parameters", []).append(
                 {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string"}})

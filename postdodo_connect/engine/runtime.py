@@ -42,7 +42,9 @@ class Runtime:
             self.db, self.vault,
             RetryPolicy(settings.webhook_retry_delays, len(settings.webhook_retry_delays) + 1, 0.2),
             netguard.URLPolicy(settings.webhook_allow_private, frozenset(settings.webhook_allowed_hosts)),
-            clock, timeout=settings.webhook_timeout, disable_after=settings.webhook_disable_after)
+            clock, timeout=settings.webhook_timeout, disable_after=settings.webhook_disable_after,
+            # one endpoint may hold half the delivery workers while others wait
+            max_in_flight=max(1, settings.workers // 2))
         self.dispatcher: Dispatcher | None = None
         self.scheduler: Scheduler | None = None
         self._thread: threading.Thread | None = None
