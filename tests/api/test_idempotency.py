@@ -65,3 +65,17 @@ def test_bad_key_header_is_400(api: Api, key: str) -> None:
     response = api.call("POST", "/v1/posts", key, json={}, headers={"Idempotency-Key": "x" * 300})
     assert response.status_code == 400
     assert response.get_json()["error"]["param"] == "Idempotency-Key"
+
+
+def test_stored_answers_are_sealed_so_a_webhook_secret_never_rests_in_clear(api: Api, key: str) -> None:
+    from sqlalchemy import select
+
+    from postdodo_connect.storage.schema import idempotency_keys
+
+    body = {"url": "https://93.184.216.34/hook"}
+    first = api.call("POST", "/v1/webhooks", key, json=body, headers={"Idempotency-Key": "wh-1"})
+    again = api.call("POST", "/v1/webhooks", key, json=body, headers={"Idempotency-Key": "wh-1"})
+    assert first.status_code == 201 and again.get_json()["secret"] == first.get_json()["secret"]
+    with api.db.read() as conn:
+        stored = conn.execute(select(idempotency_keys.c.response)).scalar_one()
+    assert "whsec_" not in stored and first.get_json()["secret"] not in stored
