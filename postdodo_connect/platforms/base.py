@@ -85,6 +85,9 @@ class Platform(Plumbing):
     label: ClassVar[str] = ""
     #: caption limit in the platform's own unit (see `caption_length`); 0 means no limit
     max_caption: ClassVar[int] = 0
+    #: the rule id (after "<name>.") and the unit named when the caption is too long
+    caption_rule: ClassVar[str] = "caption.max_length"
+    caption_unit: ClassVar[str] = ""
     max_media: ClassVar[int] = 4
     media_kinds: ClassVar[frozenset[str]] = frozenset({"image", "video"})
     requires_media: ClassVar[bool] = False
@@ -117,14 +120,18 @@ class Platform(Plumbing):
         """The caption's length in this platform's unit (characters unless overridden)."""
         return len(caption)
 
+    def caption_limit(self, media: Sequence[Media]) -> int:
+        """The caption limit for a post with this media (0: none)."""
+        return self.max_caption
+
     def validate(self, caption: str, media: Sequence[Media]) -> list[Problem]:
         """Every rule this post breaks on this platform (empty when it would be accepted)."""
         problems: list[Problem] = []
-        if self.max_caption and self.caption_length(caption) > self.max_caption:
+        limit = self.caption_limit(media)
+        if limit and (length := self.caption_length(caption)) > limit:
+            unit = f" {self.caption_unit}" if self.caption_unit else " long"
             problems.append(self.problem(
-                "caption.max_length", "caption",
-                f"caption is {self.caption_length(caption)} long; {self.label or self.name} allows {self.max_caption}",
-            ))
+                self.caption_rule, "caption", f"caption is {length}{unit}; {self.label or self.name} allows {limit}"))
         return problems + self.validate_media(media)
 
     def validate_media(self, media: Sequence[Media]) -> list[Problem]:

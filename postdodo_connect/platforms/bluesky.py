@@ -90,20 +90,20 @@ class Bluesky(Platform):
 
     # -- preflight -------------------------------------------------------------------------------
 
+    caption_rule = "caption.max_graphemes"
+    caption_unit = "characters (graphemes)"
+
     def caption_length(self, caption: str) -> int:
         """Graphemes, the unit of the 300 limit."""
         return graphemes(caption)
 
     def validate(self, caption: str, media: Sequence[Media]) -> list[Problem]:
         """Both text limits of the post lexicon, then the media rules."""
-        problems = []
-        if (count := graphemes(caption)) > self.max_caption:
-            problems.append(self.problem("caption.max_graphemes", "caption",
-                                         f"caption is {count} characters; Bluesky allows {self.max_caption}"))
+        problems = super().validate(caption, media)
         if (size := utf8_bytes(caption)) > MAX_BYTES:
-            problems.append(self.problem("caption.max_bytes", "caption",
-                                         f"caption is {size} bytes in UTF-8; Bluesky allows {MAX_BYTES}"))
-        return problems + self.validate_media(media)
+            problems.insert(0, self.problem("caption.max_bytes", "caption",
+                                            f"caption is {size} bytes in UTF-8; Bluesky allows {MAX_BYTES}"))
+        return problems
 
     def permalink(self, handle: str, post_id: str) -> str:
         """bsky.app link; `post_id` may be the rkey or the whole at:// URI."""

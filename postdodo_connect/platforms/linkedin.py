@@ -52,6 +52,8 @@ class LinkedIn(Platform):
     media_max_bytes: ClassVar[dict[str, int]] = {"image": 20 * 1024 * 1024}
     media_types: ClassVar[dict[str, frozenset[str]]] = {"image": frozenset({"image/jpeg", "image/png", "image/gif"})}
 
+    caption_unit = "characters once escaped"
+
     def caption_length(self, caption: str) -> int:
         """Characters of the commentary as sent, i.e. after escaping."""
         return len(escape(caption))

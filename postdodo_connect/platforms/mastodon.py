@@ -47,6 +47,8 @@ class Mastodon(Platform):
         "video": frozenset({"video/mp4", "video/webm", "video/quicktime"}),
     }
 
+    caption_unit = "characters (links count 23)"
+
     def caption_length(self, caption: str) -> int:
         """Graphemes, with URLs as 23 and remote mentions as `@user`."""
         return mastodon_length(caption)

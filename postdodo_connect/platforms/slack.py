@@ -59,6 +59,8 @@ class Slack(Adapter):
     credential_fields: ClassVar[tuple[str, ...]] = ("bot_token", "channel")
     api_url: ClassVar[str] = "https://slack.com/api"
 
+    caption_unit = "characters once escaped"
+
     def caption_length(self, caption: str) -> int:
         """Characters as Slack receives them, after escaping."""
         return len(escape(caption))

@@ -14,7 +14,6 @@ from .base import (
     OutcomeUnknown,
     PlatformRateLimited,
     PlatformRejected,
-    Problem,
     Profile,
     Published,
     PublishRequest,
@@ -45,6 +44,8 @@ class TikTok(Adapter):
     poll_interval: ClassVar[float] = 5.0
     poll_attempts: ClassVar[int] = 24
 
+    caption_unit = "UTF-16 units"
+
     def caption_length(self, caption: str) -> int:
         """TikTok counts UTF-16 code units."""
         return utf16_units(caption)
@@ -52,14 +53,6 @@ class TikTok(Adapter):
     def caption_limit(self, media: Sequence[Media]) -> int:
         """A photo post's caption is its description; a video's is its title."""
         return self.max_photo_caption if media and all(item.type == "image" for item in media) else self.max_caption
-
-    def validate(self, caption: str, media: Sequence[Media]) -> list[Problem]:
-        """The generic rules, with the caption limit of the post's kind."""
-        problems = [p for p in super().validate(caption, media) if p.rule != "tiktok.caption.max_length"]
-        limit, length = self.caption_limit(media), self.caption_length(caption)
-        if length > limit:
-            problems.append(self.problem("caption.max_length", "caption", f"caption is {length} UTF-16 units; TikTok allows {limit}"))
-        return problems
 
     def permalink(self, handle: str, post_id: str) -> str:
         """https://www.tiktok.com/@<handle>/video/<id>."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import unicodedata
-from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import requests
@@ -16,7 +15,6 @@ from .base import (
     PlatformError,
     PlatformRejected,
     PlatformUnavailable,
-    Problem,
     Profile,
     Published,
     PublishRequest,
@@ -50,17 +48,12 @@ class X(Platform):
         "video": frozenset({"video/mp4", "video/quicktime"}),
     }
 
+    caption_rule = "caption.max_weighted_length"
+    caption_unit = "weighted (CJK and emoji count 2, links 23)"
+
     def caption_length(self, caption: str) -> int:
         """twitter-text weighted length."""
         return x_weighted_length(caption)
-
-    def validate(self, caption: str, media: Sequence[Media]) -> list[Problem]:
-        """The weighted-length rule, then the media rules."""
-        problems = []
-        if (length := x_weighted_length(caption)) > self.max_caption:
-            problems.append(self.problem("caption.max_weighted_length", "caption",
-                                         f"caption weighs {length} (CJK and emoji count 2, links 23); X allows {self.max_caption}"))
-        return problems + self.validate_media(media)
 
     def permalink(self, handle: str, post_id: str) -> str:
         """`https://x.com/{username}/status/{id}`."""
