@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -11,6 +13,30 @@ from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.engine import Engine
 
 from .schema import metadata
+
+
+def _begin_immediate(dbapi_connection: Any, patience: float = 30.0) -> None:
+    """BEGIN IMMEDIATE, waiting for the write lock in short naps.
+
+    SQLite's own busy handler sleeps in growing steps of up to 100 ms, so under steady contention
+    between processes (gunicorn workers, engine and API) most of the time goes to sleeping.
+    """
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=0")
+    try:
+        deadline, nap = time.monotonic() + patience, 0.0002
+        while True:
+            try:
+                cursor.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() > deadline:
+                    raise
+            time.sleep(nap)
+            nap = min(nap * 1.5, 0.005)
+    finally:
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
 
 
 def utcnow() -> datetime:
@@ -55,8 +81,10 @@ class Database:
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Connection) -> None:
             # a writer takes the lock up front, so two writers queue instead of deadlocking on upgrade
-            immediate = conn.get_execution_options().get("immediate", False)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            if conn.get_execution_options().get("immediate", False):
+                _begin_immediate(conn.connection.dbapi_connection)
+            else:
+                conn.exec_driver_sql("BEGIN")
 
     def create_schema(self) -> None:
         """Create missing tables and indexes (idempotent)."""
