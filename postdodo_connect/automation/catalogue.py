@@ -186,7 +186,8 @@ ACTIONS: tuple[Action, ...] = (
                   "Public http(s) URLs of images or videos (.mp4, .mov, .webm count as video). "
                   "Instagram needs at least one.", multiple=True, example="https://example.com/menu.jpg"),
             Field("idempotency_key", "Idempotency Key", "string", False,
-                  "Any unique text: a repeat with the same key returns the first post instead of a second one."),
+                  "Optional: any unique text; a repeat with the same key returns the first post instead of a "
+                  "second one. Leave empty and one is derived for you, so a retried step never posts twice."),
         ),
         sample=_POST_SAMPLE, run=create_post, outputs=_POST_OUTPUTS,
         http=Http("POST", "/v1/posts", body=("caption", "account_ids", "scheduled_at", "media")),

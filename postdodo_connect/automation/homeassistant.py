@@ -35,7 +35,8 @@ def _selector(field: Field) -> dict[str, Any]:
 
 
 def _service(action: Action) -> dict[str, Any]:
-    fields: dict[str, Any] = {_CONFIG_ENTRY: {"required": True, "selector": {"config_entry": {"integration": DOMAIN}}}}
+    # optional: with one PostDodo entry loaded the action uses it; with several it asks which
+    fields: dict[str, Any] = {_CONFIG_ENTRY: {"selector": {"config_entry": {"integration": DOMAIN}}}}
     for field in action.fields:
         spec: dict[str, Any] = {}
         if field.required:
