@@ -57,6 +57,12 @@ def test_reference_curl_flow(live_server: Server) -> None:
     assert s.post(f"{url}/v1/webhooks/{hook_id}/rotate").json()["secret"].startswith("whsec_")
     assert s.post(f"{url}/v1/webhooks/{hook_id}/test").status_code == 202
     assert s.get(f"{url}/v1/webhooks/{hook_id}/deliveries").status_code == 200
+    assert s.post(f"{url}/v1/webhooks/{hook_id}/enable").json()["status"] == "enabled"
+    published = s.get(f"{url}/v1/events", params={"type": "post.published", "post_id": now["id"]}).json()["data"]
+    assert len(published) == 2 and all(e["data"]["permalink"] for e in published)
+    assert s.get(f"{url}/v1/events/{published[0]['id']}").json() == published[0]
+    again = s.post(f"{url}/v1/events/{published[0]['id']}/redeliver")
+    assert again.status_code == 202 and again.json()["event_id"] == published[0]["id"]
     assert s.delete(f"{url}/v1/webhooks/{hook_id}").status_code == 200
     spec = s.get(f"{url}/v1/openapi.json", headers={"Authorization": ""}).json()
     assert spec["openapi"].startswith("3.1")
