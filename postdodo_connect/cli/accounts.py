@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .output import EXIT_OK, command, common_options, emit_json, make_client, print_table
+from .output import command, common_options, make_client, show
 
 
 def register(commands: Any) -> None:
@@ -19,15 +19,10 @@ def register(commands: Any) -> None:
 @command
 def cmd_list(args: argparse.Namespace) -> int:
     """Print the accounts."""
-    accounts = make_client(args).accounts.list()
-    if args.json:
-        emit_json(accounts)
-        return EXIT_OK
-    print_table(accounts, (
+    return show(make_client(args).accounts.list(), args.json, (
         ("id", lambda a: a.id), ("platform", lambda a: a.platform), ("handle", lambda a: a.handle),
         ("name", lambda a: a.display_name), ("mode", lambda a: a.mode), ("status", lambda a: a.status),
     ), empty="no accounts connected")
-    return EXIT_OK
 
 
 __all__ = ["cmd_list", "register"]

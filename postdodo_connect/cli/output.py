@@ -108,6 +108,15 @@ def print_table(rows: Iterable[Any], columns: Sequence[Column], stream: TextIO |
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip(), file=out)
 
 
+def show(value: Any, as_json: bool, columns: Sequence[Column], *, empty: str = "(none)") -> int:
+    """A model or a list of them: one JSON document with --json, else a table; returns EXIT_OK."""
+    if as_json:
+        emit_json(value)
+    else:
+        print_table(value if isinstance(value, list) else [value], columns, empty=empty)
+    return EXIT_OK
+
+
 def report_error(exc: Exception, as_json: bool) -> int:
     """Print an error for people (stderr) and, with --json, as the API's error body (stdout); return the exit code."""
     if isinstance(exc, APIError):

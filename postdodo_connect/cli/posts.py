@@ -28,6 +28,7 @@ from .output import (
     make_client,
     plain,
     print_table,
+    show,
 )
 
 CSV_COLUMNS = ("caption", "accounts", "scheduled_at", "media")
@@ -117,17 +118,13 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.limit < 1:
         raise ValueError("--limit must be at least 1")
     posts = list(make_client(args).posts.list(status=args.status, account_id=args.account, limit=args.limit))
-    if args.json:
-        emit_json(posts)
-        return EXIT_OK
-    print_table(posts, (
+    return show(posts, args.json, (
         ("id", lambda p: p.id), ("status", lambda p: p.status),
         ("scheduled", lambda p: p.scheduled_at and f"{p.scheduled_at:%Y-%m-%d %H:%M}"),
         ("created", lambda p: f"{p.created_at:%Y-%m-%d %H:%M}"),
         ("targets", lambda p: " ".join(f"{t.platform}:{t.status}" for t in p.targets)),
         ("caption", lambda p: p.caption[:40]),
     ), empty="no posts")
-    return EXIT_OK
 
 
 @command

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from ..models import EVENT_TYPES, WebhookEndpoint
-from .output import EXIT_OK, command, common_options, emit_json, make_client, print_table
+from .output import EXIT_OK, command, common_options, emit_json, make_client, print_table, show
 
 _ENDPOINT_COLUMNS = (
     ("id", lambda w: w.id), ("status", lambda w: w.status), ("events", lambda w: w.events or ["(all)"]),
@@ -67,12 +67,7 @@ def cmd_add(args: argparse.Namespace) -> int:
 @command
 def cmd_list(args: argparse.Namespace) -> int:
     """Print every endpoint."""
-    endpoints = make_client(args).webhooks.list()
-    if args.json:
-        emit_json(endpoints)
-    else:
-        print_table(endpoints, _ENDPOINT_COLUMNS, empty="no webhook endpoints")
-    return EXIT_OK
+    return show(make_client(args).webhooks.list(), args.json, _ENDPOINT_COLUMNS, empty="no webhook endpoints")
 
 
 @command
@@ -100,27 +95,18 @@ def cmd_deliveries(args: argparse.Namespace) -> int:
     if args.limit < 1:
         raise ValueError("--limit must be at least 1")
     deliveries = make_client(args).webhooks.deliveries(args.endpoint_id, status=args.status, limit=args.limit)
-    if args.json:
-        emit_json(deliveries)
-        return EXIT_OK
-    print_table(deliveries, (
+    return show(deliveries, args.json, (
         ("id", lambda d: d.id), ("event", lambda d: d.event), ("event id", lambda d: d.event_id),
         ("status", lambda d: d.status), ("attempts", lambda d: d.attempts),
         ("last http", lambda d: d.last_status_code),
         ("next attempt", lambda d: d.next_attempt_at and f"{d.next_attempt_at:%Y-%m-%d %H:%M:%S}"),
     ), empty="no deliveries yet")
-    return EXIT_OK
 
 
 @command
 def cmd_enable(args: argparse.Namespace) -> int:
     """Re-enable an endpoint."""
-    endpoint = make_client(args).webhooks.enable(args.endpoint_id)
-    if args.json:
-        emit_json(endpoint)
-    else:
-        print_table([endpoint], _ENDPOINT_COLUMNS)
-    return EXIT_OK
+    return show(make_client(args).webhooks.enable(args.endpoint_id), args.json, _ENDPOINT_COLUMNS)
 
 
 @command

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,27 +12,20 @@ from postdodo_connect.engine import Runtime
 from postdodo_connect.engine.dispatch import PUBLISH_QUEUE, RQDispatcher
 from postdodo_connect.engine.scheduler import Scheduler
 from postdodo_connect.storage.schema import sandbox_posts, targets
+from tests.support import rq
 from tests.support.factory import SECRET, make_api
+from tests.support.rq import fresh_redis_db
 from tests.support.server import wait_until
 
 
 @pytest.fixture
 def rq_url(redis_url: str) -> str:
     """A Redis database of its own, emptied."""
-    url = redis_url.rsplit("/", 1)[0] + "/9"
-    try:
-        Redis.from_url(url, socket_connect_timeout=1).flushdb()
-    except Exception as exc:  # noqa: BLE001
-        pytest.fail(f"Redis at {url} is not reachable ({exc}); .ci/run starts one")
-    return url
+    return fresh_redis_db(redis_url, 9)
 
 
 def run_worker(db_url: str, redis_url: str) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("POSTDODO_")}
-    env |= {"POSTDODO_DATABASE_URL": db_url, "POSTDODO_REDIS_URL": redis_url, "POSTDODO_SECRET_KEY": SECRET}
-    done = subprocess.run([sys.executable, "-m", "postdodo_connect", "worker", "--burst", "--simple"], env=env,
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
+    rq.run_worker(database_url=db_url, redis_url=redis_url, secret_key=SECRET)
 
 
 def test_rq_end_to_end_and_redis_flush_loses_nothing(tmp_path: Path, rq_url: str) -> None:

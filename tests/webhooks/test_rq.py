@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 
 import pytest
@@ -13,6 +10,8 @@ from redis import Redis
 from postdodo_connect import signing
 from postdodo_connect.engine.dispatch import WEBHOOK_QUEUE, RQDispatcher
 from postdodo_connect.engine.scheduler import Scheduler
+from tests.support import rq
+from tests.support.rq import fresh_redis_db
 
 from .conftest import SECRET_KEY, Env, Receiver, Reply
 
@@ -22,21 +21,11 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def rq_url(redis_url: str) -> str:
     """A Redis database of its own, emptied."""
-    url = redis_url.rsplit("/", 1)[0] + "/11"
-    try:
-        Redis.from_url(url, socket_connect_timeout=1).flushdb()
-    except Exception as exc:  # noqa: BLE001
-        pytest.skip(f"Redis at {url} is not reachable ({exc})")
-    return url
+    return fresh_redis_db(redis_url, 11)
 
 
 def run_worker(env: Env, redis_url: str) -> None:
-    variables = {k: v for k, v in os.environ.items() if not k.startswith("POSTDODO_")}
-    variables |= {"POSTDODO_DATABASE_URL": env.db.url, "POSTDODO_REDIS_URL": redis_url,
-                  "POSTDODO_SECRET_KEY": SECRET_KEY, "POSTDODO_WEBHOOK_ALLOW_PRIVATE": "1"}
-    done = subprocess.run([sys.executable, "-m", "postdodo_connect", "worker", "--burst", "--simple"],
-                          env=variables, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
+    rq.run_worker(database_url=env.db.url, redis_url=redis_url, secret_key=SECRET_KEY, webhook_allow_private="1")
 
 
 def test_deliveries_run_as_rq_jobs(make_env: Callable[..., Env], receiver: Receiver, rq_url: str) -> None:
