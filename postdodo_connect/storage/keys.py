@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
-import string
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from .db import utcnow
-from .ids import new_id
+from .ids import new_id, random_base62
 from .schema import api_keys, workspaces
-
-_ALPHABET = string.ascii_letters + string.digits
 
 
 def hash_key(key: str) -> str:
@@ -51,7 +47,7 @@ def count_workspaces(conn: Connection) -> int:
 def create_key(conn: Connection, workspace: dict[str, Any]) -> tuple[dict[str, Any], str]:
     """A new key for the workspace: (stored row, the plaintext key shown once)."""
     prefix = "pd_test_" if workspace["mode"] == "test" else "pd_live_"
-    key = prefix + "".join(secrets.choice(_ALPHABET) for _ in range(32))
+    key = prefix + random_base62(32)
     row = {
         "id": new_id("key"),
         "workspace_id": workspace["id"],

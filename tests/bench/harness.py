@@ -62,7 +62,7 @@ def load(url: str, *, method: str = "GET", body: dict | None = None, headers: di
             script += f"wrk.headers[{json.dumps(name)}] = {json.dumps(value)}\n"
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
             f.write(script)
-        out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", f.name, url],
+        out = subprocess.run(["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "-s", f.name, url],
                              capture_output=True, text=True, check=True).stdout
         os.unlink(f.name)
         non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
