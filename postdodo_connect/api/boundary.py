@@ -64,7 +64,8 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _start() -> None:
         incoming = request.headers.get("X-Request-Id", "")
-        g.request_id = incoming if 0 < len(incoming) <= 64 and incoming.isascii() else "req_" + secrets.token_hex(8)
+        sane = 0 < len(incoming) <= 64 and incoming.isascii() and incoming.isprintable()
+        g.request_id = incoming if sane else "req_" + secrets.token_hex(8)
         g.started = time.perf_counter()
 
     @app.after_request

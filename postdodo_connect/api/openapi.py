@@ -10,8 +10,18 @@ from pydantic.json_schema import models_json_schema
 
 from .. import __version__
 from ..models import (
-    Account, AccountCreate, Delivery, Event, Post, PostCreate, Redelivery, Validation, WebhookCreate,
-    WebhookEndpoint, WebhookRotate, WebhookTest,
+    Account,
+    AccountCreate,
+    Delivery,
+    Event,
+    Post,
+    PostCreate,
+    Redelivery,
+    Validation,
+    WebhookCreate,
+    WebhookEndpoint,
+    WebhookRotate,
+    WebhookTest,
 )
 
 # (method, path, summary, request model, response model, success status, list response?)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, get_args
 
 from flask import Blueprint, request
 
 from .. import platforms
 from ..errors import ConflictError, InvalidRequestError, NotFoundError
-from ..models import Post, PostCreate, format_time
+from ..models import Post, PostCreate, PostStatus, format_time
 from ..storage import accounts as accounts_store
 from ..storage import posts as store
 from .auth import workspace
@@ -102,7 +102,7 @@ def list_() -> dict[str, Any]:
     if not 1 <= limit <= 100:
         raise InvalidRequestError("limit must be an integer from 1 to 100", param="limit")
     status = request.args.get("status") or None
-    if status and status not in Post.model_fields["status"].annotation.__args__:  # type: ignore[union-attr]
+    if status and status not in get_args(PostStatus):
         raise InvalidRequestError(f"unknown status {status!r}", param="status")
     after = None
     if cursor := request.args.get("cursor"):

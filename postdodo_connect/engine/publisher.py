@@ -10,13 +10,12 @@ from typing import Any
 from sqlalchemy import Connection
 
 from ..errors import OutcomeUnknown, PlatformAuthError, PlatformError
+from ..models import format_time
 from ..platforms import Account, Media, Platform, Published, PublishRequest
-from ..storage import Database, Vault
+from ..storage import Database, Vault, work
 from ..storage import accounts as accounts_store
 from ..storage import posts as posts_store
-from ..storage import work
 from ..storage.events import emit
-from ..models import format_time
 from .retry import RetryPolicy
 
 log = logging.getLogger("postdodo.publisher")

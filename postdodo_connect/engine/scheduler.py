@@ -10,8 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import update
 
-from ..storage import Database
-from ..storage import work
+from ..storage import Database, work
 from ..storage.schema import deliveries, targets
 from .dispatch import Dispatcher
 

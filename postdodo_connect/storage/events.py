@@ -11,7 +11,6 @@ from .db import utcnow
 from .ids import new_id
 from .schema import deliveries, events, webhook_endpoints
 
-
 # built once: every state change of every target runs it
 _SUBSCRIBERS = select(webhook_endpoints.c.id, webhook_endpoints.c.events).where(
     webhook_endpoints.c.workspace_id == bindparam("ws"),

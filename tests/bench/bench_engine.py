@@ -27,7 +27,6 @@ from sqlalchemy import func, insert, select  # noqa: E402
 
 from postdodo_connect.config import Settings  # noqa: E402
 from postdodo_connect.engine import Runtime  # noqa: E402
-from postdodo_connect.engine.dispatch import RQDispatcher  # noqa: E402
 from postdodo_connect.engine.scheduler import Scheduler  # noqa: E402
 from postdodo_connect.storage import Database, new_id  # noqa: E402
 from postdodo_connect.storage import accounts as accounts_store  # noqa: E402

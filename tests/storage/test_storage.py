@@ -8,8 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from postdodo_connect.storage import Database
-from postdodo_connect.storage import accounts, events, keys, posts, work
+from postdodo_connect.storage import Database, accounts, events, keys, posts, work
 from postdodo_connect.storage.schema import targets
 
 NOW = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
