@@ -49,6 +49,9 @@ def create() -> tuple[dict[str, Any], int]:
         raise InvalidRequestError(
             "pd_test_ keys connect sandbox accounts and pd_live_ keys live ones; use the other key", param="mode")
     if mode == "sandbox":
+        if body.credentials:
+            raise InvalidRequestError("credentials connect live accounts (pd_live_ keys); a sandbox account "
+                                      "needs only a handle", param="credentials")
         handle = body.handle or f"{body.platform}_sandbox"
         if not HANDLE.match(handle):
             raise InvalidRequestError("handle may use letters, digits and _ . @ : -", param="handle")

@@ -26,6 +26,7 @@ def test_account_input_is_checked(api: Api, key: str) -> None:
         ({"platform": "bluesky", "mode": "live", "credentials": {"a": "b"}}, "mode"),
         ({"platform": "bluesky", "mode": "sandbox", "handle": "bad handle!"}, "handle"),
         ({"platform": "bluesky", "mode": "sandbox", "sandbox": {"timeout_rate": 2}}, "sandbox.timeout_rate"),
+        ({"platform": "telegram", "credentials": {"bot_token": "1:x", "chat_id": "@c"}}, "credentials"),
     ]
     for body, param in cases:
         response = api.call("POST", "/v1/accounts", key, json=body)

@@ -117,3 +117,19 @@ def test_webhooks_commands(run: Any, sink: Sink) -> None:
     assert code == 0 and "removed" in out
     code, _, _ = run("webhooks", "test", endpoint["id"])
     assert code == 1
+
+
+def test_accounts_add_and_remove(run: Any) -> None:
+    code, out, _ = run("accounts", "add", "threads", "--handle", "cli_threads", "--fault", "latency_ms=5", "--json")
+    assert code == 0
+    added = json.loads(out)
+    assert (added["platform"], added["handle"], added["mode"]) == ("threads", "cli_threads", "sandbox")
+    code, out, _ = run("accounts", "remove", added["id"])
+    assert code == 0 and "disconnected" in out
+    # a pd_test_ workspace cannot take live credentials: refused by the API, exit code 1, nothing stored
+    code, _, err = run("accounts", "add", "telegram", "--credential", "bot_token=1:x", "--credential", "chat_id=@c")
+    assert code == 1 and "sandbox" in err
+    code, _, err = run("accounts", "add", "telegram", "--credential", "no-equals-sign")
+    assert code == 1 and "KEY=VALUE" in err
+    code, out, _ = run("accounts", "list", "--json")
+    assert "cli_threads" not in out
