@@ -20,6 +20,8 @@ from ..storage import Database, new_id, utcnow
 from ..storage.schema import sandbox_posts
 from .base import Account, Platform, Published, PublishRequest
 
+_INSERT = insert(sandbox_posts)
+
 
 class Sandbox(Platform):
     """Publishes as platform `real.name` without leaving the machine."""
@@ -78,10 +80,10 @@ class Sandbox(Platform):
         post_id = self.real.sample_post_id(new_id("sbx", 12))
         permalink = self.real.permalink(account.handle, post_id)
         with self.db.write() as conn:
-            conn.execute(insert(sandbox_posts).values(
-                id=new_id("sbx"), account_id=account.id, platform=self.name, reference=request.target_id,
-                caption=request.caption, media=[m.__dict__ for m in request.media], permalink=permalink,
-                platform_post_id=post_id, created_at=self.now()))
+            conn.execute(_INSERT, {
+                "id": new_id("sbx"), "account_id": account.id, "platform": self.name, "reference": request.target_id,
+                "caption": request.caption, "media": [m.__dict__ for m in request.media], "permalink": permalink,
+                "platform_post_id": post_id, "created_at": self.now()})
         return Published(platform_post_id=post_id, permalink=permalink)
 
     def lookup(self, account: Account, request: PublishRequest) -> Published | None:

@@ -58,9 +58,12 @@ def get_accounts(conn: Connection, workspace_id: str, ids: Iterable[str]) -> dic
     return {r.id: dict(r._mapping) for r in rows}
 
 
+_LOAD_ACCOUNT = select(accounts).where(accounts.c.id == bindparam("account_id"))
+
+
 def load_account(conn: Connection, account_id: str) -> dict[str, Any] | None:
     """Every column of one account, credentials included (engine use only)."""
-    row = conn.execute(select(accounts).where(accounts.c.id == account_id)).first()
+    row = conn.execute(_LOAD_ACCOUNT, {"account_id": account_id}).first()
     return dict(row._mapping) if row else None
 
 

@@ -19,12 +19,15 @@ _SUBSCRIBERS = select(webhook_endpoints.c.id, webhook_endpoints.c.events).where(
 )
 
 
+_INSERT_EVENT = insert(events)
+
+
 def store_event(conn: Connection, workspace_id: str, event_type: str, data: dict[str, Any], *,
                 post_id: str | None = None, now: datetime | None = None) -> dict[str, Any]:
     """Store one event without fanning it out."""
     row = {"id": new_id("evt"), "workspace_id": workspace_id, "type": event_type, "post_id": post_id,
            "data": data, "created_at": now or utcnow()}
-    conn.execute(insert(events).values(**row))
+    conn.execute(_INSERT_EVENT, row)
     return row
 
 

@@ -151,22 +151,26 @@ def rollup(statuses: list[str]) -> str:
     return "canceled"
 
 
+_LOCK_POST = select(posts.c.status, posts.c.workspace_id).where(posts.c.id == bindparam("post_id")).with_for_update()
+_ROLLUP_TARGETS = (
+    select(targets.c.account_id, targets.c.platform, targets.c.status, targets.c.permalink)
+    .where(targets.c.post_id == bindparam("post_id")).order_by(targets.c.position)
+)
+_SET_POST_STATUS = (
+    update(posts).where(posts.c.id == bindparam("post_id"), posts.c.status == bindparam("old"))
+    .values(status=bindparam("new"), updated_at=bindparam("now"))
+)
+
+
 def refresh_status(conn: Connection, post_id: str, now: datetime) -> str:
     """Recompute a post's status from its targets; emits post.completed when it becomes final."""
     # lock the post first: two workers finishing its last two targets must not both miss "all final"
-    post = conn.execute(
-        select(posts.c.status, posts.c.workspace_id).where(posts.c.id == post_id).with_for_update()
-    ).one()
-    rows = conn.execute(
-        select(targets.c.account_id, targets.c.platform, targets.c.status, targets.c.permalink)
-        .where(targets.c.post_id == post_id).order_by(targets.c.position)
-    ).all()
+    post = conn.execute(_LOCK_POST, {"post_id": post_id}).one()
+    rows = conn.execute(_ROLLUP_TARGETS, {"post_id": post_id}).all()
     new = rollup([r.status for r in rows])
     if new == post.status:
         return new
-    changed = conn.execute(
-        update(posts).where(posts.c.id == post_id, posts.c.status == post.status).values(status=new, updated_at=now)
-    ).rowcount
+    changed = conn.execute(_SET_POST_STATUS, {"post_id": post_id, "old": post.status, "new": new, "now": now}).rowcount
     if changed and all(r.status in FINAL for r in rows) and new != "canceled":
         emit(conn, post.workspace_id, "post.completed", {
             "post_id": post_id, "status": new,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, select, update
+from sqlalchemy import Connection, Table, bindparam, select, update
 
 from .schema import deliveries, posts, targets
 
@@ -84,20 +84,32 @@ def renew_lease(conn: Connection, table: Table, row_id: str, busy: str, attempts
     ).rowcount == 1
 
 
+# built once: every publish attempt runs these
+_LOAD_TARGET = (
+    select(targets, posts.c.caption, posts.c.media).join(posts, posts.c.id == targets.c.post_id)
+    .where(targets.c.id == bindparam("target_id"))
+)
+_FINISH_TARGET = (
+    update(targets)
+    .where(targets.c.id == bindparam("target_id"), targets.c.status == "publishing",
+           targets.c.attempts == bindparam("attempt"))
+    .values(status=bindparam("new_status"), error=bindparam("new_error"), permalink=bindparam("new_permalink"),
+            platform_post_id=bindparam("new_platform_post_id"), next_attempt_at=bindparam("new_next_attempt_at"),
+            lease_until=None, updated_at=bindparam("now"))
+)
+
+
 def load_target(conn: Connection, target_id: str) -> dict[str, Any] | None:
     """A target joined with its post's caption and media."""
-    row = conn.execute(
-        select(targets, posts.c.caption, posts.c.media)
-        .join(posts, posts.c.id == targets.c.post_id)
-        .where(targets.c.id == target_id)
-    ).first()
+    row = conn.execute(_LOAD_TARGET, {"target_id": target_id}).first()
     return dict(row._mapping) if row else None
 
 
-def finish_target(conn: Connection, target_id: str, attempts: int, now: datetime, **values: Any) -> bool:
+def finish_target(conn: Connection, target_id: str, attempts: int, now: datetime, *, status: str,
+                  error: dict[str, Any] | None = None, permalink: str | None = None,
+                  platform_post_id: str | None = None, next_attempt_at: datetime | None = None) -> bool:
     """Record an attempt's outcome, only if this attempt still owns the target."""
-    return conn.execute(
-        update(targets)
-        .where(targets.c.id == target_id, targets.c.status == "publishing", targets.c.attempts == attempts)
-        .values(lease_until=None, updated_at=now, **values)
-    ).rowcount == 1
+    return conn.execute(_FINISH_TARGET, {
+        "target_id": target_id, "attempt": attempts, "now": now, "new_status": status, "new_error": error,
+        "new_permalink": permalink, "new_platform_post_id": platform_post_id, "new_next_attempt_at": next_attempt_at,
+    }).rowcount == 1
