@@ -19,6 +19,10 @@ TARGET_FIELDS = ("account_id", "platform", "status", "permalink", "platform_post
                  "next_attempt_at", "error")
 
 
+_INSERT_POST = insert(posts)
+_INSERT_TARGET = insert(targets)
+
+
 def create_post(
     conn: Connection,
     workspace_id: str,
@@ -32,17 +36,17 @@ def create_post(
     """Insert a post with one target per account; due now when `scheduled_at` is None."""
     post_id = new_id("post")
     status = "scheduled" if scheduled_at else "publishing"
-    conn.execute(insert(posts).values(
-        id=post_id, workspace_id=workspace_id, status=status, caption=caption, media=media,
-        scheduled_at=scheduled_at, created_at=now, updated_at=now,
-    ))
+    conn.execute(_INSERT_POST, {
+        "id": post_id, "workspace_id": workspace_id, "status": status, "caption": caption, "media": media,
+        "scheduled_at": scheduled_at, "created_at": now, "updated_at": now,
+    })
     rows = [
         {"id": new_id("tgt"), "post_id": post_id, "position": i, "workspace_id": workspace_id,
          "account_id": acct["id"], "platform": acct["platform"], "status": "scheduled", "attempts": 0,
          "next_attempt_at": scheduled_at or now, "updated_at": now}
         for i, acct in enumerate(accounts)
     ]
-    conn.execute(insert(targets), rows)
+    conn.execute(_INSERT_TARGET, rows)
     post = {"id": post_id, "workspace_id": workspace_id, "status": status, "caption": caption, "media": media,
             "scheduled_at": scheduled_at, "created_at": now, "updated_at": now,
             "targets": [_target(r) for r in rows]}
