@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
+
+from rq import Queue
 
 log = logging.getLogger("postdodo.dispatch")
 
@@ -21,8 +23,8 @@ class Dispatcher(Protocol):
     def free_slots(self, kind: str) -> int:
         """How many more jobs of `kind` ("publish" | "deliver") should be claimed now."""
 
-    def submit(self, kind: str, row_id: str, attempt: int) -> None:
-        """Run one job for a claimed row."""
+    def submit(self, kind: str, jobs: Sequence[tuple[str, int]]) -> None:
+        """Run one job per claimed row, given as (row id, attempt)."""
 
     def close(self) -> None:
         """Stop accepting work."""
@@ -45,11 +47,12 @@ class ThreadDispatcher:
         with self.lock:
             return self.size[kind] - self.busy[kind]
 
-    def submit(self, kind: str, row_id: str, attempt: int) -> None:
-        """Queue the job on its pool."""
+    def submit(self, kind: str, jobs: Sequence[tuple[str, int]]) -> None:
+        """Queue the jobs on their pool."""
         with self.lock:
-            self.busy[kind] += 1
-        self.pools[kind].submit(self._job, kind, row_id, attempt)
+            self.busy[kind] += len(jobs)
+        for row_id, attempt in jobs:
+            self.pools[kind].submit(self._job, kind, row_id, attempt)
 
     def _job(self, kind: str, row_id: str, attempt: int) -> None:
         try:
@@ -76,7 +79,6 @@ class RQDispatcher:
 
     def __init__(self, redis_url: str, batch: int = 500) -> None:
         from redis import Redis
-        from rq import Queue
         from rq.serializers import JSONSerializer
 
         self.redis = Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5)
@@ -88,10 +90,14 @@ class RQDispatcher:
         """RQ queues absorb bursts; claim a batch at a time."""
         return self.batch
 
-    def submit(self, kind: str, row_id: str, attempt: int) -> None:
-        """Enqueue the job; if Redis loses it, the lease runs out and the reaper takes the row back."""
-        self.queues[kind].enqueue(self.FUNCS[kind], row_id, attempt, job_id=f"{row_id}-{attempt}",
-                                  result_ttl=3600, failure_ttl=JOB_TTL, job_timeout=600)
+    def submit(self, kind: str, jobs: Sequence[tuple[str, int]]) -> None:
+        """Enqueue a claim batch in one pipeline; if Redis loses it, the leases run out and the reaper takes over."""
+        queue = self.queues[kind]
+        queue.enqueue_many([
+            Queue.prepare_data(self.FUNCS[kind], (row_id, attempt), job_id=f"{row_id}-{attempt}", result_ttl=3600,
+                               failure_ttl=JOB_TTL, timeout=600)
+            for row_id, attempt in jobs
+        ])
 
     def close(self) -> None:
         """Close the Redis connection pool."""

@@ -44,8 +44,8 @@ class Scheduler:
             now = self.clock()
             with self.db.write() as conn:
                 claimed = claim(conn, now, now + self.lease, limit, skip_locked=not self.db.is_sqlite)
-            for row in claimed:
-                self.dispatcher.submit(kind, row.id, row.attempts)
+            if claimed:
+                self.dispatcher.submit(kind, [(row.id, row.attempts) for row in claimed])
             dispatched += len(claimed)
         if time.monotonic() - self._last_reap > REAP_EVERY:
             self._last_reap = time.monotonic()

@@ -81,10 +81,10 @@ class Recording:
     def free_slots(self, kind: str) -> int:
         return self.inner.free_slots(kind)  # type: ignore[attr-defined]
 
-    def submit(self, kind: str, row_id: str, attempt: int) -> None:
+    def submit(self, kind: str, jobs: list[tuple[str, int]]) -> None:
         if kind == "publish":
-            self.started.append(time.time())
-        self.inner.submit(kind, row_id, attempt)  # type: ignore[attr-defined]
+            self.started.extend([time.time()] * len(jobs))
+        self.inner.submit(kind, jobs)  # type: ignore[attr-defined]
 
     def close(self) -> None:
         self.inner.close()  # type: ignore[attr-defined]

@@ -25,11 +25,12 @@ class InlineDispatcher:
     def free_slots(self, kind: str) -> int:
         return 1000
 
-    def submit(self, kind: str, row_id: str, attempt: int) -> None:
+    def submit(self, kind: str, jobs: list[tuple[str, int]]) -> None:
         if self.drop:
             return
         run = self.runtime.publisher.run if kind == "publish" else self.runtime.deliverer.run
-        self.ran.append((kind, row_id, attempt, run(row_id, attempt)))
+        for row_id, attempt in jobs:
+            self.ran.append((kind, row_id, attempt, run(row_id, attempt)))
 
     def close(self) -> None:
         pass

@@ -139,8 +139,9 @@ class InlineDispatcher:
     def free_slots(self, kind: str) -> int:
         return 1
 
-    def submit(self, kind: str, row_id: str, attempt: int) -> None:
-        self.results.append((kind, row_id, self.run[kind](row_id, attempt)))
+    def submit(self, kind: str, jobs: list[tuple[str, int]]) -> None:
+        for row_id, attempt in jobs:
+            self.results.append((kind, row_id, self.run[kind](row_id, attempt)))
 
     def close(self) -> None:
         pass
