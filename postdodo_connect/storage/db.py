@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -60,6 +61,7 @@ class Database:
             kwargs["pool_size"] = 10
             kwargs["max_overflow"] = 20
         self.engine: Engine = create_engine(url, **kwargs)
+        self._writer: AbstractContextManager[Any] = threading.RLock() if self.is_sqlite else nullcontext()
         if self.is_sqlite:
             self._tune_sqlite(self.engine)
         if create:
@@ -94,7 +96,9 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A transaction that will write; commits on success, rolls back on error."""
-        with self.engine.connect() as conn:
+        # SQLite has one writer at a time: this process's threads queue on a lock instead of napping
+        # on the database lock (other processes still meet the naps in _begin_immediate)
+        with self._writer, self.engine.connect() as conn:
             conn = conn.execution_options(immediate=True)
             with conn.begin():
                 yield conn
