@@ -37,9 +37,14 @@ class Scheduler:
     def tick(self) -> int:
         """Claim and dispatch due work once; returns how many jobs were dispatched."""
         dispatched = 0
+        room = {kind: min(self.batch, self.dispatcher.free_slots(kind)) for kind in ("publish", "deliver")}
+        due = dict.fromkeys(room, False)
+        if any(room.values()):
+            with self.db.read() as conn:
+                due = work.anything_due(conn, self.clock())
         for kind, claim in (("publish", work.claim_targets), ("deliver", work.claim_deliveries)):
-            limit = min(self.batch, self.dispatcher.free_slots(kind))
-            if limit <= 0:
+            limit = room[kind]
+            if limit <= 0 or not due[kind]:
                 continue
             now = self.clock()
             with self.db.write() as conn:

@@ -36,6 +36,14 @@ def _claim(
     ).all())
 
 
+def anything_due(conn: Connection, now: datetime) -> dict[str, bool]:
+    """Whether any target or delivery is due: a cheap read, so an idle tick never takes the write lock."""
+    def due(table: Table, statuses: tuple[str, ...]) -> bool:
+        return conn.execute(select(table.c.id).where(table.c.status.in_(statuses), table.c.next_attempt_at <= now)
+                            .limit(1)).first() is not None
+    return {"publish": due(targets, TARGET_DUE), "deliver": due(deliveries, ("pending",))}
+
+
 def claim_columns(table: Table) -> tuple[Any, ...]:
     """What a claim returns for dispatching."""
     if table is targets:
