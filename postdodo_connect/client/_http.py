@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import email.utils
 import random
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from importlib import metadata
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,6 +14,7 @@ from urllib.parse import urlsplit
 import requests
 
 from ..errors import APIConnectionError, APIError, ConfigurationError, RateLimitError, error_class_for
+from ..httpdate import parse_retry_after
 
 __all__ = ["DEFAULT_BASE_URL", "ResponseInfo", "Transport", "error_from_response", "parse_retry_after", "user_agent"]
 
@@ -43,24 +42,6 @@ class ResponseInfo:
     headers: Mapping[str, str] = field(default_factory=dict)
     request_id: str | None = None
     replayed: bool = False  # True when the server replayed an earlier answer for the same Idempotency-Key
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date); None when absent or unreadable."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def error_from_response(response: requests.Response) -> APIError:

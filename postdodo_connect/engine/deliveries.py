@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.utils import parsedate_to_datetime
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 
@@ -18,6 +17,7 @@ from sqlalchemy import select
 
 from .. import __version__, netguard, signing
 from ..errors import UnsafeURLError
+from ..httpdate import parse_retry_after
 from ..storage import Database, Vault
 from ..storage import webhooks as store
 from ..storage.events import envelope
@@ -139,7 +139,7 @@ class Deliverer:
                                              timeout=(min(CONNECT_TIMEOUT, self.timeout), self.timeout))
             with response:
                 out.status_code = response.status_code
-                out.retry_after = _retry_after(response.headers.get("Retry-After"), now)
+                out.retry_after = parse_retry_after(response.headers.get("Retry-After"), now)
                 out.body = _read_body(response, BODY_KEPT, started + self.timeout)
         except UnsafeURLError as exc:
             # the reason stays in the server log: the attempt log must not map a tenant's network
@@ -219,19 +219,6 @@ def _read_body(response: requests.Response, limit: int, deadline: float) -> str:
     encoded = text.encode()
     # replacement characters take 3 bytes: cut again so the stored text stays within the limit
     return encoded[:limit].decode("utf-8", "ignore") if len(encoded) > limit else text
-
-
-def _retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds from a Retry-After header (delta seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        return max(0.0, (parsedate_to_datetime(value) - now).total_seconds())
-    except (TypeError, ValueError, IndexError):
-        return None
 
 
 def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:

@@ -6,7 +6,6 @@ import hashlib
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import requests
@@ -20,6 +19,7 @@ from ..errors import (
     PlatformUnavailable,
     UnsafeURLError,
 )
+from ..httpdate import parse_retry_after
 
 if TYPE_CHECKING:
     from ..netguard import URLPolicy
@@ -135,13 +135,7 @@ class Plumbing:
 
     def retry_after(self, response: requests.Response) -> float | None:
         """Seconds a 429 asks us to wait: here `Retry-After` (delta seconds or HTTP date)."""
-        value = response.headers.get("Retry-After", "")
-        if value.strip().replace(".", "", 1).isdigit():
-            return float(value)
-        try:
-            return self.seconds_until(parsedate_to_datetime(value).timestamp()) if value else None
-        except (TypeError, ValueError):
-            return None
+        return parse_retry_after(response.headers.get("Retry-After"), datetime.fromtimestamp(self.clock(), UTC))
 
     def seconds_until(self, when: float | str | None) -> float | None:
         """Seconds from `self.clock()` to `when`: epoch seconds (number or digits) or ISO 8601."""
