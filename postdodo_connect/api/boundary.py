@@ -35,6 +35,17 @@ def read_json(model: type[M], *, empty_ok: bool = False) -> M:
         raise invalid(exc) from None
 
 
+def limit_param(default: int) -> int:
+    """The `?limit=` of a list request: an integer from 1 to 100, else a 400."""
+    try:
+        limit = int(request.args.get("limit", str(default)))
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= 100:
+        raise InvalidRequestError("limit must be an integer from 1 to 100", param="limit")
+    return limit
+
+
 def invalid(exc: ValidationError) -> InvalidRequestError:
     """A pydantic error as a 400 with one `details` entry per problem."""
     details = []

@@ -6,22 +6,13 @@ from typing import Any
 
 from flask import Blueprint, request
 
-from ..errors import InvalidRequestError, NotFoundError
+from ..errors import NotFoundError
 from ..storage import events as store
 from .auth import workspace
+from .boundary import limit_param
 from .service import service
 
 bp = Blueprint("events", __name__, url_prefix="/v1/events")
-
-
-def _limit() -> int:
-    try:
-        limit = int(request.args.get("limit", "50"))
-    except ValueError:
-        limit = 0
-    if not 1 <= limit <= 100:
-        raise InvalidRequestError("limit must be an integer from 1 to 100", param="limit")
-    return limit
 
 
 @bp.get("")
@@ -29,7 +20,7 @@ def list_() -> dict[str, Any]:
     """Events oldest first; `cursor` continues after the last one seen, `type` and `post_id` filter."""
     svc = service()
     after = svc.load_cursor(request.args["cursor"]) if request.args.get("cursor") else 0
-    limit = _limit()
+    limit = limit_param(50)
     with svc.db.read() as conn:
         rows = store.list_events(conn, workspace()["id"], post_id=request.args.get("post_id") or None,
                                  event_type=request.args.get("type") or None, after_seq=int(after), limit=limit + 1)

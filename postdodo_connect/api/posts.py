@@ -13,7 +13,7 @@ from ..models import Post, PostCreate, PostStatus, format_time
 from ..storage import accounts as accounts_store
 from ..storage import posts as store
 from .auth import workspace
-from .boundary import read_json
+from .boundary import limit_param, read_json
 from .idempotency import idempotent
 from .service import service
 
@@ -95,12 +95,7 @@ def validate() -> dict[str, Any]:
 def list_() -> dict[str, Any]:
     """Posts newest first, filtered by status or account, paged by cursor."""
     svc, ws = service(), workspace()
-    try:
-        limit = int(request.args.get("limit", "20"))
-    except ValueError:
-        raise InvalidRequestError("limit must be an integer from 1 to 100", param="limit") from None
-    if not 1 <= limit <= 100:
-        raise InvalidRequestError("limit must be an integer from 1 to 100", param="limit")
+    limit = limit_param(20)
     status = request.args.get("status") or None
     if status and status not in get_args(PostStatus):
         raise InvalidRequestError(f"unknown status {status!r}", param="status")

@@ -13,7 +13,7 @@ from ..models import EVENT_TYPES, Delivery, Redelivery, WebhookCreate, WebhookEn
 from ..storage import events as events_store
 from ..storage import webhooks as store
 from .auth import workspace
-from .boundary import read_json
+from .boundary import limit_param, read_json
 from .idempotency import idempotent
 from .service import service
 
@@ -149,12 +149,7 @@ def deliveries(endpoint_id: str) -> dict[str, Any]:
     """The endpoint's deliveries, newest first, with every attempt; paged by cursor, filtered by status."""
     svc = service()
     _endpoint_or_404(endpoint_id)
-    try:
-        limit = int(request.args.get("limit", "20"))
-    except ValueError:
-        raise InvalidRequestError("limit must be an integer from 1 to 100", param="limit") from None
-    if not 1 <= limit <= 100:
-        raise InvalidRequestError("limit must be an integer from 1 to 100", param="limit")
+    limit = limit_param(20)
     status = request.args.get("status") or None
     if status and status not in DELIVERY_STATUSES:
         raise InvalidRequestError(f"unknown status {status!r}; known: {', '.join(DELIVERY_STATUSES)}",
