@@ -8,14 +8,14 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
-
 from ..storage import Database, work
 from ..storage.schema import deliveries, targets
 from .dispatch import Dispatcher
 
 log = logging.getLogger("postdodo.scheduler")
 REAP_EVERY = 5.0  # seconds between looks for expired leases
+LEASE_EXPIRED = {"code": "lease_expired", "retryable": True, "platform_error": None,
+                 "message": "the worker stopped mid-attempt; checking the platform first"}
 
 
 class Scheduler:
@@ -60,23 +60,10 @@ class Scheduler:
     def reap(self) -> int:
         """Take back rows whose worker died: targets are reconciled on their next attempt."""
         now = self.clock()
-        count = 0
         with self.db.write() as conn:
-            for row in work.expired_leases(conn, targets, "publishing", now, self.batch):
-                # `lease_expired` makes the next attempt look the post up before publishing again
-                count += conn.execute(
-                    update(targets).where(targets.c.id == row.id, targets.c.status == "publishing",
-                                          targets.c.attempts == row.attempts)
-                    .values(status="retrying", next_attempt_at=now, lease_until=None, updated_at=now,
-                            error={"code": "lease_expired", "retryable": True, "platform_error": None,
-                                   "message": "the worker stopped mid-attempt; checking the platform first"})
-                ).rowcount
-            for row in work.expired_leases(conn, deliveries, "delivering", now, self.batch):
-                count += conn.execute(
-                    update(deliveries).where(deliveries.c.id == row.id, deliveries.c.status == "delivering",
-                                             deliveries.c.attempts == row.attempts)
-                    .values(status="pending", next_attempt_at=now, lease_until=None, updated_at=now)
-                ).rowcount
+            # `lease_expired` makes the target's next attempt look the post up before publishing again
+            count = work.take_back(conn, targets, "publishing", now, self.batch, to="retrying", error=LEASE_EXPIRED)
+            count += work.take_back(conn, deliveries, "delivering", now, self.batch, to="pending")
         if count:
             log.warning("took back %d rows whose lease expired", count)
             self.kick()

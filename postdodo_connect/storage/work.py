@@ -82,14 +82,16 @@ def expired_leases(conn: Connection, table: Table, busy: str, now: datetime, lim
     ).all())
 
 
-def renew_lease(conn: Connection, table: Table, row_id: str, busy: str, attempts: int, now: datetime,
-                lease_until: datetime) -> bool:
-    """Take over an expired lease (one reaper wins); True when this caller now owns it."""
-    return conn.execute(
-        update(table)
-        .where(table.c.id == row_id, table.c.status == busy, table.c.attempts == attempts, table.c.lease_until < now)
-        .values(lease_until=lease_until, updated_at=now)
-    ).rowcount == 1
+def take_back(conn: Connection, table: Table, busy: str, now: datetime, limit: int, *, to: str,
+              **values: Any) -> int:
+    """Return rows whose lease expired in `busy` to `to`, due now; a row finished meanwhile is left alone."""
+    taken = 0
+    for row in expired_leases(conn, table, busy, now, limit):
+        taken += conn.execute(
+            update(table).where(table.c.id == row.id, table.c.status == busy, table.c.attempts == row.attempts)
+            .values(status=to, next_attempt_at=now, lease_until=None, updated_at=now, **values)
+        ).rowcount
+    return taken
 
 
 # built once: every publish attempt runs these

@@ -142,15 +142,17 @@ def test_rollup(statuses: list[str], expected: str) -> None:
     assert posts.rollup(statuses) == expected
 
 
-def test_expired_leases_and_lease_takeover(db: Database) -> None:
+def test_expired_leases_are_taken_back_once(db: Database) -> None:
     setup_post(db, n_accounts=1)
     with db.write() as conn:
         claimed = work.claim_targets(conn, NOW, NOW + timedelta(seconds=10), 10)
     later = NOW + timedelta(seconds=11)
     with db.write() as conn:
+        assert work.take_back(conn, targets, "publishing", NOW + timedelta(seconds=5), 10, to="retrying") == 0
         expired = work.expired_leases(conn, targets, "publishing", later, 10)
         assert [e.id for e in expired] == [claimed[0].id]
-        assert work.renew_lease(conn, targets, claimed[0].id, "publishing", 1, later, later + timedelta(seconds=10))
-        assert not work.renew_lease(conn, targets, claimed[0].id, "publishing", 1, later, later + timedelta(seconds=10))
-        row = conn.execute(select(targets.c.lease_until).where(targets.c.id == claimed[0].id)).one()
-    assert row.lease_until == later + timedelta(seconds=10)
+        assert work.take_back(conn, targets, "publishing", later, 10, to="retrying") == 1
+        assert work.take_back(conn, targets, "publishing", later, 10, to="retrying") == 0
+        row = conn.execute(select(targets.c.status, targets.c.lease_until, targets.c.next_attempt_at)
+                           .where(targets.c.id == claimed[0].id)).one()
+    assert (row.status, row.lease_until, row.next_attempt_at) == ("retrying", None, later)
