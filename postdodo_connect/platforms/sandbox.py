@@ -17,10 +17,12 @@ from sqlalchemy import insert, select
 from ..errors import OutcomeUnknown, PlatformAuthError, PlatformRateLimited, PlatformRejected, PlatformUnavailable
 from ..models import SandboxFaults
 from ..storage import Database, new_id, utcnow
+from ..storage.prepared import Prepared
 from ..storage.schema import sandbox_posts
 from .base import Account, Platform, Published, PublishRequest
 
-_INSERT = insert(sandbox_posts)
+_INSERT = Prepared(insert(sandbox_posts), columns=(
+    "id", "account_id", "platform", "reference", "caption", "media", "permalink", "platform_post_id", "created_at"))
 
 
 class Sandbox(Platform):
@@ -80,7 +82,7 @@ class Sandbox(Platform):
         post_id = self.real.sample_post_id(new_id("sbx", 12))
         permalink = self.real.permalink(account.handle, post_id)
         with self.db.write() as conn:
-            conn.execute(_INSERT, {
+            _INSERT.run(conn, {
                 "id": new_id("sbx"), "account_id": account.id, "platform": self.name, "reference": request.target_id,
                 "caption": request.caption, "media": [m.__dict__ for m in request.media], "permalink": permalink,
                 "platform_post_id": post_id, "created_at": self.now()})

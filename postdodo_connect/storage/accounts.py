@@ -9,6 +9,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 
 from .db import utcnow
 from .ids import new_id
+from .prepared import Prepared
 from .schema import accounts
 
 PUBLIC = (accounts.c.id, accounts.c.platform, accounts.c.handle, accounts.c.display_name,
@@ -45,26 +46,24 @@ def list_accounts(conn: Connection, workspace_id: str) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in rows]
 
 
-# built once: every post creation runs it
-_GET_ACCOUNTS = select(*PUBLIC).where(
-    accounts.c.workspace_id == bindparam("ws"), accounts.c.id.in_(bindparam("ids", expanding=True)),
-    accounts.c.deleted_at.is_(None),
-)
+# built once: every post creation runs it, once per account (an indexed read each; posts name a few)
+_GET_ACCOUNT = Prepared(select(*PUBLIC).where(
+    accounts.c.id == bindparam("id"), accounts.c.workspace_id == bindparam("ws"), accounts.c.deleted_at.is_(None),
+))
 
 
 def get_accounts(conn: Connection, workspace_id: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
     """The workspace's live (not deleted) accounts among `ids`, by id."""
-    rows = conn.execute(_GET_ACCOUNTS, {"ws": workspace_id, "ids": list(set(ids))})
-    return {r.id: dict(r._mapping) for r in rows}
+    found = (_GET_ACCOUNT.first(conn, {"id": account_id, "ws": workspace_id}) for account_id in set(ids))
+    return {row["id"]: row for row in found if row is not None}
 
 
-_LOAD_ACCOUNT = select(accounts).where(accounts.c.id == bindparam("account_id"))
+_LOAD_ACCOUNT = Prepared(select(accounts).where(accounts.c.id == bindparam("account_id")))
 
 
 def load_account(conn: Connection, account_id: str) -> dict[str, Any] | None:
     """Every column of one account, credentials included (engine use only)."""
-    row = conn.execute(_LOAD_ACCOUNT, {"account_id": account_id}).first()
-    return dict(row._mapping) if row else None
+    return _LOAD_ACCOUNT.first(conn, {"account_id": account_id})
 
 
 def delete_account(conn: Connection, workspace_id: str, account_id: str) -> dict[str, Any] | None:

@@ -9,17 +9,19 @@ from sqlalchemy import Connection, bindparam, insert, select
 
 from .db import utcnow
 from .ids import new_id
+from .prepared import Prepared
 from .schema import deliveries, events, webhook_endpoints
 
 # built once: every state change of every target runs it
-_SUBSCRIBERS = select(webhook_endpoints.c.id, webhook_endpoints.c.events).where(
+_SUBSCRIBERS = Prepared(select(webhook_endpoints.c.id, webhook_endpoints.c.events).where(
     webhook_endpoints.c.workspace_id == bindparam("ws"),
     webhook_endpoints.c.status == "enabled",
     webhook_endpoints.c.deleted_at.is_(None),
-)
-
-
-_INSERT_EVENT = insert(events)
+))
+_INSERT_EVENT = Prepared(insert(events), columns=("id", "workspace_id", "type", "post_id", "data", "created_at"))
+_INSERT_DELIVERY = Prepared(insert(deliveries), columns=(
+    "id", "event_id", "endpoint_id", "workspace_id", "status", "attempts", "next_attempt_at", "created_at",
+    "updated_at"))
 
 
 def store_event(conn: Connection, workspace_id: str, event_type: str, data: dict[str, Any], *,
@@ -27,7 +29,7 @@ def store_event(conn: Connection, workspace_id: str, event_type: str, data: dict
     """Store one event without fanning it out."""
     row = {"id": new_id("evt"), "workspace_id": workspace_id, "type": event_type, "post_id": post_id,
            "data": data, "created_at": now or utcnow()}
-    conn.execute(_INSERT_EVENT, row)
+    _INSERT_EVENT.run(conn, row)
     return row
 
 
@@ -43,15 +45,13 @@ def emit(
     """Store one event and a pending delivery for every enabled endpoint subscribed to it."""
     now = now or utcnow()
     row = store_event(conn, workspace_id, event_type, data, post_id=post_id, now=now)
-    endpoints = conn.execute(_SUBSCRIBERS, {"ws": workspace_id}).all()
     rows = [
-        {"id": new_id("dlv"), "event_id": row["id"], "endpoint_id": ep.id, "workspace_id": workspace_id,
+        {"id": new_id("dlv"), "event_id": row["id"], "endpoint_id": ep["id"], "workspace_id": workspace_id,
          "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now, "updated_at": now}
-        for ep in endpoints
-        if not ep.events or event_type in ep.events
+        for ep in _SUBSCRIBERS.rows(conn, {"ws": workspace_id})
+        if not ep["events"] or event_type in ep["events"]
     ]
-    if rows:
-        conn.execute(insert(deliveries), rows)
+    _INSERT_DELIVERY.run_many(conn, rows)
     return row
 
 

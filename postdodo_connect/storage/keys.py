@@ -10,6 +10,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from .db import utcnow
 from .ids import new_id, random_base62
+from .prepared import Prepared
 from .schema import api_keys, workspaces
 
 
@@ -61,7 +62,7 @@ def create_key(conn: Connection, workspace: dict[str, Any]) -> tuple[dict[str, A
 
 
 # built once: this runs on every authenticated request
-_AUTHENTICATE = (
+_AUTHENTICATE = Prepared(
     select(api_keys.c.hash, api_keys.c.id.label("key_id"), workspaces)
     .join(workspaces, workspaces.c.id == api_keys.c.workspace_id)
     .where(api_keys.c.hash == bindparam("digest"), api_keys.c.revoked_at.is_(None))
@@ -71,12 +72,10 @@ _AUTHENTICATE = (
 def authenticate(conn: Connection, key: str) -> dict[str, Any] | None:
     """The workspace a live key belongs to, or None."""
     digest = hash_key(key)
-    row = conn.execute(_AUTHENTICATE, {"digest": digest}).first()
+    found = _AUTHENTICATE.first(conn, {"digest": digest})
     # the index finds the row; the compare is still constant-time so timing says nothing about keys
-    if row is None or not hmac.compare_digest(row.hash, digest):
+    if found is None or not hmac.compare_digest(found.pop("hash"), digest):
         return None
-    found = dict(row._mapping)
-    found.pop("hash")
     return found
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
 from ..models import format_time
 from .events import emit
 from .ids import new_id
+from .prepared import Prepared
 from .schema import posts, targets
 
 FINAL = frozenset({"confirmed", "failed", "canceled"})
@@ -19,8 +20,11 @@ TARGET_FIELDS = ("account_id", "platform", "status", "permalink", "platform_post
                  "next_attempt_at", "error")
 
 
-_INSERT_POST = insert(posts)
-_INSERT_TARGET = insert(targets)
+_POST_COLUMNS = ("id", "workspace_id", "status", "caption", "media", "scheduled_at", "created_at", "updated_at")
+_TARGET_COLUMNS = ("id", "post_id", "position", "workspace_id", "account_id", "platform", "status", "attempts",
+                   "next_attempt_at", "updated_at")
+_INSERT_POST = Prepared(insert(posts), columns=_POST_COLUMNS)
+_INSERT_TARGET = Prepared(insert(targets), columns=_TARGET_COLUMNS)
 
 
 def create_post(
@@ -36,7 +40,7 @@ def create_post(
     """Insert a post with one target per account; due now when `scheduled_at` is None."""
     post_id = new_id("post")
     status = "scheduled" if scheduled_at else "publishing"
-    conn.execute(_INSERT_POST, {
+    _INSERT_POST.run(conn, {
         "id": post_id, "workspace_id": workspace_id, "status": status, "caption": caption, "media": media,
         "scheduled_at": scheduled_at, "created_at": now, "updated_at": now,
     })
@@ -46,7 +50,7 @@ def create_post(
          "next_attempt_at": scheduled_at or now, "updated_at": now}
         for i, acct in enumerate(accounts)
     ]
-    conn.execute(_INSERT_TARGET, rows)
+    _INSERT_TARGET.run_many(conn, rows)
     post = {"id": post_id, "workspace_id": workspace_id, "status": status, "caption": caption, "media": media,
             "scheduled_at": scheduled_at, "created_at": now, "updated_at": now,
             "targets": [_target(r) for r in rows]}
@@ -81,17 +85,16 @@ def _attach_targets(conn: Connection, found: list[dict[str, Any]]) -> list[dict[
 
 
 # built once: reading one post is the hottest query after authentication
-_GET_POST = select(posts).where(posts.c.id == bindparam("post_id"), posts.c.workspace_id == bindparam("ws"))
-_POST_TARGETS = select(targets).where(targets.c.post_id == bindparam("post_id")).order_by(targets.c.position)
+_GET_POST = Prepared(select(posts).where(posts.c.id == bindparam("post_id"), posts.c.workspace_id == bindparam("ws")))
+_POST_TARGETS = Prepared(select(targets).where(targets.c.post_id == bindparam("post_id")).order_by(targets.c.position))
 
 
 def get_post(conn: Connection, workspace_id: str, post_id: str) -> dict[str, Any] | None:
     """One post of the workspace, with its targets."""
-    row = conn.execute(_GET_POST, {"post_id": post_id, "ws": workspace_id}).first()
-    if row is None:
+    post = _GET_POST.first(conn, {"post_id": post_id, "ws": workspace_id})
+    if post is None:
         return None
-    post = dict(row._mapping)
-    post["targets"] = [_target(t) for t in conn.execute(_POST_TARGETS, {"post_id": post_id})]
+    post["targets"] = [_target(t) for t in _POST_TARGETS.rows(conn, {"post_id": post_id})]
     return post
 
 
@@ -155,12 +158,14 @@ def rollup(statuses: list[str]) -> str:
     return "canceled"
 
 
-_LOCK_POST = select(posts.c.status, posts.c.workspace_id).where(posts.c.id == bindparam("post_id")).with_for_update()
-_ROLLUP_TARGETS = (
+_LOCK_POST = Prepared(
+    select(posts.c.status, posts.c.workspace_id).where(posts.c.id == bindparam("post_id")).with_for_update()
+)
+_ROLLUP_TARGETS = Prepared(
     select(targets.c.account_id, targets.c.platform, targets.c.status, targets.c.permalink)
     .where(targets.c.post_id == bindparam("post_id")).order_by(targets.c.position)
 )
-_SET_POST_STATUS = (
+_SET_POST_STATUS = Prepared(
     update(posts).where(posts.c.id == bindparam("post_id"), posts.c.status == bindparam("old"))
     .values(status=bindparam("new"), updated_at=bindparam("now"))
 )
@@ -169,16 +174,14 @@ _SET_POST_STATUS = (
 def refresh_status(conn: Connection, post_id: str, now: datetime) -> str:
     """Recompute a post's status from its targets; emits post.completed when it becomes final."""
     # lock the post first: two workers finishing its last two targets must not both miss "all final"
-    post = conn.execute(_LOCK_POST, {"post_id": post_id}).one()
-    rows = conn.execute(_ROLLUP_TARGETS, {"post_id": post_id}).all()
-    new = rollup([r.status for r in rows])
-    if new == post.status:
+    post = _LOCK_POST.first(conn, {"post_id": post_id})
+    assert post is not None, post_id
+    rows = _ROLLUP_TARGETS.rows(conn, {"post_id": post_id})
+    new = rollup([r["status"] for r in rows])
+    if new == post["status"]:
         return new
-    changed = conn.execute(_SET_POST_STATUS, {"post_id": post_id, "old": post.status, "new": new, "now": now}).rowcount
-    if changed and all(r.status in FINAL for r in rows) and new != "canceled":
-        emit(conn, post.workspace_id, "post.completed", {
-            "post_id": post_id, "status": new,
-            "targets": [{"account_id": r.account_id, "platform": r.platform, "status": r.status,
-                         "permalink": r.permalink} for r in rows],
-        }, post_id=post_id, now=now)
+    changed = _SET_POST_STATUS.run(conn, {"post_id": post_id, "old": post["status"], "new": new, "now": now})
+    if changed and all(r["status"] in FINAL for r in rows) and new != "canceled":
+        emit(conn, post["workspace_id"], "post.completed", {"post_id": post_id, "status": new, "targets": rows},
+             post_id=post_id, now=now)
     return new

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, select, update
 
+from .prepared import Prepared
 from .schema import deliveries, posts, targets
 
 TARGET_DUE = ("scheduled", "retrying")
@@ -95,11 +96,11 @@ def take_back(conn: Connection, table: Table, busy: str, now: datetime, limit: i
 
 
 # built once: every publish attempt runs these
-_LOAD_TARGET = (
+_LOAD_TARGET = Prepared(
     select(targets, posts.c.caption, posts.c.media).join(posts, posts.c.id == targets.c.post_id)
     .where(targets.c.id == bindparam("target_id"))
 )
-_FINISH_TARGET = (
+_FINISH_TARGET = Prepared(
     update(targets)
     .where(targets.c.id == bindparam("target_id"), targets.c.status == "publishing",
            targets.c.attempts == bindparam("attempt"))
@@ -111,15 +112,14 @@ _FINISH_TARGET = (
 
 def load_target(conn: Connection, target_id: str) -> dict[str, Any] | None:
     """A target joined with its post's caption and media."""
-    row = conn.execute(_LOAD_TARGET, {"target_id": target_id}).first()
-    return dict(row._mapping) if row else None
+    return _LOAD_TARGET.first(conn, {"target_id": target_id})
 
 
 def finish_target(conn: Connection, target_id: str, attempts: int, now: datetime, *, status: str,
                   error: dict[str, Any] | None = None, permalink: str | None = None,
                   platform_post_id: str | None = None, next_attempt_at: datetime | None = None) -> bool:
     """Record an attempt's outcome, only if this attempt still owns the target."""
-    return conn.execute(_FINISH_TARGET, {
+    return _FINISH_TARGET.run(conn, {
         "target_id": target_id, "attempt": attempts, "now": now, "new_status": status, "new_error": error,
         "new_permalink": permalink, "new_platform_post_id": platform_post_id, "new_next_attempt_at": next_attempt_at,
-    }).rowcount == 1
+    }) == 1

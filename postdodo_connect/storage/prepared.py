@@ -1,0 +1,137 @@
+"""Hot statements: Core statements compiled once per dialect and run on the driver's own cursor.
+
+SQLAlchemy's per-execute machinery (cache key, execution context, result proxy, events) costs about
+40 µs a statement: more than the indexed read itself, and paid several times by every API request and
+every publish attempt. A `Prepared` statement is still written in Core (one code path for SQLite and
+PostgreSQL) and still runs inside the caller's SQLAlchemy transaction; it skips only that per-call work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.elements import ColumnElement
+
+Processor = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One statement as one dialect runs it."""
+
+    sql: str
+    positional: bool  # qmark (SQLite) takes a tuple in `order`; pyformat (psycopg) a dict
+    order: tuple[str, ...]
+    defaults: dict[str, Any]  # literal values written into the statement
+    required: frozenset[str]
+    binds: dict[str, Processor]
+    names: tuple[str, ...]  # result columns
+    results: tuple[Processor | None, ...]
+
+
+def _result_columns(stmt: Any) -> list[ColumnElement[Any]]:
+    if hasattr(stmt, "selected_columns"):
+        return list(stmt.selected_columns)
+    return list(getattr(stmt, "exported_columns", ()) or ())
+
+
+class Prepared:
+    """A Core statement without expanding parameters, compiled on first use for each dialect."""
+
+    def __init__(self, stmt: ClauseElement, *, columns: Sequence[str] | None = None) -> None:
+        #: `columns` names the values an INSERT or UPDATE receives when the statement does not say
+        self.stmt, self.columns = stmt, list(columns) if columns is not None else None
+        self._plans: dict[str, _Plan] = {}
+
+    def _plan(self, dialect: Dialect) -> _Plan:
+        plan = self._plans.get(dialect.name)
+        if plan is None:
+            plan = self._plans[dialect.name] = self._compile(dialect)
+        return plan
+
+    def _compile(self, dialect: Dialect) -> _Plan:
+        compiled: Any = self.stmt.compile(dialect=dialect, column_keys=self.columns)
+        # keyed by the names the SQL text uses (anonymous literals get theirs at compile time)
+        by_name = {name: bind for bind, name in compiled.bind_names.items()}
+        binds: dict[str, Processor] = {}
+        for name, bind in by_name.items():
+            if bind.expanding:
+                raise ValueError(f"{name}: expanding parameters cannot be prepared")
+            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if processor is not None:
+                binds[name] = processor
+        columns = _result_columns(self.stmt)
+        results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
+        defaults = {k: v for k, v in compiled.params.items() if not by_name[k].required}
+        required = frozenset(k for k, b in by_name.items() if b.required)
+        order = tuple(compiled.positiontup) if compiled.positional else tuple(by_name)
+        names = tuple(str(c.key) for c in columns)
+        return _Plan(compiled.string, bool(compiled.positional), order, defaults, required, binds, names, results)
+
+    def _params(self, plan: _Plan, params: Mapping[str, Any]) -> Any:
+        missing = plan.required - params.keys()
+        if missing:
+            raise KeyError(f"missing parameters {sorted(missing)} for {plan.sql!r}")
+        values = plan.defaults | dict(params) if plan.defaults else dict(params)
+        for name, processor in plan.binds.items():
+            if name in values:
+                values[name] = processor(values[name])
+        if plan.positional:
+            return tuple(values[name] for name in plan.order)
+        return {name: values[name] for name in plan.order}
+
+    def _cursor(self, conn: Connection, params: Mapping[str, Any]) -> tuple[_Plan, Any]:
+        plan = self._plan(conn.dialect)
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute(plan.sql, self._params(plan, params))
+        return plan, cursor
+
+    @staticmethod
+    def _row(plan: _Plan, raw: Sequence[Any]) -> dict[str, Any]:
+        return {name: (value if processor is None or value is None else processor(value))
+                for name, processor, value in zip(plan.names, plan.results, raw, strict=True)}
+
+    def rows(self, conn: Connection, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Every row, as dicts keyed by column name."""
+        plan, cursor = self._cursor(conn, params or {})
+        try:
+            return [self._row(plan, raw) for raw in cursor.fetchall()]
+        finally:
+            cursor.close()
+
+    def first(self, conn: Connection, params: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+        """The first row, or None."""
+        plan, cursor = self._cursor(conn, params or {})
+        try:
+            raw = cursor.fetchone()
+            return None if raw is None else self._row(plan, raw)
+        finally:
+            cursor.close()
+
+    def run(self, conn: Connection, params: Mapping[str, Any] | None = None) -> int:
+        """Execute for its effect; the number of rows it changed."""
+        _, cursor = self._cursor(conn, params or {})
+        try:
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()
+
+    def run_many(self, conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Execute once per parameter set (bulk INSERT)."""
+        plan = self._plan(conn.dialect)
+        batch = [self._params(plan, row) for row in rows]
+        if not batch:
+            return
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(plan.sql, batch)
+        finally:
+            cursor.close()
+
+
+__all__ = ["Prepared"]
