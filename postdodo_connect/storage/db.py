@@ -54,6 +54,9 @@ class Database:
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
         if self.is_sqlite:
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+            # every worker thread, the scheduler and the API threads keep a connection: a smaller pool
+            # would close and reopen SQLite connections (and re-read the schema) under load
+            kwargs["pool_size"] = 32
             if ":memory:" in url or url in ("sqlite://", "sqlite:///"):
                 raise ValueError("use a file for SQLite: the engine's threads need a shared database")
         else:
@@ -82,11 +85,13 @@ class Database:
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Connection) -> None:
-            # a writer takes the lock up front, so two writers queue instead of deadlocking on upgrade
+            # a writer takes the lock up front, so two writers queue instead of deadlocking on upgrade;
+            # straight to the driver: this runs on every transaction, SQLAlchemy's execute path would double its cost
+            raw: Any = conn.connection.dbapi_connection
             if conn.get_execution_options().get("immediate", False):
-                _begin_immediate(conn.connection.dbapi_connection)
+                _begin_immediate(raw)
             else:
-                conn.exec_driver_sql("BEGIN")
+                raw.execute("BEGIN")
 
     def create_schema(self) -> None:
         """Create missing tables and indexes (idempotent)."""
@@ -98,7 +103,8 @@ class Database:
         """A transaction that will write; commits on success, rolls back on error."""
         # SQLite has one writer at a time: this process's threads queue on a lock instead of napping
         # on the database lock (other processes still meet the naps in _begin_immediate)
-        with self._writer, self.engine.connect() as conn:
+        # (the pool checkout happens before taking the lock: the lock is the bottleneck under load)
+        with self.engine.connect() as conn, self._writer:
             conn = conn.execution_options(immediate=True)
             with conn.begin():
                 yield conn
