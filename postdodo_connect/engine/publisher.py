@@ -16,6 +16,7 @@ from ..storage import Database, Vault, work
 from ..storage import accounts as accounts_store
 from ..storage import posts as posts_store
 from ..storage.events import emit
+from ..storage.group_commit import GroupCommit, run_alone
 from .retry import RetryPolicy
 
 log = logging.getLogger("postdodo.publisher")
@@ -30,8 +31,15 @@ class Publisher:
     """Runs publish attempts; the same code under threads and RQ workers."""
 
     def __init__(self, db: Database, vault: Vault, policy: RetryPolicy, adapter_for: AdapterFor,
-                 clock: Callable[[], datetime]) -> None:
+                 clock: Callable[[], datetime], *, group_commit: GroupCommit | None = None) -> None:
         self.db, self.vault, self.policy, self.adapter_for, self.clock = db, vault, policy, adapter_for, clock
+        self.group_commit = group_commit
+
+    def record(self, outcome: Callable[[Connection], str]) -> str:
+        """Write an attempt's outcome; with a group committer, in a transaction shared with other threads'."""
+        if self.group_commit is not None:
+            return self.group_commit.run(outcome)
+        return run_alone(self.db, outcome)
 
     def run(self, target_id: str, attempt: int) -> str:
         """Make attempt number `attempt` of a target; returns the status it left the target in."""
@@ -92,7 +100,8 @@ class Publisher:
 
     def _confirm(self, target: dict[str, Any], attempt: int, found: Published) -> str:
         now = self.clock()
-        with self.db.write() as conn:
+
+        def record(conn: Connection) -> str:
             if not work.finish_target(conn, target["id"], attempt, now, status="confirmed", error=None,
                                       permalink=found.permalink, platform_post_id=found.platform_post_id,
                                       next_attempt_at=None):
@@ -100,7 +109,9 @@ class Publisher:
             self._event(conn, target, "post.published", now, status="confirmed", permalink=found.permalink,
                         platform_post_id=found.platform_post_id)
             posts_store.refresh_status(conn, target["post_id"], now)
-        return "confirmed"
+            return "confirmed"
+
+        return self.record(record)
 
     def _retry(self, target: dict[str, Any], attempt: int, exc: PlatformError, *, code: str | None = None) -> str:
         error = _error(exc) | {"code": code or exc.code, "retryable": True}
@@ -109,18 +120,22 @@ class Publisher:
             return self._fail(target, attempt, error | {"message": f"gave up after {attempt} attempts: {exc.message}"})
         now = self.clock()
         next_at = now + timedelta(seconds=delay)
-        with self.db.write() as conn:
+
+        def record(conn: Connection) -> str:
             if not work.finish_target(conn, target["id"], attempt, now, status="retrying", error=error,
                                       next_attempt_at=next_at):
                 return "lost"
             self._event(conn, target, "post.retrying", now, status="retrying", attempts=attempt,
                         next_attempt_at=format_time(next_at), error=error)
-        return "retrying"
+            return "retrying"
+
+        return self.record(record)
 
     def _fail(self, target: dict[str, Any], attempt: int, error: dict[str, Any], *, expire_account: bool = False) -> str:
         now = self.clock()
         error = {"retryable": False, "platform_error": None} | error
-        with self.db.write() as conn:
+
+        def record(conn: Connection) -> str:
             if not work.finish_target(conn, target["id"], attempt, now, status="failed", error=error,
                                       next_attempt_at=None):
                 return "lost"
@@ -130,7 +145,9 @@ class Publisher:
                     "account_id": target["account_id"], "platform": target["platform"], "reason": "auth_expired",
                     "message": error.get("message")}, now=now)
             posts_store.refresh_status(conn, target["post_id"], now)
-        return "failed"
+            return "failed"
+
+        return self.record(record)
 
     @staticmethod
     def _event(conn: Connection, target: dict[str, Any], event_type: str, now: datetime, **data: Any) -> None:

@@ -13,6 +13,7 @@ from ..config import Settings
 from ..platforms.sandbox import Sandbox
 from ..storage import Database, Vault, utcnow
 from ..storage import meta as meta_store
+from ..storage.group_commit import GroupCommit
 from .deliveries import Deliverer
 from .dispatch import Dispatcher, RQDispatcher, ThreadDispatcher
 from .publisher import Publisher
@@ -61,6 +62,11 @@ class Runtime:
         if self.settings.redis_url:
             return RQDispatcher(self.settings.redis_url, batch=self.settings.claim_batch)
         kick = lambda: self.scheduler.kick() if self.scheduler else None  # noqa: E731
+        if self.publisher.group_commit is None:
+            # the pool's threads would otherwise queue on the one writer, a commit per attempt; the
+            # sandbox platform gets its own, as a real platform commits apart from us
+            self.publisher.group_commit = GroupCommit(self.db)
+            self._sandbox_kwargs["group_commit"] = GroupCommit(self.db)
         return ThreadDispatcher({"publish": self.publisher.run, "deliver": self.deliverer.run},
                                 self.settings.workers, on_done=kick)
 
@@ -88,6 +94,10 @@ class Runtime:
             self._thread.join(timeout=10)
         if self.dispatcher:
             self.dispatcher.close()
+        for committer in (self.publisher.group_commit, self._sandbox_kwargs.pop("group_commit", None)):
+            if committer is not None:
+                committer.close()
+        self.publisher.group_commit = None
 
 
 _runtime: Runtime | None = None

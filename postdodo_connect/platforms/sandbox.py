@@ -10,6 +10,7 @@ import random
 import time
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -17,6 +18,7 @@ from sqlalchemy import insert, select
 from ..errors import OutcomeUnknown, PlatformAuthError, PlatformRateLimited, PlatformRejected, PlatformUnavailable
 from ..models import SandboxFaults
 from ..storage import Database, new_id, utcnow
+from ..storage.group_commit import GroupCommit, run_alone
 from ..storage.prepared import Prepared
 from ..storage.schema import sandbox_posts
 from .base import Account, Platform, Published, PublishRequest
@@ -32,9 +34,9 @@ class Sandbox(Platform):
 
     def __init__(self, real: Platform, db: Database, *, global_faults: dict[str, Any] | None = None,
                  rng: random.Random | None = None, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow, group_commit: GroupCommit | None = None) -> None:
         super().__init__(session=None)
-        self.real, self.db = real, db
+        self.real, self.db, self.group_commit = real, db, group_commit
         self.name, self.label = real.name, real.label  # type: ignore[misc]
         self.global_faults = global_faults or {}
         self.rng = rng or random.Random()
@@ -81,11 +83,17 @@ class Sandbox(Platform):
     def _commit(self, account: Account, request: PublishRequest) -> Published:
         post_id = self.real.sample_post_id(new_id("sbx", 12))
         permalink = self.real.permalink(account.handle, post_id)
-        with self.db.write() as conn:
-            _INSERT.run(conn, {
-                "id": new_id("sbx"), "account_id": account.id, "platform": self.name, "reference": request.target_id,
-                "caption": request.caption, "media": [m.__dict__ for m in request.media], "permalink": permalink,
-                "platform_post_id": post_id, "created_at": self.now()})
+        row = {"id": new_id("sbx"), "account_id": account.id, "platform": self.name, "reference": request.target_id,
+               "caption": request.caption, "media": [m.__dict__ for m in request.media], "permalink": permalink,
+               "platform_post_id": post_id, "created_at": self.now()}
+        # committed before returning, as a platform's answer means the post exists; under the embedded
+        # engine's threads the commit is shared with other sandbox posts of the moment (its own transactions,
+        # never the engine's)
+        store = partial(_INSERT.run, params=row)
+        if self.group_commit is not None:
+            self.group_commit.run(store)
+        else:
+            run_alone(self.db, store)
         return Published(platform_post_id=post_id, permalink=permalink)
 
     def lookup(self, account: Account, request: PublishRequest) -> Published | None:
