@@ -65,7 +65,9 @@ class ThreadDispatcher:
         finally:
             with self.lock:
                 self.busy[kind] -= 1
-            self.on_done()
+                refill = 2 * self.size[kind] - self.busy[kind] >= self.size[kind]
+            if refill:  # wake the scheduler only when it may claim: a tick per finished job costs more than the job
+                self.on_done()
 
     def close(self) -> None:
         """Finish running jobs, drop queued ones."""

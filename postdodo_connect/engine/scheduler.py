@@ -72,6 +72,7 @@ class Scheduler:
     def run(self) -> None:
         """Tick until `stop()`; errors are logged and the loop goes on."""
         while not self.stopped.is_set():
+            self.wake.clear()  # before the tick: a kick that arrives during it starts the next one at once
             try:
                 busy = self.tick() >= self.batch
             except Exception:
@@ -79,7 +80,6 @@ class Scheduler:
                 busy = False
             if not busy:
                 self.wake.wait(self.tick_seconds)
-                self.wake.clear()
 
     def stop(self) -> None:
         """End `run` at its next turn."""
