@@ -4,6 +4,8 @@ Run: ``python tests/bench/bench_engine.py [--targets 1000] [--workers 8]``. Need
 
 1. throughput: N targets at 100 ms sandbox latency with W workers, ÷ the ideal W / 0.1 s.   goal ≥ 0.8×
 2. lag: N posts due in the same second: p99 of (publishing started − scheduled_at).          goal ≤ 1 s
+   "Started" is the claim that moves the target to `publishing` and hands it to a worker; the time the
+   post reached the (sandbox) platform is printed beside it, since RQ workers may start well after.
 3. tick: one scheduler tick with 100,000 future posts ÷ one tick with 100.                     goal ≤ 2×
 """
 
@@ -31,7 +33,7 @@ from postdodo_connect.engine.scheduler import Scheduler  # noqa: E402
 from postdodo_connect.storage import Database, new_id  # noqa: E402
 from postdodo_connect.storage import accounts as accounts_store  # noqa: E402
 from postdodo_connect.storage import keys as keys_store  # noqa: E402
-from postdodo_connect.storage.schema import posts, targets  # noqa: E402
+from postdodo_connect.storage.schema import posts, sandbox_posts, targets  # noqa: E402
 from tests.support.factory import SECRET  # noqa: E402
 
 REDIS = os.environ.get("POSTDODO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0] + "/8"
@@ -90,8 +92,9 @@ class Recording:
         self.inner.close()  # type: ignore[attr-defined]
 
 
-def run_mode(mode: str, n: int, workers: int, latency_ms: float, workdir: Path) -> tuple[float, list[float]]:
-    """Seconds to confirm `n` due targets, and each target's dispatch lag (s) after its due time."""
+def run_mode(mode: str, n: int, workers: int, latency_ms: float,
+             workdir: Path) -> tuple[float, list[float], list[float]]:
+    """Seconds to confirm `n` due targets; each target's dispatch lag and platform lag (s) after its due time."""
     db_url = f"sqlite:///{workdir / f'{mode}-{latency_ms}.db'}"
     settings = Settings.from_env({}, database_url=db_url, secret_key=SECRET, workers=workers, tick_seconds=0.05,
                                  redis_url=REDIS if mode == "rq" else None)
@@ -123,7 +126,9 @@ def run_mode(mode: str, n: int, workers: int, latency_ms: float, workdir: Path) 
         p.terminate()
     for p in procs:
         p.wait()
-    return elapsed, [t - due.timestamp() for t in dispatcher.started]
+    with db.read() as conn:  # when each post reached the (sandbox) platform, stamped by whichever process published
+        reached = [row.created_at.timestamp() - due.timestamp() for row in conn.execute(select(sandbox_posts.c.created_at))]
+    return elapsed, [t - due.timestamp() for t in dispatcher.started], reached
 
 
 def tick_cost(db_url: str, future: int) -> float:
@@ -152,13 +157,14 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp())
     ideal = args.workers / 0.1
     for mode in ("embedded", "rq"):
-        elapsed, _ = run_mode(mode, args.targets, args.workers, 100, workdir)
+        elapsed, _, _ = run_mode(mode, args.targets, args.workers, 100, workdir)
         rate = args.targets / elapsed
         print(f"[{mode}] throughput {rate:6.1f} targets/s at 100 ms latency, {args.workers} workers; "
               f"ideal {ideal:.0f}/s; ratio {rate / ideal:.2f}x (goal >= 0.8x)")
-        _, lags = run_mode(mode, args.targets, args.workers, 0, workdir)
+        _, lags, reached = run_mode(mode, args.targets, args.workers, 0, workdir)
         print(f"[{mode}] {args.targets} posts due at once: dispatch lag p50 {statistics.median(lags):.3f}s "
-              f"p99 {p99(lags):.3f}s (goal p99 <= 1s)")
+              f"p99 {p99(lags):.3f}s (goal p99 <= 1s); post on the platform p50 {statistics.median(reached):.3f}s "
+              f"p99 {p99(reached):.3f}s")
     small = tick_cost(f"sqlite:///{workdir / 'tick-small.db'}", 100)
     large = tick_cost(f"sqlite:///{workdir / 'tick-large.db'}", 100_000)
     print(f"[sqlite] tick with 100 future posts {small * 1e3:.2f} ms, with 100,000 {large * 1e3:.2f} ms; "
