@@ -45,9 +45,12 @@ class ThreadDispatcher:
     def free_slots(self, kind: str) -> int:
         """Room in that pool: up to one queued job per worker, taken a pool-full at a time."""
         with self.lock:
-            free = 2 * self.size[kind] - self.busy[kind]
-        # a claim per finished job would spend more on claiming than on publishing; a short queue
-        # also keeps every worker busy while the next claim runs
+            return self._claimable(kind)
+
+    def _claimable(self, kind: str) -> int:
+        # (the caller holds the lock) a claim per finished job would spend more on claiming than on
+        # publishing; a short queue also keeps every worker busy while the next claim runs
+        free = 2 * self.size[kind] - self.busy[kind]
         return free if free >= self.size[kind] else 0
 
     def submit(self, kind: str, jobs: Sequence[tuple[str, int]]) -> None:
@@ -65,7 +68,7 @@ class ThreadDispatcher:
         finally:
             with self.lock:
                 self.busy[kind] -= 1
-                refill = 2 * self.size[kind] - self.busy[kind] >= self.size[kind]
+                refill = self._claimable(kind) > 0
             if refill:  # wake the scheduler only when it may claim: a tick per finished job costs more than the job
                 self.on_done()
 

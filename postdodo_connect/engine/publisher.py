@@ -16,7 +16,7 @@ from ..storage import Database, Vault, work
 from ..storage import accounts as accounts_store
 from ..storage import posts as posts_store
 from ..storage.events import emit
-from ..storage.group_commit import GroupCommit, run_alone
+from ..storage.group_commit import GroupCommit, commit
 from .retry import RetryPolicy
 
 log = logging.getLogger("postdodo.publisher")
@@ -37,9 +37,7 @@ class Publisher:
 
     def record(self, outcome: Callable[[Connection], str]) -> str:
         """Write an attempt's outcome; with a group committer, in a transaction shared with other threads'."""
-        if self.group_commit is not None:
-            return self.group_commit.run(outcome)
-        return run_alone(self.db, outcome)
+        return commit(self.db, outcome, self.group_commit)
 
     def run(self, target_id: str, attempt: int) -> str:
         """Make attempt number `attempt` of a target; returns the status it left the target in."""

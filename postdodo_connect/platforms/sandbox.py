@@ -18,7 +18,7 @@ from sqlalchemy import insert, select
 from ..errors import OutcomeUnknown, PlatformAuthError, PlatformRateLimited, PlatformRejected, PlatformUnavailable
 from ..models import SandboxFaults
 from ..storage import Database, new_id, utcnow
-from ..storage.group_commit import GroupCommit, run_alone
+from ..storage.group_commit import GroupCommit, commit
 from ..storage.prepared import Prepared
 from ..storage.schema import sandbox_posts
 from .base import Account, Platform, Published, PublishRequest
@@ -89,11 +89,7 @@ class Sandbox(Platform):
         # committed before returning, as a platform's answer means the post exists; under the embedded
         # engine's threads the commit is shared with other sandbox posts of the moment (its own transactions,
         # never the engine's)
-        store = partial(_INSERT.run, params=row)
-        if self.group_commit is not None:
-            self.group_commit.run(store)
-        else:
-            run_alone(self.db, store)
+        commit(self.db, partial(_INSERT.run, params=row), self.group_commit)
         return Published(platform_post_id=post_id, permalink=permalink)
 
     def lookup(self, account: Account, request: PublishRequest) -> Published | None:

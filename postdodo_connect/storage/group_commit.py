@@ -9,7 +9,6 @@ arrived joins the same transaction.
 
 from __future__ import annotations
 
-import logging
 import queue
 import threading
 from collections.abc import Callable
@@ -20,7 +19,6 @@ from sqlalchemy import Connection
 
 from .db import Database
 
-log = logging.getLogger("postdodo.storage")
 T = TypeVar("T")
 Work = Callable[[Connection], Any]
 
@@ -92,10 +90,12 @@ class GroupCommit:
             done.set_result(result)
 
 
-def run_alone(db: Database, work: Callable[[Connection], T]) -> T:
-    """`work(conn)` in its own write transaction (the path without a group committer)."""
+def commit(db: Database, work: Callable[[Connection], T], group: GroupCommit | None = None) -> T:
+    """`work(conn)` in a committed write transaction: `group`'s shared one when given, else its own."""
+    if group is not None:
+        return group.run(work)
     with db.write() as conn:
         return work(conn)
 
 
-__all__ = ["GroupCommit", "run_alone"]
+__all__ = ["GroupCommit", "commit"]

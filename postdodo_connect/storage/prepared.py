@@ -40,6 +40,11 @@ def _result_columns(stmt: Any) -> list[ColumnElement[Any]]:
     return list(getattr(stmt, "exported_columns", ()) or ())
 
 
+def _driver_cursor(conn: Connection) -> Any:
+    """A cursor of the driver connection under `conn`, inside its transaction."""
+    return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+
+
 class Prepared:
     """A Core statement without expanding parameters, compiled on first use for each dialect."""
 
@@ -87,7 +92,7 @@ class Prepared:
 
     def _cursor(self, conn: Connection, params: Mapping[str, Any]) -> tuple[_Plan, Any]:
         plan = self._plan(conn.dialect)
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor = _driver_cursor(conn)
         cursor.execute(plan.sql, self._params(plan, params))
         return plan, cursor
 
@@ -127,7 +132,7 @@ class Prepared:
         batch = [self._params(plan, row) for row in rows]
         if not batch:
             return
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor = _driver_cursor(conn)
         try:
             cursor.executemany(plan.sql, batch)
         finally:
