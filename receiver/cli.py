@@ -6,13 +6,15 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from typing import Any
-
-from flask import Flask
+from typing import TYPE_CHECKING, Any
 
 from postdodo_connect.errors import ConfigurationError
+from postdodo_connect.extras import install_hint
 from receiver.config import ENV_PREFIX, ReceiverSettings, load_settings
 from receiver.routes import Route, parse_routes
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 __all__ = ["build_parser", "main"]
 
@@ -165,6 +167,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigurationError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 1
+    except ModuleNotFoundError as exc:  # flask, rq or redis missing on the bare install: one line, no traceback
+        hint = install_hint(exc, "`postdodo-receiver`", "receiver")
+        if hint is None:
+            raise
+        print(hint, file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

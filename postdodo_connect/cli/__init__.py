@@ -1,4 +1,7 @@
-"""The `postdodo` command: run the service, manage keys (more subcommands join per module)."""
+"""The `postdodo` command: run the service, manage keys (more subcommands join per module).
+
+Command modules import server code (storage, API, engine) inside their command functions only, so the client
+commands run on the bare install and start without loading Flask, SQLAlchemy or RQ."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import PostDodoError
+from ..extras import install_hint
 from . import accounts, demo, export, keys, posts, service, webhooks
 
 MODULES = (service, keys, posts, accounts, webhooks, export, demo)
@@ -33,6 +37,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except ModuleNotFoundError as exc:  # a server command on the bare install: one line, no traceback
+        hint = install_hint(exc, f"`postdodo {args.command}`", "server")
+        if hint is None:
+            raise
+        print(hint, file=sys.stderr)
+        return 2
     return code
 
 

@@ -130,12 +130,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.dir is not None and (args.dir / "postdodo-demo.db").exists():
         print(f"error: {args.dir / 'postdodo-demo.db'} exists; run the demo on an empty directory", file=sys.stderr)
         return 1
-    try:
-        from receiver import create_app as create_receiver
-    except ImportError as exc:
-        print(f"error: the receiver package is not importable ({exc})", file=sys.stderr)
-        return 2
-    # imported here: only the demo runs the service and the receiver in this process
+    # imported here: only the demo runs the service and the receiver in this process ([server] brings both's needs)
+    from receiver import create_app as create_receiver
+
     from ..api import Service, create_app
     from ..engine import Runtime
     from .service import create_demo

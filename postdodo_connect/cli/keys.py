@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
 from ..models import format_time
-from ..storage import Database
-from ..storage import keys as store
+
+if TYPE_CHECKING:
+    from ..storage import Database
+
+# storage is imported inside each command: it needs the [server] extra, and the client commands must not load it
 
 
 def register(commands: Any) -> None:
@@ -33,6 +36,8 @@ def register(commands: Any) -> None:
 
 
 def _db() -> Database:
+    from ..storage import Database
+
     return Database(Settings.from_env().database_url)
 
 
@@ -46,6 +51,8 @@ def _show_new(row: dict[str, Any], key: str, workspace: dict[str, Any], as_json:
 
 def cmd_create(args: argparse.Namespace) -> int:
     """Create a key, making the workspace on first use."""
+    from ..storage import keys as store
+
     db = _db()
     with db.write() as conn:
         workspace = store.find_workspace(conn, args.workspace)
@@ -62,6 +69,8 @@ def cmd_create(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     """Print every key with its workspace."""
+    from ..storage import keys as store
+
     with _db().read() as conn:
         rows = store.list_keys(conn)
     if args.json:
@@ -78,6 +87,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_rotate(args: argparse.Namespace) -> int:
     """Revoke a key and print its replacement."""
+    from ..storage import keys as store
+
     db = _db()
     with db.write() as conn:
         result = store.rotate_key(conn, args.key_id)
@@ -91,6 +102,8 @@ def cmd_rotate(args: argparse.Namespace) -> int:
 
 def cmd_revoke(args: argparse.Namespace) -> int:
     """Revoke a key."""
+    from ..storage import keys as store
+
     with _db().write() as conn:
         row = store.revoke_key(conn, args.key_id)
     if row is None:

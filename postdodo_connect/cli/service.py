@@ -6,14 +6,15 @@ import argparse
 import logging
 import signal
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..api import Service, create_app
 from ..config import Settings
-from ..engine import Runtime
-from ..storage import Database
-from ..storage import accounts as accounts_store
-from ..storage import keys as keys_store
+
+if TYPE_CHECKING:
+    from ..storage import Database
+
+# The server modules (API, engine, storage) are imported inside each command: they need the [server] extra,
+# and `postdodo posts ...` must not pay for loading them.
 
 log = logging.getLogger("postdodo")
 DEMO_PLATFORMS = ("instagram", "bluesky", "mastodon", "x")
@@ -37,6 +38,9 @@ def register(commands: Any) -> None:
 
 def create_demo(db: Database) -> str | None:
     """A sandbox workspace with a few accounts, on an empty database only; returns its key."""
+    from ..storage import accounts as accounts_store
+    from ..storage import keys as keys_store
+
     with db.write() as conn:
         if keys_store.count_workspaces(conn):
             return None
@@ -51,6 +55,9 @@ def create_demo(db: Database) -> str | None:
 def cmd_serve(args: argparse.Namespace) -> int:
     """API, scheduler, reaper and worker threads in one process."""
     from werkzeug.serving import make_server
+
+    from ..api import Service, create_app
+    from ..engine import Runtime
 
     runtime = Runtime(Settings.from_env())
     key = None if args.no_demo else create_demo(runtime.db)
@@ -77,6 +84,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_engine(args: argparse.Namespace) -> int:
     """Scheduler and reaper without HTTP; work goes to RQ when POSTDODO_REDIS_URL is set."""
+    from ..engine import Runtime
+
     runtime = Runtime(Settings.from_env())
     scheduler = runtime.start()
     done = threading.Event()
