@@ -7,8 +7,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..automation import export
-
 
 def register(commands: Any) -> None:
     """Add `export`."""
@@ -21,6 +19,8 @@ def register(commands: Any) -> None:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Write the files, or check that the committed ones are current."""
+    from ..automation import export  # here: the other commands need not load the whole catalogue
+
     out: Path = args.out or export.default_out_dir()
     if args.check:
         stale = export.check(out)
