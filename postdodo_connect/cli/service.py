@@ -11,6 +11,7 @@ from typing import Any
 from ..api import Service, create_app
 from ..config import Settings
 from ..engine import Runtime
+from ..redact import redact_url
 from ..storage import Database
 from ..storage import accounts as accounts_store
 from ..storage import keys as keys_store
@@ -66,7 +67,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"demo sandbox workspace created; its API key (shown once): {key}", flush=True)
         print(f'  try: curl {url}/v1/accounts -H "Authorization: Bearer {key}"', flush=True)
     # the last line of start-up: scripts and tests wait for it
-    print(f"PostDodo listening on {url} (database {runtime.settings.database_url})", flush=True)
+    print(f"PostDodo listening on {url} (database {redact_url(runtime.settings.database_url)})", flush=True)
     _stop_on_signals(server.shutdown)
     try:
         server.serve_forever()
