@@ -11,8 +11,7 @@ from typing import Any
 from .. import netguard, platforms
 from ..config import Settings
 from ..platforms.sandbox import Sandbox
-from ..storage import Database, Vault, utcnow
-from ..storage import meta as meta_store
+from ..storage import Database, Vault, keyring, utcnow
 from ..storage.group_commit import GroupCommit
 from .deliveries import Deliverer
 from .dispatch import Dispatcher, RQDispatcher, ThreadDispatcher
@@ -29,8 +28,8 @@ class Runtime:
     def __init__(self, settings: Settings, db: Database | None = None, *,
                  clock: Callable[[], datetime] = utcnow, sandbox_sleep: Callable[[float], None] | None = None) -> None:
         self.db = db or Database(settings.database_url)
-        if not settings.secret_key:
-            settings = settings.with_(secret_key=meta_store.secret_key(self.db))
+        # before anything opens a sealed value: a wrong key is refused here, not found later as stuck work
+        settings = keyring.secure_start(settings, self.db)
         self.settings, self.clock = settings, clock
         self.vault = Vault(settings.secret_key or "")
         self._sandbox_kwargs: dict[str, Any] = {"clock": clock}
