@@ -171,3 +171,28 @@ def test_postgresql_requires_a_key_and_says_how_to_move_a_legacy_one(pg_url: str
         assert meta.get_value(db, meta.LEGACY_SECRET_KEY) is None
     finally:
         db.dispose()
+
+
+def test_secret_key_export_moves_a_legacy_postgresql_key_to_a_file(
+        pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from postdodo_connect.cli import main
+    from tests.support.factory import fresh_database
+
+    db = fresh_database(pg_url)
+    legacy = "legacy-generated-key-0123456789abcdef"
+    with db.write() as conn:
+        conn.execute(insert(settings_table).values(name=meta.LEGACY_SECRET_KEY, value=legacy))
+    seal_some(db, lambda value: legacy_seal(legacy, value))
+    monkeypatch.setenv("POSTDODO_DATABASE_URL", pg_url)
+    target = tmp_path / "secret.key"
+    try:
+        assert main(["secret-key", "export", str(target)]) == 0
+        out = capsys.readouterr().out
+        assert f"POSTDODO_SECRET_KEY_FILE={target}" in out and legacy not in out
+        assert target.read_text().strip() == legacy and stat.S_IMODE(target.stat().st_mode) == 0o600
+        assert meta.get_value(db, meta.LEGACY_SECRET_KEY) is None
+        assert main(["secret-key", "export", str(tmp_path / "again.key")]) == 1
+        settings = keyring.secure_start(settings_for(db, secret_key_file=str(target)), db)
+        assert settings.secret_key == legacy
+    finally:
+        db.dispose()
