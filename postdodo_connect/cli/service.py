@@ -12,7 +12,7 @@ from ..api import Service, create_app
 from ..config import Settings
 from ..engine import Runtime
 from ..redact import redact_url
-from ..storage import Database
+from ..storage import Database, keyring
 from ..storage import accounts as accounts_store
 from ..storage import keys as keys_store
 
@@ -98,7 +98,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     from ..engine.dispatch import PUBLISH_QUEUE, WEBHOOK_QUEUE
 
-    settings = Settings.from_env()
+    settings = keyring.check(Settings.from_env())  # a wrong secret key stops the worker now, not each job
     if not settings.redis_url:
         print("error: set POSTDODO_REDIS_URL for `postdodo worker`")
         return 2

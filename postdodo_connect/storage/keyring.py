@@ -62,6 +62,15 @@ def secure_start(settings: Settings, db: Database) -> Settings:
     return settings.with_(secret_key=key)
 
 
+def check(settings: Settings) -> Settings:
+    """`secure_start` on a database opened just for it (processes that open their own later: RQ workers)."""
+    db = Database(settings.database_url)
+    try:
+        return secure_start(settings, db)
+    finally:
+        db.dispose()
+
+
 def _find_key(settings: Settings, db: Database) -> tuple[str, str]:
     """The secret key and where it came from (for messages; never the key itself)."""
     if settings.secret_key:
