@@ -112,7 +112,9 @@ def _verify(db: Database, vault: Vault, key: str, source: str) -> None:
     stored = meta.get_value(db, VERIFIER)
     if stored is None:
         # first start of this release: prove the key on what is sealed, then remember it
-        if any(not vault.can_open(token) for token in _samples(db)):
+        samples = list(_samples(db))
+        # a wrong key opens none of them; one damaged value alone must not block the start
+        if samples and not any(vault.can_open(token) for token in samples):
             raise ConfigurationError(_changed(source))
         stored = meta.add_value(db, VERIFIER, expected)
     if stored != expected:
@@ -156,7 +158,16 @@ def reseal(db: Database, vault: Vault, batch: int = BATCH) -> int:
             if not rows:
                 break
             last = tuple(rows[-1][: len(pk)])
-            changes = [(row, new) for row in rows if (new := vault.reseal(row[-1])) is not None]
+            changes = []
+            for row in rows:
+                try:
+                    new = vault.reseal(row[-1])
+                except ConfigurationError:
+                    # the key was verified, so this one value is damaged: it must not block the start
+                    log.warning("a value in %s.%s opens with no key; left as it is", table.name, column.name)
+                    continue
+                if new is not None:
+                    changes.append((row, new))
             if changes:
                 with db.write() as conn:
                     for row, new in changes:

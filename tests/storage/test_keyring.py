@@ -196,3 +196,14 @@ def test_secret_key_export_moves_a_legacy_postgresql_key_to_a_file(
         assert settings.secret_key == legacy
     finally:
         db.dispose()
+
+
+def test_one_damaged_value_does_not_block_the_start(db: Database) -> None:
+    ids = seal_some(db, lambda value: legacy_seal(KEY, value))
+    with db.write() as conn:
+        conn.execute(webhook_endpoints.update().where(webhook_endpoints.c.id == ids["endpoint"])
+                     .values(secret="gAAAAAB-damaged"))
+    assert keyring.secure_start(settings_for(db, secret_key=KEY), db).secret_key == KEY
+    with db.read() as conn:
+        credentials = conn.execute(select(accounts.c.credentials)).scalar_one()
+    assert Vault(KEY).reseal(credentials) is None  # the readable values were re-sealed
