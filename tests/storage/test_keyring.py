@@ -77,6 +77,22 @@ def test_processes_racing_to_create_the_key_file_all_get_the_same_key(tmp_path: 
     assert [p.name for p in tmp_path.iterdir()] == ["race.db.key"]  # no temporary file left behind
 
 
+def _start_in_other_process(url: str) -> str | None:
+    db = Database(url)
+    try:
+        return keyring.secure_start(Settings.from_env({}, database_url=url), db).secret_key
+    finally:
+        db.dispose()
+
+
+def test_processes_starting_a_fresh_install_at_once_agree_on_one_key(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    Database(url).dispose()  # the schema first, as `postdodo migrate` would
+    with ProcessPoolExecutor(max_workers=4) as pool:
+        keys = set(pool.map(_start_in_other_process, [url] * 4))
+    assert len(keys) == 1 and (tmp_path / "fresh.db.key").read_text().strip() in keys
+
+
 def test_a_legacy_key_in_the_settings_table_moves_to_the_file_and_old_tokens_are_resealed(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'old.db'}")
     legacy = "legacy-generated-key-0123456789abcdef"
