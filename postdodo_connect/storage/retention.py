@@ -7,7 +7,7 @@ Walks follow the primary key (events.seq, delivery_attempts.id): both grow with 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, exists, select, tuple_, update
@@ -16,8 +16,8 @@ from .db import Database
 from .schema import deliveries, delivery_attempts, events, idempotency_keys
 
 DAY = 86400.0
-BATCH = 1000
-MAX_BATCHES = 20  # per kind and pass: a large backlog is worked off over several passes
+BATCH = 500  # ids per statement stay under old SQLite builds' 999 bound parameters
+MAX_BATCHES = 40  # per kind and pass: a large backlog is worked off over several passes
 UNFINISHED = ("pending", "delivering")
 
 
@@ -37,7 +37,7 @@ class Purger:
     db: Database
     policy: Retention
     batch: int = BATCH
-    bodies_after: int = field(default=0)
+    bodies_after: int = 0
 
     def purge(self, now: datetime) -> dict[str, int]:
         """One pass of every rule; returns how many records each removed (or emptied)."""
@@ -67,12 +67,10 @@ class Purger:
     def _idempotency(self, before: datetime) -> tuple[int, bool]:
         """Drop keys past their replay window (in-flight ones too: their lease ran out long ago)."""
         keys = idempotency_keys
+        expired = select(keys.c.scope, keys.c.key).where(keys.c.created_at < before).limit(self.batch)
         with self.db.write() as conn:
-            found = conn.execute(select(keys.c.scope, keys.c.key).where(keys.c.created_at < before)
-                                 .limit(self.batch)).all()
-            if found:
-                conn.execute(delete(keys).where(tuple_(keys.c.scope, keys.c.key).in_([tuple(r) for r in found])))
-        return len(found), len(found) == self.batch
+            gone = conn.execute(delete(keys).where(tuple_(keys.c.scope, keys.c.key).in_(expired))).rowcount
+        return gone, gone == self.batch
 
     def _bodies(self, before: datetime) -> tuple[int, bool]:
         """Empty the response bodies of attempts made before `before`; the status and timing stay."""
