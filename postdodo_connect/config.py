@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any, ClassVar
 
 from .errors import ConfigurationError
+from .redact import HIDDEN, redact_url
 
 DEFAULT_DATABASE_URL = "sqlite:///postdodo.db"
 
@@ -26,6 +27,13 @@ def _json_object(text: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ValueError("expected a JSON object")
     return value
+
+
+def _shown(var: str, raw: str) -> str:
+    """A setting's value as an error message may show it: keys hidden, URLs without passwords."""
+    if "SECRET" in var:
+        return HIDDEN
+    return repr(redact_url(raw) if var.endswith("_URL") else raw)
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -57,6 +65,14 @@ class Settings:
     webhook_retry_delays: tuple[float, ...] = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 50400.0, 72000.0, 86400.0)
     webhook_disable_after: float = 5 * 86400.0
     idempotency_ttl: float = 86400.0
+    #: seconds after which a key whose first request never answered (the process died) is free again
+    idempotency_lease: float = 60.0
+    #: a file holding the secret key (Docker/systemd secrets); POSTDODO_SECRET_KEY wins when both are set
+    secret_key_file: str | None = None
+    #: days events (with their finished deliveries and attempt logs) are kept; 0 keeps them forever
+    retention_events_days: float = 30.0
+    #: days a delivery attempt keeps the receiver's response body; 0 keeps them forever
+    retention_attempt_bodies_days: float = 7.0
     max_body: int = 1024 * 1024
     log_level: str = "INFO"
     #: faults every sandbox account suffers unless it sets its own (see models.SandboxFaults)
@@ -66,6 +82,10 @@ class Settings:
         "database_url": ("POSTDODO_DATABASE_URL", str),
         "redis_url": ("POSTDODO_REDIS_URL", str),
         "secret_key": ("POSTDODO_SECRET_KEY", str),
+        "secret_key_file": ("POSTDODO_SECRET_KEY_FILE", str),
+        "idempotency_lease": ("POSTDODO_IDEMPOTENCY_LEASE", float),
+        "retention_events_days": ("POSTDODO_RETENTION_EVENTS_DAYS", float),
+        "retention_attempt_bodies_days": ("POSTDODO_RETENTION_ATTEMPT_BODIES_DAYS", float),
         "rate_limit": ("POSTDODO_RATE_LIMIT", str),
         "workers": ("POSTDODO_WORKERS", int),
         "retry_delays": ("POSTDODO_RETRY_DELAYS", _floats),
@@ -96,7 +116,7 @@ class Settings:
             try:
                 values[name] = parse(raw)
             except ValueError as exc:
-                raise ConfigurationError(f"{var}={raw!r} is not valid: {exc}") from exc
+                raise ConfigurationError(f"{var}={_shown(var, raw)} is not valid: {exc}") from exc
         values.update(overrides)
         known = {f.name for f in fields(cls)}
         unknown = set(values) - known
@@ -116,8 +136,11 @@ class Settings:
             raise ConfigurationError("POSTDODO_RETRY_DELAYS needs at least one delay, none negative")
         if not self.webhook_retry_delays or min(self.webhook_retry_delays) < 0:
             raise ConfigurationError("POSTDODO_WEBHOOK_RETRY_DELAYS needs at least one delay, none negative")
-        if self.webhook_timeout <= 0 or self.lease_seconds <= 0 or self.tick_seconds <= 0:
+        if self.webhook_timeout <= 0 or self.lease_seconds <= 0 or self.tick_seconds <= 0 \
+                or self.idempotency_lease <= 0:
             raise ConfigurationError("timeouts, leases and ticks must be positive")
+        if self.retention_events_days < 0 or self.retention_attempt_bodies_days < 0:
+            raise ConfigurationError("POSTDODO_RETENTION_* must not be negative (0 keeps forever)")
         if self.sandbox_faults:
             from pydantic import ValidationError
 
@@ -128,7 +151,20 @@ class Settings:
             except ValidationError as exc:
                 raise ConfigurationError(f"POSTDODO_SANDBOX_FAULTS is not valid: {exc}") from exc
         if not self.database_url.startswith(("sqlite", "postgresql")):
-            raise ConfigurationError("POSTDODO_DATABASE_URL must be sqlite:///... or postgresql+psycopg://...")
+            raise ConfigurationError(f"POSTDODO_DATABASE_URL must be sqlite:///... or postgresql+psycopg://..., "
+                                     f"not {redact_url(self.database_url)}")
+
+    def __repr__(self) -> str:
+        """Every setting, with the key hidden and passwords out of the URLs (settings end up in tracebacks)."""
+        shown = []
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if item.name == "secret_key" and value:
+                value = HIDDEN
+            elif item.name.endswith("_url") and value:
+                value = redact_url(value)
+            shown.append(f"{item.name}={value!r}")
+        return f"Settings({', '.join(shown)})"
 
     def with_(self, **changes: Any) -> Settings:
         """A copy with some settings changed."""

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from postdodo_connect.errors import ConfigurationError
 from postdodo_connect.extras import install_hint
+from postdodo_connect.redact import redact_url
 from receiver.config import ENV_PREFIX, ReceiverSettings, load_settings
 from receiver.routes import Route, parse_routes
 
@@ -113,18 +114,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     try:
         fast_fail_redis(settings.redis_url, connect_timeout=2, socket_timeout=2).ping()
     except RedisError as exc:
-        print(f"redis: unreachable at {_redact(settings.redis_url)}: {exc}", file=sys.stderr)
+        print(f"redis: unreachable at {redact_url(settings.redis_url)}: {exc}", file=sys.stderr)
         return 1
-    print(f"redis: ok at {_redact(settings.redis_url)}")
+    print(f"redis: ok at {redact_url(settings.redis_url)}")
     return 0
-
-
-def _redact(url: str) -> str:
-    """A Redis URL without its password."""
-    scheme, sep, rest = url.partition("://")
-    if sep and "@" in rest:
-        return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
-    return url
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from postdodo_connect.errors import ConfigurationError
+from postdodo_connect.redact import HIDDEN, redact_url
 from postdodo_connect.signing import decode_secret
 
 __all__ = ["ENV_PREFIX", "QUEUE_MODES", "ReceiverSettings", "load_settings"]
@@ -61,7 +62,9 @@ def _coerce(name: str, value: Any, kind: type) -> Any:
             raise TypeError(value)
         return value.strip() if name != "routes" else value
     except (TypeError, ValueError) as exc:
-        raise ConfigurationError(f"receiver setting {name!r} is invalid: {value!r}") from exc
+        # the value is shown only where it cannot be a credential
+        shown = HIDDEN if name == "secrets" else repr(redact_url(value) if isinstance(value, str) else value)
+        raise ConfigurationError(f"receiver setting {name!r} is invalid: {shown}") from exc
 
 
 _KINDS: dict[str, type] = {

@@ -35,12 +35,10 @@ def create_app(test_config: dict[str, Any] | None = None, *, service: Service | 
 
 
 def ensure_secret_key(settings: Settings, db: Database) -> Settings:
-    """Settings with a secret key: POSTDODO_SECRET_KEY, else one generated once and kept in the database."""
-    if settings.secret_key:
-        return settings
-    from ..storage import meta as meta_store
+    """Settings with the database's secret key (see storage.keyring: refuses a changed or missing one)."""
+    from ..storage import keyring
 
-    return settings.with_(secret_key=meta_store.secret_key(db))
+    return keyring.secure_start(settings, db)
 
 
 __all__ = ["Service", "create_app", "ensure_secret_key"]

@@ -53,7 +53,8 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
         scope, fingerprint = workspace()["id"], _fingerprint()
         deadline = time.monotonic() + WAIT_FOR_FIRST
         while True:
-            row = idempotency.reserve(svc.db, scope, key, fingerprint, svc.clock(), svc.settings.idempotency_ttl)
+            row = idempotency.reserve(svc.db, scope, key, fingerprint, svc.clock(), svc.settings.idempotency_ttl,
+                                      svc.settings.idempotency_lease)
             if row is None:
                 break
             if row["fingerprint"] != fingerprint:

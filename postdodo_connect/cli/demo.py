@@ -19,6 +19,7 @@ from typing import Any
 
 from ..client import Client
 from ..config import Settings
+from ..redact import redact_url
 
 DEMO_MEDIA = "https://picsum.photos/id/237/1080/1080"  # the sandbox never downloads it
 RECEIVER_PATH = "/webhooks/postdodo"
@@ -171,7 +172,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             config |= {"queue": "redis", "redis_url": redis_url,
                        "routes": f"post.published=postdodo_connect.cli.demo:on_published@{queue_name}"}
             cleanup = _start_worker(redis_url, queue_name, stop)
-            mode = f"Redis {redis_url} + an in-process RQ worker on {queue_name}"
+            mode = f"Redis {redact_url(redis_url)} + an in-process RQ worker on {queue_name}"
         else:
             config["routes"] = "post.published=postdodo_connect.cli.demo:on_published"
             mode = "inline jobs (no Redis reachable)"

@@ -9,6 +9,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
+from ..redact import redact_url
 
 if TYPE_CHECKING:
     from ..storage import Database
@@ -73,7 +74,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"demo sandbox workspace created; its API key (shown once): {key}", flush=True)
         print(f'  try: curl {url}/v1/accounts -H "Authorization: Bearer {key}"', flush=True)
     # the last line of start-up: scripts and tests wait for it
-    print(f"PostDodo listening on {url} (database {runtime.settings.database_url})", flush=True)
+    print(f"PostDodo listening on {url} (database {redact_url(runtime.settings.database_url)})", flush=True)
     _stop_on_signals(server.shutdown)
     try:
         server.serve_forever()
@@ -105,8 +106,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from rq.worker import SimpleWorker
 
     from ..engine.dispatch import PUBLISH_QUEUE, WEBHOOK_QUEUE
+    from ..storage import keyring
 
-    settings = Settings.from_env()
+    settings = keyring.check(Settings.from_env())  # a wrong secret key stops the worker now, not each job
     if not settings.redis_url:
         print("error: set POSTDODO_REDIS_URL for `postdodo worker`")
         return 2

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from .. import __version__, netguard, signing
 from ..errors import UnsafeURLError
 from ..httpdate import parse_retry_after
+from ..redact import url_origin
 from ..storage import Database, Vault
 from ..storage import webhooks as store
 from ..storage.events import envelope
@@ -144,7 +145,8 @@ class Deliverer:
         except UnsafeURLError as exc:
             # the reason stays in the server log: the attempt log must not map a tenant's network
             out.error = "dns_error" if "cannot resolve" in str(exc) else "url_refused"
-            log.warning("webhook delivery to %s refused: %s", url, exc)
+            # scheme and host only: a webhook URL's path and query may be its credential (Zapier, Slack)
+            log.warning("webhook delivery to %s refused: %s", url_origin(url), exc)
         except requests.ConnectTimeout:
             out.error = "connect_timeout"
         except requests.Timeout:

@@ -11,9 +11,9 @@ from typing import Any
 from .. import netguard, platforms
 from ..config import Settings
 from ..platforms.sandbox import Sandbox
-from ..storage import Database, Vault, utcnow
-from ..storage import meta as meta_store
+from ..storage import Database, Vault, keyring, utcnow
 from ..storage.group_commit import GroupCommit
+from ..storage.retention import DAY, Retention
 from .deliveries import Deliverer
 from .dispatch import Dispatcher, RQDispatcher, ThreadDispatcher
 from .publisher import Publisher
@@ -29,8 +29,8 @@ class Runtime:
     def __init__(self, settings: Settings, db: Database | None = None, *,
                  clock: Callable[[], datetime] = utcnow, sandbox_sleep: Callable[[float], None] | None = None) -> None:
         self.db = db or Database(settings.database_url)
-        if not settings.secret_key:
-            settings = settings.with_(secret_key=meta_store.secret_key(self.db))
+        # before anything opens a sealed value: a wrong key is refused here, not found later as stuck work
+        settings = keyring.secure_start(settings, self.db)
         self.settings, self.clock = settings, clock
         self.vault = Vault(settings.secret_key or "")
         self._sandbox_kwargs: dict[str, Any] = {"clock": clock}
@@ -74,7 +74,8 @@ class Runtime:
         """Run the scheduler (and, embedded, the worker pools) on background threads."""
         self.dispatcher = self.make_dispatcher()
         self.scheduler = Scheduler(self.db, self.dispatcher, self.clock, lease_seconds=self.settings.lease_seconds,
-                                   tick_seconds=self.settings.tick_seconds, batch=self.settings.claim_batch)
+                                   tick_seconds=self.settings.tick_seconds, batch=self.settings.claim_batch,
+                                   retention=retention_of(self.settings))
         self._thread = threading.Thread(target=self.scheduler.run, name="postdodo-scheduler", daemon=True)
         self._thread.start()
         log.info("engine started (%s)", "RQ dispatch" if self.settings.redis_url else
@@ -98,6 +99,13 @@ class Runtime:
             if committer is not None:
                 committer.close()
         self.publisher.group_commit = None
+
+
+def retention_of(settings: Settings) -> Retention:
+    """The retention rules of these settings."""
+    return Retention(idempotency_seconds=settings.idempotency_ttl,
+                     events_seconds=settings.retention_events_days * DAY,
+                     attempt_bodies_seconds=settings.retention_attempt_bodies_days * DAY)
 
 
 _runtime: Runtime | None = None

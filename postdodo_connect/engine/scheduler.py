@@ -9,11 +9,13 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from ..storage import Database, work
+from ..storage.retention import Purger, Retention
 from ..storage.schema import deliveries, targets
 from .dispatch import Dispatcher
 
 log = logging.getLogger("postdodo.scheduler")
 REAP_EVERY = 5.0  # seconds between looks for expired leases
+PURGE_EVERY = 300.0  # seconds (of the injected clock) between retention passes
 LEASE_EXPIRED = {"code": "lease_expired", "retryable": True, "platform_error": None,
                  "message": "the worker stopped mid-attempt; checking the platform first"}
 
@@ -22,8 +24,10 @@ class Scheduler:
     """One tick claims what is due now; `run` ticks until stopped. Safe to run in several processes."""
 
     def __init__(self, db: Database, dispatcher: Dispatcher, clock: Callable[[], datetime], *,
-                 lease_seconds: float, tick_seconds: float, batch: int) -> None:
+                 lease_seconds: float, tick_seconds: float, batch: int, retention: Retention | None = None) -> None:
         self.db, self.dispatcher, self.clock = db, dispatcher, clock
+        self.purger = Purger(db, retention or Retention())
+        self._last_purge: datetime | None = None
         self.lease = timedelta(seconds=lease_seconds)
         self.tick_seconds, self.batch = tick_seconds, batch
         self.wake = threading.Event()
@@ -55,6 +59,7 @@ class Scheduler:
         if time.monotonic() - self._last_reap > REAP_EVERY:
             self._last_reap = time.monotonic()
             self.reap()
+        self.purge_if_due()
         return dispatched
 
     def reap(self) -> int:
@@ -68,6 +73,18 @@ class Scheduler:
             log.warning("took back %d rows whose lease expired", count)
             self.kick()
         return count
+
+    def purge_if_due(self) -> dict[str, int] | None:
+        """Apply the retention rules every PURGE_EVERY seconds; returns the counts when a pass ran."""
+        now = self.clock()
+        if self._last_purge is not None and (now - self._last_purge).total_seconds() < PURGE_EVERY:
+            return None
+        self._last_purge = now
+        counts = self.purger.purge(now)
+        if any(counts.values()):
+            log.info("retention: removed %(idempotency_keys)d idempotency keys and %(events)d events, "
+                     "emptied %(attempt_bodies)d attempt bodies", counts)
+        return counts
 
     def run(self) -> None:
         """Tick until `stop()`; errors are logged and the loop goes on."""

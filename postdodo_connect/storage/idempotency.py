@@ -1,4 +1,4 @@
-"""Idempotency keys: the first response of a (workspace, key) pair, replayed for 24 hours."""
+"""Idempotency keys: the first response of a (workspace, key) pair, replayed for 24 hours (purged by retention)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,13 @@ from .db import Database
 from .schema import idempotency_keys as keys
 
 
-def reserve(db: Database, scope: str, key: str, fingerprint: str, now: datetime, ttl: float) -> dict[str, Any] | None:
-    """Claim the key for this request; returns None when claimed, else the existing row."""
+def reserve(db: Database, scope: str, key: str, fingerprint: str, now: datetime, ttl: float,
+            lease: float = 60.0) -> dict[str, Any] | None:
+    """Claim the key for this request; returns None when claimed, else the existing row.
+
+    A key whose first request never answered (its process died mid-flight) is free again after `lease`
+    seconds, instead of answering 409 until the replay window ends.
+    """
     for _ in range(3):
         try:
             with db.write() as conn:
@@ -27,6 +32,14 @@ def reserve(db: Database, scope: str, key: str, fingerprint: str, now: datetime,
                 if row.created_at < now - timedelta(seconds=ttl):
                     conn.execute(delete(keys).where(keys.c.scope == scope, keys.c.key == key))
                     continue  # expired: the key is free again
+                if row.status_code is None and row.created_at < now - timedelta(seconds=lease):
+                    # abandoned mid-flight: take it over (only if nobody else did since we read it)
+                    taken = conn.execute(update(keys).where(
+                        keys.c.scope == scope, keys.c.key == key, keys.c.status_code.is_(None),
+                        keys.c.created_at == row.created_at).values(fingerprint=fingerprint, created_at=now)).rowcount
+                    if taken:
+                        return None
+                    continue
                 return dict(row._mapping)
     raise RuntimeError("idempotency key kept changing hands")
 
@@ -38,9 +51,9 @@ def lookup(conn: Connection, scope: str, key: str) -> dict[str, Any] | None:
 
 
 def complete(db: Database, scope: str, key: str, status_code: int, response: str) -> None:
-    """Store the response to replay."""
+    """Store the response to replay (the first answer stands if a lease takeover ran the request twice)."""
     with db.write() as conn:
-        conn.execute(update(keys).where(keys.c.scope == scope, keys.c.key == key)
+        conn.execute(update(keys).where(keys.c.scope == scope, keys.c.key == key, keys.c.status_code.is_(None))
                      .values(status_code=status_code, response=response))
 
 
@@ -49,7 +62,3 @@ def release(db: Database, scope: str, key: str) -> None:
     with db.write() as conn:
         conn.execute(delete(keys).where(keys.c.scope == scope, keys.c.key == key, keys.c.status_code.is_(None)))
 
-
-def purge(conn: Connection, before: datetime) -> int:
-    """Drop keys older than the replay window."""
-    return conn.execute(delete(keys).where(keys.c.created_at < before)).rowcount

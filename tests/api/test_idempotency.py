@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from pathlib import Path
 
-from tests.support.factory import Api
+import pytest
+
+from postdodo_connect.api import idempotency as api_idempotency
+from postdodo_connect.storage import idempotency
+from postdodo_connect.storage import keys as keys_store
+from tests.support.factory import Api, FakeClock, make_api
 
 
 def test_replay_returns_first_response(api: Api, key: str) -> None:
@@ -79,3 +86,36 @@ def test_stored_answers_are_sealed_so_a_webhook_secret_never_rests_in_clear(api:
     with api.db.read() as conn:
         stored = conn.execute(select(idempotency_keys.c.response)).scalar_one()
     assert "whsec_" not in stored and first.get_json()["secret"] not in stored
+
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def clocked(request: pytest.FixtureRequest, tmp_path: Path, pg_url: str) -> Iterator[tuple[Api, FakeClock]]:
+    """The API on each database, with a clock the test moves (POSTDODO_IDEMPOTENCY_LEASE=60)."""
+    url = f"sqlite:///{tmp_path / 'lease.db'}" if request.param == "sqlite" else pg_url
+    clock = FakeClock()
+    api = make_api(url, clock=clock, idempotency_lease=60.0)
+    yield api, clock
+    api.db.dispose()
+
+
+def test_a_key_whose_request_died_mid_flight_is_released_after_its_lease(
+        clocked: tuple[Api, FakeClock], monkeypatch: pytest.MonkeyPatch) -> None:
+    api, clock = clocked
+    monkeypatch.setattr(api_idempotency, "WAIT_FOR_FIRST", 0.0)  # answer 409 at once instead of waiting 10 s
+    with api.db.write() as conn:
+        workspace = keys_store.create_workspace(conn, "lease", test=True)
+        _, key = keys_store.create_key(conn, workspace)
+    acct = api.sandbox_account(key)
+    body = {"caption": "after a crash", "account_ids": [acct["id"]], "scheduled_at": "2099-01-01T00:00:00Z"}
+    # the first request reserved the key, then its process died before answering
+    assert idempotency.reserve(api.db, workspace["id"], "crashed", "its-fingerprint", clock(), 86400, 60) is None
+    clock.advance(30)
+    busy = api.call("POST", "/v1/posts", key, json=body, headers={"Idempotency-Key": "crashed"})
+    assert busy.status_code == 409 and busy.get_json()["error"]["code"] == "idempotency_conflict"
+    clock.advance(31)
+    retried = api.call("POST", "/v1/posts", key, json=body, headers={"Idempotency-Key": "crashed"})
+    assert retried.status_code == 201
+    replayed = api.call("POST", "/v1/posts", key, json=body, headers={"Idempotency-Key": "crashed"})
+    assert replayed.headers["Idempotent-Replayed"] == "true" and replayed.get_json() == retried.get_json()
+    assert len(api.call("GET", "/v1/posts", key).get_json()["data"]) == 1
