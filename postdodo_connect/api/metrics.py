@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, request
 
 from ..engine.metrics import EngineCollector
 from ..metrics import client as metrics_client
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from prometheus_client import Counter, Histogram
 
 UNMATCHED = "<unmatched>"  # 404s: a raw path as a label would let any caller create series without end
+STARTED = "postdodo.started"  # the WSGI environ key holding the request's start time
 HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
 
 
@@ -42,24 +43,31 @@ def http_metrics() -> HTTPMetrics:
 
 
 def init_app(app: Flask, service: Service, redis: Any = None) -> None:
-    """Count every request (register before other hooks: a hook that raises stops the ones after it) and add /metrics."""
+    """Count and time every request, refused and failed ones included, and add /metrics."""
     # (method, route, status) -> the labelled children: .labels() costs more than the increment itself
     children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+    inner = app.wsgi_app
 
-    @app.before_request
-    def _started() -> None:
-        g.metrics_started = time.perf_counter()
+    def timed(environ: dict[str, Any], start_response: Any) -> Any:
+        # the clock starts in WSGI, not in a before_request hook: a hook that raises (auth) skips the later ones
+        environ[STARTED] = time.perf_counter()
+        return inner(environ, start_response)
+
+    timed.__wrapped__ = inner  # type: ignore[attr-defined]
+    app.wsgi_app = timed  # type: ignore[method-assign]
 
     @app.after_request
     def _count(response: Response) -> Response:
-        rule = request.url_rule
-        key = (request.method, rule.rule if rule is not None else UNMATCHED, response.status_code)
+        req = request._get_current_object()  # type: ignore[attr-defined]  # one context lookup, not one per field
+        rule = req.url_rule
+        key = (req.method, rule.rule if rule is not None else UNMATCHED, response.status_code)
         pair = children.get(key)
         if pair is None:
             m = http_metrics()
             pair = children[key] = (m.requests.labels(key[0], key[1], str(key[2])), m.seconds.labels(key[0], key[1]))
         pair[0].inc()
-        pair[1].observe(time.perf_counter() - g.get("metrics_started", time.perf_counter()))
+        now = time.perf_counter()
+        pair[1].observe(now - req.environ.get(STARTED, now))
         return response
 
     collector = EngineCollector(service.db, service.clock, redis)
