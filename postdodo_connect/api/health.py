@@ -58,8 +58,11 @@ def _redis(redis: Any) -> dict[str, Any]:
 
 def _engine(service: Service) -> dict[str, Any]:
     """Reported, never required: an engine outage must not take the API out of a load balancer's rotation."""
-    with service.db.read() as conn:
-        last = heartbeat.last(conn)
+    try:
+        with service.db.read() as conn:
+            last = heartbeat.last(conn)
+    except Exception as exc:  # the database went away since its own check
+        return {"status": "unknown", "required": False, "error": f"unreadable ({exc.__class__.__name__})"}
     if last is None:
         return {"status": "missing", "required": False, "error": "no engine has recorded a heartbeat yet"}
     age = round(max(0.0, service.clock().timestamp() - float(last["at"])), 1)

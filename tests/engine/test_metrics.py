@@ -52,3 +52,25 @@ def test_targets_due_late_and_claimed(any_engine: Engine) -> None:
     assert sample(held, "postdodo_engine_heartbeat_age_seconds") == 0
     engine.clock.advance(90)
     assert sample(scrape(engine.api.client()), "postdodo_engine_heartbeat_age_seconds") == 90
+
+
+def test_queue_depth_in_scaled_mode(tmp_path: Path, redis_url: str) -> None:
+    from redis import Redis
+
+    from postdodo_connect.engine.dispatch import PUBLISH_QUEUE, WEBHOOK_QUEUE, RQDispatcher
+    from tests.support.factory import make_api
+
+    redis = Redis.from_url(redis_url)
+    queues = [f"rq:queue:{PUBLISH_QUEUE}", f"rq:queue:{WEBHOOK_QUEUE}"]
+    redis.delete(*queues)
+    api = make_api(f"sqlite:///{tmp_path / 'scaled.db'}", redis_url=redis_url)
+    dispatcher = RQDispatcher(redis_url)
+    try:
+        dispatcher.submit("publish", [("tgt_a", 1), ("tgt_b", 1)])  # what the engine enqueues for RQ workers
+        dispatcher.submit("deliver", [("dlv_a", 1)])
+        text = scrape(api.client())
+        assert sample(text, "postdodo_queue_depth", queue=PUBLISH_QUEUE) == 2
+        assert sample(text, "postdodo_queue_depth", queue=WEBHOOK_QUEUE) == 1
+    finally:
+        redis.delete(*queues, *(key for key in redis.scan_iter("rq:job:*_*")))
+        dispatcher.close()
