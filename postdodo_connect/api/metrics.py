@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from prometheus_client import Counter, Histogram
 
 UNMATCHED = "<unmatched>"  # 404s: a raw path as a label would let any caller create series without end
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})  # any other verb: "other"
 STARTED = "postdodo.started"  # the WSGI environ key holding the request's start time
 HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
 
@@ -60,7 +61,8 @@ def init_app(app: Flask, service: Service, redis: Any = None) -> None:
     def _count(response: Response) -> Response:
         req = request._get_current_object()  # type: ignore[attr-defined]  # one context lookup, not one per field
         rule = req.url_rule
-        key = (req.method, rule.rule if rule is not None else UNMATCHED, response.status_code)
+        method = req.method if req.method in METHODS else "other"
+        key = (method, rule.rule if rule is not None else UNMATCHED, response.status_code)
         pair = children.get(key)
         if pair is None:
             m = http_metrics()

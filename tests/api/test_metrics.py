@@ -13,6 +13,7 @@ def test_requests_are_counted_by_route_template_not_raw_path(api: Api, key: str)
     for post_id in ("post_aaa", "post_bbb", "post_ccc"):
         assert api.call("GET", f"/v1/posts/{post_id}", key).status_code == 404
     api.call("GET", "/no/such/route/post_secret")
+    api.call("BREW", "/v1/posts/post_aaa", key)  # an invented verb must not mint series either
     after = scrape(api.client())
 
     def delta(**labels: str) -> float:
@@ -23,6 +24,8 @@ def test_requests_are_counted_by_route_template_not_raw_path(api: Api, key: str)
     assert delta(method="GET", route="<unmatched>", status="404") == 1
     routes = label_values(after, "postdodo_http_requests_total", "route")
     assert not any("post_aaa" in r or "post_secret" in r for r in routes)
+    assert "BREW" not in label_values(after, "postdodo_http_requests_total", "method")
+    assert delta(method="other", route="<unmatched>", status="405") == 1
     assert sample(after, "postdodo_http_request_duration_seconds_count", route="/v1/posts/<post_id>") >= 3
 
 
