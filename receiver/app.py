@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
@@ -13,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from postdodo_connect import signing
 from postdodo_connect.errors import SignatureError
+from receiver import metrics
 from receiver.config import ReceiverSettings, load_settings
 from receiver.queue import (
     EventQueue,
@@ -112,9 +114,11 @@ def receive_delivery() -> Response:
     event = _parse_event(body)
     if event is None:
         return error_response(400, "invalid_event", 'body must be a JSON object with a string "event"')
+    metrics.verified(event["event"])
     route = state.routes.get(event["event"])
     if route is None:
         return Response(status=204)  # not routed: acknowledge so the sender stops retrying
+    started = time.perf_counter()
     try:
         outcome, job_id = state.queue.enqueue(route, event, verified.event_id)
     except QueueUnavailable as exc:
@@ -123,17 +127,24 @@ def receive_delivery() -> Response:
     except JobFailed as exc:
         logger.exception("inline job for delivery %s failed", verified.event_id)
         return error_response(500, "job_failed", str(exc))
+    metrics.observe_enqueue(time.perf_counter() - started)
     response = jsonify({"status": outcome.value, "event_id": verified.event_id, "job_id": job_id})
     response.status_code = _STATUS_OF[outcome]
     return response
 
 
 def healthz() -> Response:
-    """200 when the queue backend answers, else 503."""
+    """200 when the queue backend answers, else 503 with Retry-After; the queue's own check in ``checks``."""
     state = _state()
+    name = "redis" if state.settings.queue != "inline" else "queue"
     if state.queue.ping():
-        return jsonify({"status": "ok"})
-    return _unavailable(state, "Redis is unreachable")
+        return jsonify({"status": "ok", "checks": {name: {"status": "ok", "required": True}}})
+    response = jsonify({"status": "down", "checks": {name: {"status": "error", "required": True,
+                                                             "error": "Redis is unreachable"}},
+                        "error": {"code": "queue_unavailable", "message": "Redis is unreachable"}})
+    response.status_code = 503
+    response.headers["Retry-After"] = str(state.settings.retry_after)
+    return response
 
 
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
@@ -185,6 +196,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     blueprint.add_url_rule(settings.path, "receive", receive_delivery, methods=["POST"])
     blueprint.add_url_rule("/healthz", "healthz", healthz, methods=["GET"])
     app.register_blueprint(blueprint)
+    metrics.init_app(app, "receiver.receive")
     app.register_error_handler(HTTPException, _handle_http_error)
     app.register_error_handler(Exception, _handle_bug)
     return app

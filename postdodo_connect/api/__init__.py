@@ -8,7 +8,7 @@ from flask import Flask
 
 from ..config import Settings
 from ..storage import Database, Vault
-from . import accounts, auth, boundary, events, limits, meta, posts, webhooks
+from . import accounts, auth, boundary, events, health, limits, meta, metrics, posts, webhooks
 from .service import Service
 
 
@@ -26,6 +26,8 @@ def create_app(test_config: dict[str, Any] | None = None, *, service: Service | 
         service = Service(settings=settings, db=db, vault=Vault(settings.secret_key or ""))
     app.config["MAX_CONTENT_LENGTH"] = service.settings.max_body
     app.extensions["postdodo"] = service
+    app.extensions["postdodo.ops_redis"] = redis = health.ops_redis(service.settings.redis_url)
+    metrics.init_app(app, service, redis)  # first: it times and counts every request, refused ones included
     boundary.init_app(app)
     auth.init_app(app)
     app.extensions["postdodo.limiter"] = limits.init_app(app, service.settings.rate_limit, service.settings.redis_url)

@@ -1,13 +1,12 @@
-"""Unauthenticated routes: /healthz and /v1/openapi.json."""
+"""Unauthenticated routes: /healthz and /v1/openapi.json (and /metrics, from api.metrics)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint
-from sqlalchemy import text
+from flask import Blueprint, current_app
 
-from ..errors import APIError
+from . import health
 from .openapi import document
 from .service import service
 
@@ -15,14 +14,9 @@ bp = Blueprint("meta", __name__)
 
 
 @bp.get("/healthz")
-def healthz() -> dict[str, Any]:
-    """Alive, and the database answers."""
-    try:
-        with service().db.read() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:
-        raise APIError("database unreachable", code="unavailable", status=503) from exc
-    return {"status": "ok"}
+def healthz() -> tuple[dict[str, Any], int]:
+    """Each dependency with its own status; 503 when one this process needs is failing."""
+    return health.report(service(), current_app.extensions.get("postdodo.ops_redis"))
 
 
 @bp.get("/v1/openapi.json")

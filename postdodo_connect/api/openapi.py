@@ -55,6 +55,13 @@ QUERY = {
 }
 ERRORS = {"400": "Invalid request", "401": "Missing or invalid API key", "404": "Not found",
           "409": "Conflict", "429": "Rate limited"}
+_CHECK = {"type": "object", "required": ["status", "required"], "properties": {
+    "status": {"type": "string", "description": "ok, or error | stale | missing | unknown"},
+    "required": {"type": "boolean", "description": "whether a failure makes /healthz answer 503"},
+    "age_seconds": {"type": "number"}, "error": {"type": "string"}}}
+HEALTH = {"type": "object", "required": ["status", "checks"], "properties": {
+    "status": {"type": "string", "enum": ["ok", "degraded", "down"]},
+    "checks": {"type": "object", "additionalProperties": _CHECK}}}
 
 
 def _ref(model: type[BaseModel]) -> dict[str, str]:
@@ -104,8 +111,15 @@ def document() -> dict[str, Any]:
             op["responses"][code] = {"description": text,
                                      "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
         paths.setdefault(path, {})[method] = op
-    paths["/healthz"] = {"get": {"summary": "Liveness and database check", "security": [],
-                                 "responses": {"200": {"description": "Healthy"}}}}
+    paths["/healthz"] = {"get": {"summary": "Each dependency's health: database, Redis when configured, engine",
+                                 "security": [], "responses": {
+                                     "200": {"description": "Every check this process needs is ok",
+                                             "content": {"application/json": {"schema": HEALTH}}},
+                                     "503": {"description": "The database (or Redis, when configured) is failing",
+                                             "content": {"application/json": {"schema": HEALTH}}}}}}
+    paths["/metrics"] = {"get": {"summary": "Prometheus metrics (text exposition format)", "security": [],
+                                 "responses": {"200": {"description": "Metrics",
+                                                       "content": {"text/plain": {"schema": {"type": "string"}}}}}}}
     paths["/v1/openapi.json"] = {"get": {"summary": "This document", "security": [],
                                          "responses": {"200": {"description": "OpenAPI 3.1 document"}}}}
     return {

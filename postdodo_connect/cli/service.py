@@ -106,6 +106,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from rq.worker import SimpleWorker
 
     from ..engine.dispatch import PUBLISH_QUEUE, WEBHOOK_QUEUE
+    from ..metrics import multiprocess
     from ..storage import keyring
 
     settings = keyring.check(Settings.from_env())  # a wrong secret key stops the worker now, not each job
@@ -113,6 +114,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
         print("error: set POSTDODO_REDIS_URL for `postdodo worker`")
         return 2
     cls = SimpleWorker if args.simple else Worker
+    if multiprocess() and not args.simple:
+        # every forked job is a new pid, hence a new metrics file that outlives it: scrapes slow down for ever
+        log.warning("PROMETHEUS_MULTIPROC_DIR is set: run `postdodo worker --simple` so jobs' metrics "
+                    "stay in this process's files instead of one new file per job")
     worker = cls([PUBLISH_QUEUE, WEBHOOK_QUEUE], connection=Redis.from_url(settings.redis_url),
                  serializer=JSONSerializer)
     worker.work(burst=args.burst, with_scheduler=False)

@@ -23,6 +23,7 @@ from ..storage import Database, Vault
 from ..storage import webhooks as store
 from ..storage.events import envelope
 from ..storage.schema import deliveries, events
+from .metrics import observe_delivery
 from .retry import RetryPolicy
 
 log = logging.getLogger("postdodo.deliveries")
@@ -178,6 +179,7 @@ class Deliverer:
             if not store.finish_delivery(conn, delivery_id, attempt, now, status=status, next_attempt_at=next_at,
                                          last_status_code=out.status_code):
                 return "lost"
+        observe_delivery(endpoint_id, out.ok)
         return status
 
     def _next(self, conn: Any, endpoint_id: str, attempt: int, out: Outcome,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from ..storage import accounts as accounts_store
 from ..storage import posts as posts_store
 from ..storage.events import emit
 from ..storage.group_commit import GroupCommit, commit
+from .metrics import observe_publish
 from .retry import RetryPolicy
 
 log = logging.getLogger("postdodo.publisher")
@@ -47,6 +49,14 @@ class Publisher:
         if target is None or target["status"] != "publishing" or target["attempts"] != attempt:
             return "skipped"  # a stale job: canceled, or re-claimed after its lease ran out
         assert account_row is not None
+        started = time.perf_counter()
+        status = self._attempt(target, account_row, attempt)
+        observe_publish(target["platform"], status, time.perf_counter() - started)
+        return status
+
+    def _attempt(self, target: dict[str, Any], account_row: dict[str, Any], attempt: int) -> str:
+        """Publish (or reconcile) a claimed target and record the outcome; returns its new status."""
+        target_id = target["id"]
         if account_row["status"] != "active":
             return self._fail(target, attempt, {"code": f"account_{account_row['status']}", "retryable": False,
                                                 "message": f"account {account_row['id']} is {account_row['status']}"})

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from ..storage import Database, work
+from ..storage import Database, heartbeat, work
 from ..storage.retention import Purger, Retention
 from ..storage.schema import deliveries, targets
 from .dispatch import Dispatcher
@@ -33,6 +33,7 @@ class Scheduler:
         self.wake = threading.Event()
         self.stopped = threading.Event()
         self._last_reap = 0.0
+        self._last_beat = float("-inf")
 
     def kick(self) -> None:
         """Something became due: tick now instead of at the next interval."""
@@ -60,7 +61,15 @@ class Scheduler:
             self._last_reap = time.monotonic()
             self.reap()
         self.purge_if_due()
+        if time.monotonic() - self._last_beat > heartbeat.EVERY:
+            self.beat()
         return dispatched
+
+    def beat(self) -> None:
+        """Record the heartbeat /healthz and /metrics read: this scheduler is alive and ticking."""
+        self._last_beat = time.monotonic()
+        with self.db.write() as conn:
+            heartbeat.beat(conn, self.clock())
 
     def reap(self) -> int:
         """Take back rows whose worker died: targets are reconciled on their next attempt."""

@@ -19,7 +19,10 @@ def cli(server: Server, *args: str) -> subprocess.CompletedProcess[str]:
 
 def test_reference_curl_flow(live_server: Server) -> None:
     s, url = live_server.session(), live_server.url
-    assert s.get(f"{url}/healthz").json() == {"status": "ok"}
+    # the engine's first heartbeat lands with its first tick, moments after start
+    health = wait_until(lambda: (h := s.get(f"{url}/healthz").json())["status"] == "ok" and h, what="healthy engine")
+    assert health["checks"]["database"] == {"status": "ok", "required": True}
+    assert health["checks"]["engine"]["status"] == "ok"
     accounts = s.get(f"{url}/v1/accounts").json()["data"]
     assert {a["platform"] for a in accounts} == {"instagram", "bluesky", "mastodon", "x"}
     by = {a["platform"]: a["id"] for a in accounts}

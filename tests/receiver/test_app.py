@@ -277,7 +277,8 @@ def test_configurable_path(make_app: Callable[..., Flask], rconn: Redis) -> None
 
 def test_healthz(client: FlaskClient) -> None:
     response = client.get("/healthz")
-    assert response.status_code == 200 and response.json == {"status": "ok"}
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "checks": {"redis": {"status": "ok", "required": True}}}
 
 
 @pytest.mark.parametrize(("method", "path", "status"), [("GET", PATH, 405), ("GET", "/nope", 404),

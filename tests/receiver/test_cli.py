@@ -26,6 +26,7 @@ from tests.receiver.helpers import (
     signed,
     wait_for,
 )
+from tests.support.metrics import sample
 
 ROOT = Path(__file__).resolve().parents[2]
 ROUTES = "post.published=tests.receiver.jobs:record"
@@ -106,10 +107,14 @@ def test_serve_under_gunicorn(redis_server: RedisServer, rconn: Redis, tmp_path:
     try:
         base = f"http://127.0.0.1:{port}"
         wait_for(lambda: requests.get(f"{base}/healthz", timeout=1).status_code == 200, 20, "postdodo-receiver serve")
-        body = json.dumps(make_event("evt_served")).encode()
-        response = requests.post(f"{base}/webhooks/postdodo", data=body, headers=signed(body, "evt_served"), timeout=5)
-        assert response.status_code == 202
-        assert queue_length(rconn) == 1
+        for n in range(6):  # a new connection each: either of the 2 workers may take it
+            body = json.dumps(make_event(f"evt_served{n}")).encode()
+            response = requests.post(f"{base}/webhooks/postdodo", data=body, headers=signed(body, f"evt_served{n}"),
+                                     timeout=5)
+            assert response.status_code == 202
+        assert queue_length(rconn) == 6
+        text = requests.get(f"{base}/metrics", timeout=5).text  # every worker's counts, summed
+        assert sample(text, "postdodo_receiver_events_total", event="post.published", status="202") == 6
     finally:
         proc.terminate()
         proc.wait(15)
