@@ -8,9 +8,9 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import PostDodoError
-from . import accounts, demo, export, keys, posts, service, webhooks
+from . import accounts, database, demo, export, keys, posts, service, webhooks
 
-MODULES = (service, keys, posts, accounts, webhooks, export, demo)
+MODULES = (service, database, keys, posts, accounts, webhooks, export, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:

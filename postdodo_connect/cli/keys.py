@@ -10,6 +10,7 @@ from ..config import Settings
 from ..models import format_time
 from ..storage import Database
 from ..storage import keys as store
+from ..storage.migrate import open_database
 
 
 def register(commands: Any) -> None:
@@ -33,7 +34,8 @@ def register(commands: Any) -> None:
 
 
 def _db() -> Database:
-    return Database(Settings.from_env().database_url)
+    # like `postdodo serve`: SQLite is migrated here, PostgreSQL must be at head already (`postdodo migrate`)
+    return open_database(Settings.from_env().database_url, migrate_sqlite=True)
 
 
 def _show_new(row: dict[str, Any], key: str, workspace: dict[str, Any], as_json: bool) -> None:

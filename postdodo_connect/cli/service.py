@@ -14,6 +14,7 @@ from ..engine import Runtime
 from ..storage import Database
 from ..storage import accounts as accounts_store
 from ..storage import keys as keys_store
+from ..storage.migrate import open_database
 
 log = logging.getLogger("postdodo")
 DEMO_PLATFORMS = ("instagram", "bluesky", "mastodon", "x")
@@ -52,7 +53,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """API, scheduler, reaper and worker threads in one process."""
     from werkzeug.serving import make_server
 
-    runtime = Runtime(Settings.from_env())
+    settings = Settings.from_env()
+    # SQLite: the one process owns its file, so it migrates; PostgreSQL: `postdodo migrate` does, once
+    runtime = Runtime(settings, open_database(settings.database_url, migrate_sqlite=True))
     key = None if args.no_demo else create_demo(runtime.db)
     if not args.no_engine:
         runtime.start()
@@ -101,6 +104,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if not settings.redis_url:
         print("error: set POSTDODO_REDIS_URL for `postdodo worker`")
         return 2
+    open_database(settings.database_url).dispose()  # refuse at start, not at the first job, when it is behind
     cls = SimpleWorker if args.simple else Worker
     worker = cls([PUBLISH_QUEUE, WEBHOOK_QUEUE], connection=Redis.from_url(settings.redis_url),
                  serializer=JSONSerializer)

@@ -14,6 +14,7 @@ from ..platforms.sandbox import Sandbox
 from ..storage import Database, Vault, utcnow
 from ..storage import meta as meta_store
 from ..storage.group_commit import GroupCommit
+from ..storage.migrate import open_database
 from .deliveries import Deliverer
 from .dispatch import Dispatcher, RQDispatcher, ThreadDispatcher
 from .publisher import Publisher
@@ -28,7 +29,8 @@ class Runtime:
 
     def __init__(self, settings: Settings, db: Database | None = None, *,
                  clock: Callable[[], datetime] = utcnow, sandbox_sleep: Callable[[float], None] | None = None) -> None:
-        self.db = db or Database(settings.database_url)
+        # built here (engine, RQ jobs): never migrates, refuses a database that is behind
+        self.db = db or open_database(settings.database_url)
         if not settings.secret_key:
             settings = settings.with_(secret_key=meta_store.secret_key(self.db))
         self.settings, self.clock = settings, clock
