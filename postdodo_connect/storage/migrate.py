@@ -16,6 +16,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Connection, inspect, text
 from sqlalchemy.engine import make_url
 
@@ -98,6 +99,17 @@ def current_revision(db: Database) -> str | None:
         return _revision(conn)
 
 
+def _refuse_unknown(current: str | None) -> None:
+    """Raise when a newer release migrated the database: this code cannot know its schema."""
+    if current is None:
+        return
+    try:
+        _scripts().get_revision(current)
+    except CommandError:
+        raise DatabaseOutOfDate(f"database at revision {current}, newer than this code (it needs "
+                                f"{head_revision()}): upgrade postdodo-connect") from None
+
+
 def _made_by_0_1(conn: Connection) -> bool:
     """True for a database of release 0.1.0: its tables exist but nothing recorded a revision."""
     found = _BASELINE_TABLES & set(inspect(conn).get_table_names())
@@ -114,6 +126,7 @@ def upgrade(db: Database) -> Upgrade:
             # transactional DDL: the lock is held until the revision is committed, then the next one sees head
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
         before = _revision(conn)
+        _refuse_unknown(before)
         adopted = before is None and _made_by_0_1(conn)
         if adopted:
             command.stamp(_config(connection=conn), BASELINE)
@@ -133,9 +146,7 @@ def check(db: Database) -> None:
     current, head = current_revision(db), head_revision()
     if current == head:
         return
-    if current is not None and _scripts().get_revision(current) is None:
-        raise DatabaseOutOfDate(f"database at revision {current}, newer than this code (it needs {head}): "
-                                "upgrade postdodo-connect")
+    _refuse_unknown(current)
     raise DatabaseOutOfDate(f"database at revision {current or 'none'}, this code needs {head}: "
                             "run `postdodo migrate`")
 
