@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -55,6 +56,16 @@ def test_migrate_prints_the_database_without_its_password_and_the_revisions(
     assert out == f"database {shown}: empty -> 0001\ndatabase {shown}: already at 0001\n"
     assert "s3cret-pw" not in out
     assert "alembic_version" in tables(empty_url) and "targets" in tables(empty_url)
+
+
+def test_migrate_adopts_a_sqlite_database_of_release_0_1_0(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.copyfile(Path(__file__).parent / "legacy" / "v0_1_0.db", tmp_path / "old.db")
+    monkeypatch.setenv("POSTDODO_DATABASE_URL", f"sqlite:///{tmp_path / 'old.db'}")
+    assert main(["engine"]) == 2
+    assert capsys.readouterr().err == BEHIND
+    assert main(["migrate"]) == 0
+    assert capsys.readouterr().out == f"database sqlite:///{tmp_path / 'old.db'}: 0.1.0 (unversioned, adopted) -> 0001\n"
 
 
 def test_migrate_sql_prints_the_upgrade_and_touches_nothing(empty_url: str, capsys: pytest.CaptureFixture[str]) -> None:
