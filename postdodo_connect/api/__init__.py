@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from flask import Flask
@@ -22,7 +21,9 @@ def create_app(test_config: dict[str, Any] | None = None, *, service: Service | 
         app.config.from_mapping(test_config)
     if service is None:
         settings = Settings.from_env()
-        db = _checked_database(settings.database_url)
+        from ..storage.migrate import open_or_exit
+
+        db = open_or_exit(settings.database_url)  # API processes never run DDL: refuse a database that is behind
         settings = ensure_secret_key(settings, db)
         service = Service(settings=settings, db=db, vault=Vault(settings.secret_key or ""))
     app.config["MAX_CONTENT_LENGTH"] = service.settings.max_body
@@ -33,19 +34,6 @@ def create_app(test_config: dict[str, Any] | None = None, *, service: Service | 
     for blueprint in (meta.bp, accounts.bp, posts.bp, webhooks.bp, events.bp):
         app.register_blueprint(blueprint)
     return app
-
-
-def _checked_database(url: str) -> Database:
-    """The database, refusing (one line on stderr, exit 4) when its schema is behind: API processes never run DDL."""
-    from ..errors import DatabaseOutOfDate
-    from ..storage.migrate import open_database
-
-    try:
-        return open_database(url)
-    except DatabaseOutOfDate as exc:
-        # 4 is gunicorn's "app failed to load": the master stops instead of respawning workers forever
-        print(f"error: {exc}", file=sys.stderr, flush=True)
-        raise SystemExit(4) from None
 
 
 def ensure_secret_key(settings: Settings, db: Database) -> Settings:
