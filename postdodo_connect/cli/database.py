@@ -33,9 +33,15 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     if args.start:
         print("error: --from only applies with --sql", file=sys.stderr)
         return 2
+    from sqlalchemy.exc import OperationalError
+
     db = Database(url)
     try:
         done = migrate.upgrade(db)
+    except OperationalError as exc:
+        # the driver's own words (host, port, reason) without SQLAlchemy's statement dump; never the password
+        print(f"error: cannot reach database {migrate.redact(url)}: {' '.join(str(exc.orig).split())}", file=sys.stderr)
+        return 2
     finally:
         db.dispose()
     before = "0.1.0 (unversioned, adopted)" if done.adopted else done.before or "empty"

@@ -21,7 +21,7 @@ from alembic.util import CommandError
 from sqlalchemy import Connection, inspect, text
 from sqlalchemy.engine import make_url
 
-from ..errors import DatabaseOutOfDate
+from ..errors import ConfigurationError, DatabaseOutOfDate
 from .db import Database
 from .schema import UTCDateTime, metadata
 
@@ -139,7 +139,10 @@ def upgrade(db: Database) -> Upgrade:
 
 def upgrade_sql(url: str, out: TextIO, *, start: str | None = None) -> None:
     """Write the SQL of an upgrade to head (from `start`, else from an empty database) without connecting."""
-    command.upgrade(_config(url=url, output=out), f"{start}:head" if start else "head", sql=True)
+    try:
+        command.upgrade(_config(url=url, output=out), f"{start}:head" if start else "head", sql=True)
+    except CommandError as exc:  # an unknown --from revision
+        raise ConfigurationError(str(exc)) from None
 
 
 def check(db: Database) -> None:

@@ -131,3 +131,14 @@ def test_the_api_app_from_the_environment_refuses_a_database_that_is_behind(
     assert main(["migrate"]) == 0
     response = create_app({"ACCESS_LOG": False}).test_client().get("/healthz")
     assert response.status_code == 200
+
+
+def test_migrate_explains_a_database_it_cannot_reach_or_a_revision_it_does_not_know(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("POSTDODO_DATABASE_URL", "postgresql+psycopg://postdodo:s3cret-pw@127.0.0.1:1/postdodo")
+    assert main(["migrate"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot reach database postgresql+psycopg://postdodo:***@127.0.0.1:1/postdodo: ")
+    assert "s3cret-pw" not in err and len(err.strip().splitlines()) == 1
+    assert main(["migrate", "--sql", "--from", "9999"]) == 2
+    assert "9999" in capsys.readouterr().err
