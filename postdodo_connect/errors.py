@@ -2,6 +2,7 @@
 
     PostDodoError
     ├── ConfigurationError          bad settings (missing secret key, unparsable URL, bad route)
+    │   └── DatabaseOutOfDate           the schema is not at this code's revision: run `postdodo migrate`
     ├── SignatureError              a webhook delivery failed verification (any malformed input too)
     ├── UnsafeURLError              a URL points at a non-public address (SSRF guard)
     ├── APIConnectionError          the client could not reach the API (DNS, refused, timeout)
@@ -37,6 +38,7 @@ __all__ = [
     "AuthenticationError",
     "ConfigurationError",
     "ConflictError",
+    "DatabaseOutOfDate",
     "InvalidRequestError",
     "JobFailed",
     "MethodNotAllowedError",
@@ -64,6 +66,10 @@ class PostDodoError(Exception):
 
 class ConfigurationError(PostDodoError):
     """Settings that cannot work (missing key, bad URL, unimportable route)."""
+
+
+class DatabaseOutOfDate(ConfigurationError):
+    """The database schema is not the revision this code needs; only `postdodo migrate` changes it."""
 
 
 class SignatureError(PostDodoError):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from flask import Flask
 
 from ..config import Settings
-from ..storage import Database, Vault
+from ..errors import ConfigurationError
+from ..storage import Vault
 from . import accounts, auth, boundary, events, health, limits, meta, metrics, posts, webhooks
 from .service import Service
 
@@ -20,10 +22,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, service: Service | 
     if test_config:
         app.config.from_mapping(test_config)
     if service is None:
-        settings = Settings.from_env()
-        db = Database(settings.database_url)
-        settings = ensure_secret_key(settings, db)
-        service = Service(settings=settings, db=db, vault=Vault(settings.secret_key or ""))
+        service = service_from_env()
     app.config["MAX_CONTENT_LENGTH"] = service.settings.max_body
     app.extensions["postdodo"] = service
     app.extensions["postdodo.ops_redis"] = redis = health.ops_redis(service.settings.redis_url)
@@ -36,11 +35,23 @@ def create_app(test_config: dict[str, Any] | None = None, *, service: Service | 
     return app
 
 
-def ensure_secret_key(settings: Settings, db: Database) -> Settings:
-    """Settings with the database's secret key (see storage.keyring: refuses a changed or missing one)."""
+def service_from_env() -> Service:
+    """The service of an API process built from POSTDODO_* (gunicorn): never runs DDL, checks the secret key.
+
+    A database that is behind or a wrong secret key is one line on stderr and exit code 4, gunicorn's
+    "app failed to load": its master stops instead of respawning workers forever.
+    """
     from ..storage import keyring
+    from ..storage.migrate import open_database
 
-    return keyring.secure_start(settings, db)
+    settings = Settings.from_env()
+    try:
+        db = open_database(settings.database_url)
+        settings = keyring.secure_start(settings, db)
+    except ConfigurationError as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(4) from None
+    return Service(settings=settings, db=db, vault=Vault(settings.secret_key or ""))
 
 
-__all__ = ["Service", "create_app", "ensure_secret_key"]
+__all__ = ["Service", "create_app", "service_from_env"]

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 
 from ..errors import PostDodoError
 from ..extras import install_hint
-from . import accounts, demo, export, keys, posts, secretkey, service, webhooks
+from . import accounts, database, demo, export, keys, posts, secretkey, service, webhooks
 
-MODULES = (service, keys, posts, accounts, webhooks, export, demo, secretkey)
+MODULES = (service, database, keys, posts, accounts, webhooks, export, demo, secretkey)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -136,6 +136,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     from ..api import Service, create_app
     from ..engine import Runtime
+    from ..storage.migrate import open_database
     from .service import create_demo
 
     temporary = args.dir is None
@@ -148,7 +149,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     os.environ["POSTDODO_WEBHOOK_ALLOW_PRIVATE"] = "1"  # the receiver listens on 127.0.0.1
     settings = Settings.from_env(database_url=f"sqlite:///{database}", redis_url=None, webhook_allow_private=True,
                                  rate_limit="10000/minute")
-    runtime = Runtime(settings)
+    runtime = Runtime(settings, open_database(settings.database_url, migrate_sqlite=True))
     key = create_demo(runtime.db)
     assert key is not None  # a fresh database always gets the demo workspace
     runtime.start()

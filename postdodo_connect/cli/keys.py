@@ -36,9 +36,10 @@ def register(commands: Any) -> None:
 
 
 def _db() -> Database:
-    from ..storage import Database
+    # like `postdodo serve`: SQLite is migrated here, PostgreSQL must be at head already (`postdodo migrate`)
+    from ..storage.migrate import open_database
 
-    return Database(Settings.from_env().database_url)
+    return open_database(Settings.from_env().database_url, migrate_sqlite=True)
 
 
 def _show_new(row: dict[str, Any], key: str, workspace: dict[str, Any], as_json: bool) -> None:

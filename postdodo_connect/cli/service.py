@@ -59,8 +59,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from ..api import Service, create_app
     from ..engine import Runtime
+    from ..storage.migrate import open_database
 
-    runtime = Runtime(Settings.from_env())
+    settings = Settings.from_env()
+    # SQLite: the one process owns its file, so it migrates; PostgreSQL: `postdodo migrate` does, once
+    runtime = Runtime(settings, open_database(settings.database_url, migrate_sqlite=True))
     key = None if args.no_demo else create_demo(runtime.db)
     if not args.no_engine:
         runtime.start()
@@ -109,7 +112,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from ..metrics import multiprocess
     from ..storage import keyring
 
-    settings = keyring.check(Settings.from_env())  # a wrong secret key stops the worker now, not each job
+    # a database that is behind or a wrong secret key stops the worker now, not each job
+    settings = keyring.check(Settings.from_env())
     if not settings.redis_url:
         print("error: set POSTDODO_REDIS_URL for `postdodo worker`")
         return 2

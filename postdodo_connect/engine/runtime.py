@@ -13,6 +13,7 @@ from ..config import Settings
 from ..platforms.sandbox import Sandbox
 from ..storage import Database, Vault, keyring, utcnow
 from ..storage.group_commit import GroupCommit
+from ..storage.migrate import open_database
 from ..storage.retention import DAY, Retention
 from .deliveries import Deliverer
 from .dispatch import Dispatcher, RQDispatcher, ThreadDispatcher
@@ -28,7 +29,8 @@ class Runtime:
 
     def __init__(self, settings: Settings, db: Database | None = None, *,
                  clock: Callable[[], datetime] = utcnow, sandbox_sleep: Callable[[float], None] | None = None) -> None:
-        self.db = db or Database(settings.database_url)
+        # built here (engine, RQ jobs): never migrates, refuses a database that is behind
+        self.db = db or open_database(settings.database_url)
         # before anything opens a sealed value: a wrong key is refused here, not found later as stuck work
         settings = keyring.secure_start(settings, self.db)
         self.settings, self.clock = settings, clock

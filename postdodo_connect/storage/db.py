@@ -1,4 +1,4 @@
-"""The database handle: one SQLAlchemy engine, read and write transactions, schema creation."""
+"""The database handle: one SQLAlchemy engine, read and write transactions (the schema is storage/migrate.py's)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, create_engine, event
+from sqlalchemy import Connection, create_engine, event, text
 from sqlalchemy.engine import Engine
 
 from .schema import metadata
@@ -48,7 +48,7 @@ def utcnow() -> datetime:
 class Database:
     """SQLite (WAL, immediate write transactions) or PostgreSQL, behind one interface."""
 
-    def __init__(self, url: str, *, create: bool = True, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
@@ -67,8 +67,6 @@ class Database:
         self._writer: AbstractContextManager[Any] = threading.RLock() if self.is_sqlite else nullcontext()
         if self.is_sqlite:
             self._tune_sqlite(self.engine)
-        if create:
-            self.create_schema()
 
     @staticmethod
     def _tune_sqlite(engine: Engine) -> None:
@@ -93,11 +91,6 @@ class Database:
             else:
                 raw.execute("BEGIN")
 
-    def create_schema(self) -> None:
-        """Create missing tables and indexes (idempotent)."""
-        with self.engine.begin() as conn:
-            metadata.create_all(conn, checkfirst=True)
-
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A transaction that will write; commits on success, rolls back on error."""
@@ -120,9 +113,10 @@ class Database:
         self.engine.dispose()
 
     def drop_all(self) -> None:
-        """Drop every table (tests only)."""
+        """Drop every table, the migrations' record included (tests only)."""
         with self.engine.begin() as conn:
             metadata.drop_all(conn)
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
 
 
 __all__ = ["Database", "utcnow"]

@@ -64,7 +64,9 @@ def secure_start(settings: Settings, db: Database) -> Settings:
 
 def check(settings: Settings) -> Settings:
     """`secure_start` on a database opened just for it (processes that open their own later: RQ workers)."""
-    db = Database(settings.database_url)
+    from .migrate import open_database
+
+    db = open_database(settings.database_url)  # refuses a database that is behind before reading its settings
     try:
         return secure_start(settings, db)
     finally:

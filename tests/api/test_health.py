@@ -50,7 +50,7 @@ def test_redis_up_is_checked(tmp_path: Path, redis_url: str) -> None:
 def test_database_down_is_down_and_503_without_its_url() -> None:
     url = f"postgresql+psycopg://postdodo:s3cret-pw@127.0.0.1:{free_port()}/postdodo"
     settings = Settings.from_env({}, database_url=url, secret_key=SECRET)
-    app = create_app({"ACCESS_LOG": False}, service=Service(settings=settings, db=Database(url, create=False),
+    app = create_app({"ACCESS_LOG": False}, service=Service(settings=settings, db=Database(url),
                                                             vault=Vault(SECRET)))
     response = app.test_client().get("/healthz")
     assert response.status_code == 503

@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from postdodo_connect.storage import Database
-from tests.support.factory import SECRET
+from tests.support.factory import SECRET, fresh_database
 from tests.support.metrics import sample
 from tests.support.server import free_port, wait_until
 
@@ -32,7 +31,7 @@ def worker_pids(metrics_dir: Path) -> set[int]:
 def gunicorn_api(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """`gunicorn -w 2` on the API with the project's gunicorn settings; yields its URL and metrics directory."""
     db_url = f"sqlite:///{tmp_path / 'api.db'}"
-    Database(db_url).dispose()  # the schema exists before the workers start
+    fresh_database(db_url).dispose()  # the schema exists before the workers start
     metrics_dir = tmp_path / "metrics"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("POSTDODO_", "PROMETHEUS_"))}
     env |= {"POSTDODO_DATABASE_URL": db_url, "POSTDODO_SECRET_KEY": SECRET, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}

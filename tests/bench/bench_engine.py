@@ -34,7 +34,7 @@ from postdodo_connect.storage import Database, new_id  # noqa: E402
 from postdodo_connect.storage import accounts as accounts_store  # noqa: E402
 from postdodo_connect.storage import keys as keys_store  # noqa: E402
 from postdodo_connect.storage.schema import posts, sandbox_posts, targets  # noqa: E402
-from tests.support.factory import SECRET  # noqa: E402
+from tests.support.factory import SECRET, fresh_database  # noqa: E402
 
 REDIS = os.environ.get("POSTDODO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0] + "/8"
 
@@ -98,7 +98,7 @@ def run_mode(mode: str, n: int, workers: int, latency_ms: float,
     db_url = f"sqlite:///{workdir / f'{mode}-{latency_ms}.db'}"
     settings = Settings.from_env({}, database_url=db_url, secret_key=SECRET, workers=workers, tick_seconds=0.05,
                                  redis_url=REDIS if mode == "rq" else None)
-    db = Database(db_url)
+    db = fresh_database(db_url)
     due = datetime.now(UTC) + timedelta(seconds=2)
     seed(db, n, due, latency_ms)
     runtime = Runtime(settings, db)
@@ -133,7 +133,7 @@ def run_mode(mode: str, n: int, workers: int, latency_ms: float,
 
 def tick_cost(db_url: str, future: int) -> float:
     """Median seconds of one scheduler tick with `future` posts not yet due."""
-    db = Database(db_url)
+    db = fresh_database(db_url)
     seed(db, future, datetime.now(UTC) + timedelta(days=30), 0)
     runtime = Runtime(Settings.from_env({}, database_url=db_url, secret_key=SECRET), db)
     scheduler = Scheduler(db, runtime.make_dispatcher(), runtime.clock, lease_seconds=300, tick_seconds=1, batch=200)

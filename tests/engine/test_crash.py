@@ -28,7 +28,7 @@ def test_kill_dash_nine_loses_nothing_and_duplicates_nothing(tmp_path: Path) -> 
     for i in range(250):
         response = session.post(f"{server.url}/v1/posts", json={"caption": f"crash test {i}", "account_ids": accounts})
         assert response.status_code == 201
-    db = Database(server.env["POSTDODO_DATABASE_URL"], create=False)
+    db = Database(server.env["POSTDODO_DATABASE_URL"])
 
     def confirmed() -> int:
         with db.read() as conn:

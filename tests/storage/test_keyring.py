@@ -20,7 +20,7 @@ from postdodo_connect.storage import accounts as accounts_store
 from postdodo_connect.storage import keys as keys_store
 from postdodo_connect.storage import webhooks as webhooks_store
 from postdodo_connect.storage.schema import accounts, idempotency_keys, settings_table, webhook_endpoints
-from tests.support.factory import FakeClock
+from tests.support.factory import FakeClock, fresh_database
 
 KEY = "the-right-secret-key-0123456789"
 OTHER = "another-secret-key-9876543210"
@@ -53,7 +53,7 @@ def seal_some(db: Database, seal: object) -> dict[str, str]:
 
 
 def test_a_fresh_sqlite_install_keeps_its_key_in_a_0600_file_beside_the_database(tmp_path: Path) -> None:
-    db = Database(f"sqlite:///{tmp_path / 'postdodo.db'}")
+    db = fresh_database(f"sqlite:///{tmp_path / 'postdodo.db'}")
     first = keyring.secure_start(settings_for(db), db)
     path = tmp_path / "postdodo.db.key"
     assert path.read_text().strip() == first.secret_key
@@ -87,14 +87,14 @@ def _start_in_other_process(url: str) -> str | None:
 
 def test_processes_starting_a_fresh_install_at_once_agree_on_one_key(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'fresh.db'}"
-    Database(url).dispose()  # the schema first, as `postdodo migrate` would
+    fresh_database(url).dispose()  # the schema first, as `postdodo migrate` would
     with ProcessPoolExecutor(max_workers=4) as pool:
         keys = set(pool.map(_start_in_other_process, [url] * 4))
     assert len(keys) == 1 and (tmp_path / "fresh.db.key").read_text().strip() in keys
 
 
 def test_a_legacy_key_in_the_settings_table_moves_to_the_file_and_old_tokens_are_resealed(tmp_path: Path) -> None:
-    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    db = fresh_database(f"sqlite:///{tmp_path / 'old.db'}")
     legacy = "legacy-generated-key-0123456789abcdef"
     with db.write() as conn:
         conn.execute(insert(settings_table).values(name=meta.LEGACY_SECRET_KEY, value=legacy))
@@ -148,7 +148,7 @@ def test_an_install_from_before_the_verifier_is_checked_against_its_sealed_data(
 
 
 def test_a_missing_key_file_with_sealed_data_is_refused(tmp_path: Path) -> None:
-    db = Database(f"sqlite:///{tmp_path / 'postdodo.db'}")
+    db = fresh_database(f"sqlite:///{tmp_path / 'postdodo.db'}")
     settings = keyring.secure_start(settings_for(db), db)
     assert settings.secret_key
     seal_some(db, Vault(settings.secret_key).seal)

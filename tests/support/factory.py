@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from postdodo_connect.api import Service, create_app
 from postdodo_connect.config import Settings
-from postdodo_connect.storage import Database, Vault
+from postdodo_connect.storage import Database, Vault, migrate
 from postdodo_connect.storage import keys as keys_store
 from postdodo_connect.storage.schema import metadata
 
@@ -34,13 +39,38 @@ class FakeClock:
         return self.now
 
 
+_migrated: set[str] = set()
+_template: list[Path] = []
+
+
+def _sqlite_template() -> Path:
+    """A SQLite file migrated to head once per test process; each fresh database is a copy of it."""
+    if not _template:
+        folder = Path(tempfile.mkdtemp(prefix="postdodo-schema-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        db = Database(f"sqlite:///{folder / 'head.db'}")
+        migrate.upgrade(db)
+        db.dispose()  # the last connection folds the WAL into the file, so the copy is complete
+        _template.append(folder / "head.db")
+    return _template[0]
+
+
 def fresh_database(url: str) -> Database:
-    """A database with an empty schema (PostgreSQL tables are truncated, SQLite files are new)."""
+    """A database at the migrations' head with no rows (PostgreSQL: upgraded once, then truncated; SQLite: a copy)."""
+    if url.startswith("sqlite"):
+        path = Path(make_url(url).database or "")
+        if not path.exists():
+            shutil.copyfile(_sqlite_template(), path)
+        db = Database(url)
+        migrate.upgrade(db)  # a no-op on a copy; brings an existing file up too
+        return db
     db = Database(url)
-    if not db.is_sqlite:
-        with db.engine.begin() as conn:
-            names = ", ".join(t.name for t in metadata.sorted_tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    if url not in _migrated:
+        migrate.upgrade(db)
+        _migrated.add(url)
+    with db.engine.begin() as conn:
+        names = ", ".join(t.name for t in metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     return db
 
 

@@ -24,6 +24,7 @@ from postdodo_connect.storage import Database
 from postdodo_connect.storage import keys as keys_store
 from postdodo_connect.storage.events import emit
 from postdodo_connect.storage.schema import deliveries, delivery_attempts, webhook_endpoints
+from tests.support.factory import fresh_database
 from tests.support.server import wait_until
 
 SECRET_KEY = "webhook-tests-secret-key-0123456789"
@@ -248,7 +249,7 @@ def build_env(path: Path, *, resolver: Any = None, clock: Any = None, **override
                                          "secret_key": SECRET_KEY, "webhook_allow_private": True,
                                          "rate_limit": "100000/minute"} | overrides))
     clock = clock or FakeClock()
-    db = Database(settings.database_url)
+    db = fresh_database(settings.database_url)
     runtime = Runtime(settings, db, clock=clock, sandbox_sleep=lambda _s: None)
     runtime.deliverer.resolver = resolver
     dispatcher = InlineDispatcher({"publish": runtime.publisher.run, "deliver": runtime.deliverer.run})
