@@ -23,7 +23,11 @@ def create_app(test_config: dict[str, Any] | None = None, *, service: Service | 
         settings = Settings.from_env()
         db = Database(settings.database_url)
         settings = ensure_secret_key(settings, db)
-        service = Service(settings=settings, db=db, vault=Vault(settings.secret_key or ""))
+        from ..engine import wake
+
+        # the engine runs in another process (`postdodo serve`'s engine, `postdodo engine`): ring across
+        service = Service(settings=settings, db=db, vault=Vault(settings.secret_key or ""),
+                          kick=wake.bell(settings).ring)
     app.config["MAX_CONTENT_LENGTH"] = service.settings.max_body
     app.extensions["postdodo"] = service
     boundary.init_app(app)
