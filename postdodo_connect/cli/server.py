@@ -196,11 +196,11 @@ class ServeArbiter(Arbiter):  # type: ignore[misc]
         for kind in self.ready:
             self.ready[kind] += data.count(kind.encode())
 
-    def handle_chld(self) -> None:
+    def handle_chld(self, *args: Any) -> None:
         """Reap the engine first, so its exit status is ours and not an unknown child's."""
         if self.engine:
             self.engine.check()
-        super().handle_chld()
+        super().handle_chld(*args)  # (older gunicorn releases call this as the signal handler: sig, frame)
 
     handle_cld = handle_chld
 

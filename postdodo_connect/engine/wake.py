@@ -129,8 +129,8 @@ class _SocketListener:
 
     def close(self) -> None:
         self.closed.set()
-        with contextlib.suppress(OSError):  # unblock recv() with one last datagram
-            _SocketBell(self.path).ring()
+        with contextlib.suppress(OSError), socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as last:
+            last.sendto(b"!", self.path)  # unblocks recv() at once
         self.thread.join(timeout=2)
         self.sock.close()
         with contextlib.suppress(OSError):

@@ -7,6 +7,8 @@ import os
 import re
 import signal
 import socket
+import subprocess
+import sys
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -153,3 +155,11 @@ def test_a_killed_engine_is_started_again(tmp_path: Path) -> None:
                    timeout=30, what="the post published by the new engine")
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("args", [("--workers", "0"), ("--threads", "-1"), ("--backlog", "many")])
+def test_serve_refuses_bad_options_before_starting(tmp_path: Path, args: tuple[str, ...]) -> None:
+    done = subprocess.run([sys.executable, "-m", "postdodo_connect", "serve", *args], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and args[0] in done.stderr
+    assert not (tmp_path / "postdodo.db").exists()  # nothing started, nothing created
