@@ -44,7 +44,8 @@ def exit_code(server: Server) -> int:
     return server.process.wait(timeout=60)
 
 
-def test_a_request_in_flight_at_sigterm_gets_its_full_answer(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", ["SIGTERM to serve", "Ctrl-C (SIGINT to every process)"])
+def test_a_request_in_flight_at_sigterm_gets_its_full_answer(tmp_path: Path, stop: str) -> None:
     server = start_server(tmp_path, extra_env=FAST, args=("--workers", "2"))
     body = json.dumps({"caption": "sent across a shutdown", "account_ids": text_accounts(server)[:1],
                        "scheduled_at": "2099-01-01T00:00:00Z"}).encode()
@@ -55,7 +56,10 @@ def test_a_request_in_flight_at_sigterm_gets_its_full_answer(tmp_path: Path) -> 
                      "Expect: 100-continue\r\n\r\n".encode())
         # a worker sends 100 Continue when it hands the request to the app: from here on it is in flight
         assert sock.recv(64).startswith(b"HTTP/1.1 100 Continue")
-        server.process.send_signal(signal.SIGTERM)
+        if stop.startswith("SIGTERM"):
+            server.process.send_signal(signal.SIGTERM)
+        else:  # what a terminal does: the whole foreground process group gets SIGINT
+            os.killpg(server.process.pid, signal.SIGINT)
         # the parent signals the engine, then the workers: once the engine has stopped, the workers know too
         wait_until(lambda: said(server, "engine stopped"), what="the shutdown to be under way")
         sock.sendall(body)
