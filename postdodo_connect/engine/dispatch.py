@@ -68,13 +68,10 @@ class ThreadDispatcher:
 
     def submit(self, kind: str, jobs: Sequence[tuple[str, int]]) -> None:
         """Queue the jobs on their pool."""
-        with self.lock:
+        with self.lock:  # held while submitting: a job that ends at once forgets itself only after this
             self.busy[kind] += len(jobs)
-        for row_id, attempt in jobs:
-            future = self.pools[kind].submit(self._job, kind, row_id, attempt)
-            with self.lock:
-                if not future.done():  # (a finished one may slip in: close() sees it done)
-                    self.jobs[(kind, row_id, attempt)] = future
+            for row_id, attempt in jobs:
+                self.jobs[(kind, row_id, attempt)] = self.pools[kind].submit(self._job, kind, row_id, attempt)
 
     def _job(self, kind: str, row_id: str, attempt: int) -> None:
         try:
