@@ -167,3 +167,17 @@ def test_serve_refuses_bad_options_before_starting(tmp_path: Path, args: tuple[s
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and args[0] in done.stderr
     assert not (tmp_path / "postdodo.db").exists()  # nothing started, nothing created
+
+
+def test_no_engine_serves_the_api_alone(tmp_path: Path) -> None:
+    server = start_server(tmp_path, extra_env=FAST, args=("--no-engine", "--workers", "2"))
+    try:
+        session, accounts = server.session(), text_accounts(server)
+        assert session.post(f"{server.url}/v1/posts", json={"caption": "later", "account_ids": accounts}).ok
+        children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children")
+        if children.exists():
+            assert len(children.read_text().split()) == 2  # the two HTTP workers, no engine
+    finally:
+        server.stop()
+    assert exit_code(server) == 0
+    assert not said(server, r"engine (started|process)") and len(said(server, "listening on")) == 1
