@@ -7,6 +7,9 @@ against the same run with POSTDODO_WAKE=0 (tick-bound, POSTDODO_TICK_SECONDS=0.5
 - embedded: SQLite, no Redis (Unix datagram socket)
 - scaled:   PostgreSQL (POSTDODO_TEST_DATABASE_URL) + Redis (POSTDODO_TEST_REDIS_URL) (pub/sub)
 
+Posts go one at a time, each right after the previous one was claimed, so without wake-ups each waits for
+nearly a whole tick: the baseline is the tick-bound worst case, not its average (half a tick).
+
 Run: ``python tests/bench/bench_wake.py [--posts 100] [--mode embedded|scaled|both]``. Goal: p99 ≤ 100 ms.
 """
 
