@@ -58,6 +58,8 @@ class Settings:
     #: how often the scheduler looks for due work when nothing wakes it
     tick_seconds: float = 0.5
     claim_batch: int = 200
+    #: API processes wake the engine when work is due now (engine/wake.py); off: it waits for its tick
+    wake: bool = True
     webhook_allow_private: bool = False
     webhook_allowed_hosts: tuple[str, ...] = ()
     webhook_timeout: float = 15.0
@@ -94,6 +96,7 @@ class Settings:
         "lease_seconds": ("POSTDODO_LEASE_SECONDS", float),
         "tick_seconds": ("POSTDODO_TICK_SECONDS", float),
         "claim_batch": ("POSTDODO_CLAIM_BATCH", int),
+        "wake": ("POSTDODO_WAKE", _bool),
         "webhook_allow_private": ("POSTDODO_WEBHOOK_ALLOW_PRIVATE", _bool),
         "webhook_allowed_hosts": ("POSTDODO_WEBHOOK_ALLOWED_HOSTS", _words),
         "webhook_timeout": ("POSTDODO_WEBHOOK_TIMEOUT", float),

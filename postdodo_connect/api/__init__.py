@@ -41,6 +41,7 @@ def service_from_env() -> Service:
     A database that is behind or a wrong secret key is one line on stderr and exit code 4, gunicorn's
     "app failed to load": its master stops instead of respawning workers forever.
     """
+    from ..engine import wake
     from ..storage import keyring
     from ..storage.migrate import open_database
 
@@ -51,7 +52,8 @@ def service_from_env() -> Service:
     except ConfigurationError as exc:
         print(f"error: {exc}", file=sys.stderr, flush=True)
         raise SystemExit(4) from None
-    return Service(settings=settings, db=db, vault=Vault(settings.secret_key or ""))
+    # the engine runs in another process (`postdodo serve`'s engine, `postdodo engine`): ring across
+    return Service(settings=settings, db=db, vault=Vault(settings.secret_key or ""), kick=wake.bell(settings).ring)
 
 
 __all__ = ["Service", "create_app", "service_from_env"]

@@ -1,11 +1,14 @@
-"""`postdodo serve` (API + engine in one process), `postdodo engine` and `postdodo worker` (scaled mode)."""
+"""`postdodo serve` (API workers + one engine process), `postdodo engine` and `postdodo worker` (scaled mode)."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
+import sys
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
@@ -23,18 +26,40 @@ DEMO_PLATFORMS = ("instagram", "bluesky", "mastodon", "x")
 
 def register(commands: Any) -> None:
     """Add serve, engine and worker."""
-    serve = commands.add_parser("serve", help="run the API and the engine in one process (the embedded default)")
+    serve = commands.add_parser(
+        "serve", help="run the API (gunicorn workers) and one engine process: the embedded default",
+        description="The API on gunicorn worker processes plus one supervised engine process.")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--workers", type=_positive, default=None, metavar="N",
+                       help="HTTP worker processes (default: one per CPU, 2 to 8)")
+    serve.add_argument("--threads", type=_positive, default=4, metavar="N",
+                       help="requests each worker serves at once (default 4)")
+    serve.add_argument("--backlog", type=_positive, default=512, metavar="N",
+                       help="connections waiting to be accepted before new ones are refused (default 512)")
+    serve.add_argument("--keep-alive", type=float, default=5.0, metavar="SECONDS",
+                       help="how long an idle client connection stays open (default 5)")
+    serve.add_argument("--graceful-timeout", type=float, default=30.0, metavar="SECONDS",
+                       help="on SIGTERM/SIGINT, time for requests and publish attempts to finish (default 30)")
     serve.add_argument("--no-demo", action="store_true", help="do not create the demo workspace on an empty database")
     serve.add_argument("--no-engine", action="store_true", help="API only (when `postdodo engine` runs elsewhere)")
     serve.set_defaults(func=cmd_serve)
     engine = commands.add_parser("engine", help="run the scheduler and reaper only (scaled mode; safe to run several)")
+    engine.add_argument("--graceful-timeout", type=float, default=30.0, metavar="SECONDS",
+                        help="on SIGTERM/SIGINT, time for running attempts to finish before their leases are handed back")
+    engine.add_argument("--supervised", type=int, default=None, help=argparse.SUPPRESS)  # fd: run by `postdodo serve`
     engine.set_defaults(func=cmd_engine)
     worker = commands.add_parser("worker", help="run an RQ worker on the postdodo queues (scaled mode)")
     worker.add_argument("--burst", action="store_true", help="exit when the queues are empty")
     worker.add_argument("--simple", action="store_true", help="no fork per job (faster, less isolated)")
     worker.set_defaults(func=cmd_worker)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
 
 
 def create_demo(db: Database) -> str | None:
@@ -53,36 +78,68 @@ def create_demo(db: Database) -> str | None:
     return key
 
 
+def start_up(settings: Settings, *, demo: bool) -> str | None:
+    """What runs once before any server process: the database made ready, the secret key, the demo workspace.
+
+    Returns the demo key when one was created. Runs in the parent, before it forks: no connection is kept.
+    """
+    from ..storage import keyring
+    from ..storage.migrate import open_database
+
+    # SQLite: the one service owns its file, so it migrates; PostgreSQL: `postdodo migrate` does, once
+    db = open_database(settings.database_url, migrate_sqlite=True)
+    try:
+        keyring.secure_start(settings, db)  # a wrong key stops here; a new key file is made once, not raced
+        return create_demo(db) if demo else None
+    finally:
+        db.dispose()
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
-    """API, scheduler, reaper and worker threads in one process."""
+    """gunicorn workers for HTTP and one engine process (scheduler, reaper, publish and delivery threads)."""
+    settings = Settings.from_env()
+    key = start_up(settings, demo=not args.no_demo)
+
+    def announce(port: int) -> None:
+        url = f"http://{args.host}:{port}"
+        if key:
+            print(f"demo sandbox workspace created; its API key (shown once): {key}", flush=True)
+            print(f'  try: curl {url}/v1/accounts -H "Authorization: Bearer {key}"', flush=True)
+        # the last line of start-up: scripts and tests wait for it
+        print(f"PostDodo listening on {url} (database {redact_url(settings.database_url)})", flush=True)
+
+    if os.name != "posix":  # gunicorn needs fork(): one process, threads for HTTP, the engine beside them
+        return _serve_in_process(args, settings, announce)
+    from ..metrics import prepare_multiprocess_dir
+    from .server import Application, Options, default_workers
+
+    prepare_multiprocess_dir()  # before the fork: workers and the engine count into one directory
+    Application(Options(
+        host=args.host, port=args.port, workers=args.workers or default_workers(), threads=args.threads,
+        backlog=args.backlog, keepalive=args.keep_alive, graceful_timeout=args.graceful_timeout,
+        engine=not args.no_engine, announce=announce,
+    )).run()
+    return 0
+
+
+def _serve_in_process(args: argparse.Namespace, settings: Settings, announce: Callable[[int], None]) -> int:
     from werkzeug.serving import make_server
 
     from ..api import Service, create_app
     from ..engine import Runtime
-    from ..storage.migrate import open_database
 
-    settings = Settings.from_env()
-    # SQLite: the one process owns its file, so it migrates; PostgreSQL: `postdodo migrate` does, once
-    runtime = Runtime(settings, open_database(settings.database_url, migrate_sqlite=True))
-    key = None if args.no_demo else create_demo(runtime.db)
+    runtime = Runtime(settings)
     if not args.no_engine:
         runtime.start()
     service = Service(settings=runtime.settings, db=runtime.db, vault=runtime.vault, clock=runtime.clock,
                       kick=runtime.kick)
-    app = create_app(service=service)
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # our access log already has one line per request
-    server = make_server(args.host, args.port, app, threaded=True)
-    url = f"http://{args.host}:{server.port}"
-    if key:
-        print(f"demo sandbox workspace created; its API key (shown once): {key}", flush=True)
-        print(f'  try: curl {url}/v1/accounts -H "Authorization: Bearer {key}"', flush=True)
-    # the last line of start-up: scripts and tests wait for it
-    print(f"PostDodo listening on {url} (database {redact_url(runtime.settings.database_url)})", flush=True)
+    server = make_server(args.host, args.port, create_app(service=service), threaded=True)
+    announce(server.port)
     _stop_on_signals(server.shutdown)
     try:
         server.serve_forever()
     finally:
-        runtime.stop()
+        runtime.stop(args.graceful_timeout)
     return 0
 
 
@@ -91,14 +148,32 @@ def cmd_engine(args: argparse.Namespace) -> int:
     from ..engine import Runtime
 
     runtime = Runtime(Settings.from_env())
-    scheduler = runtime.start()
+    runtime.start()
     done = threading.Event()
     _stop_on_signals(done.set)
-    print(f"PostDodo engine running ({'RQ' if runtime.settings.redis_url else 'threads'})", flush=True)
+    if args.supervised is not None:
+        os.write(args.supervised, b"e")  # tell `postdodo serve` the engine is running
+        os.close(args.supervised)
+        threading.Thread(target=_stop_at_eof, args=(done,), name="postdodo-parent", daemon=True).start()
+    else:
+        print(f"PostDodo engine running ({'RQ' if runtime.settings.redis_url else 'threads'})", flush=True)
     done.wait()
-    scheduler.stop()
-    runtime.stop()
+    still_running = runtime.stop(args.graceful_timeout)
+    log.info("engine stopped")
+    if still_running:
+        # attempts still running were handed back; their threads must not hold the exit until they end
+        logging.shutdown()
+        os._exit(0)
     return 0
+
+
+def _stop_at_eof(done: threading.Event) -> None:
+    """Stop when the parent `postdodo serve` is gone (its end of our stdin closed), even after a kill -9."""
+    # the raw descriptor: a daemon thread blocked in the buffered reader would hold its lock at interpreter exit
+    while os.read(sys.stdin.fileno(), 4096):
+        pass
+    log.warning("postdodo serve is gone: stopping the engine")
+    done.set()
 
 
 def cmd_worker(args: argparse.Namespace) -> int:

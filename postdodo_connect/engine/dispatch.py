@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from rq import Queue
@@ -17,6 +18,17 @@ WEBHOOK_QUEUE = "postdodo-webhooks"
 JOB_TTL = 7 * 86400  # keep failed/finished job records a week for inspection
 
 
+Job = tuple[str, str, int]  # (kind, row id, attempt)
+
+
+@dataclass
+class Unfinished:
+    """What a closing dispatcher leaves undone: its rows are still leased to this process."""
+
+    queued: list[Job] = field(default_factory=list)  #: claimed, never started
+    running: list[Job] = field(default_factory=list)  #: started, still running when the grace period ended
+
+
 class Dispatcher(Protocol):
     """Where the scheduler sends claimed targets and deliveries."""
 
@@ -26,8 +38,8 @@ class Dispatcher(Protocol):
     def submit(self, kind: str, jobs: Sequence[tuple[str, int]]) -> None:
         """Run one job per claimed row, given as (row id, attempt)."""
 
-    def close(self) -> None:
-        """Stop accepting work."""
+    def close(self, grace: float = 30.0) -> Unfinished:
+        """Stop accepting work, give running jobs up to `grace` seconds; returns what is left undone."""
 
 
 class ThreadDispatcher:
@@ -41,6 +53,7 @@ class ThreadDispatcher:
                       for kind, size in self.size.items()}
         self.busy = dict.fromkeys(self.size, 0)
         self.lock = threading.Lock()
+        self.jobs: dict[Job, Future[None]] = {}  # submitted and not finished, for a graceful close
 
     def free_slots(self, kind: str) -> int:
         """Room in that pool: up to one queued job per worker, taken a pool-full at a time."""
@@ -55,10 +68,10 @@ class ThreadDispatcher:
 
     def submit(self, kind: str, jobs: Sequence[tuple[str, int]]) -> None:
         """Queue the jobs on their pool."""
-        with self.lock:
+        with self.lock:  # held while submitting: a job that ends at once forgets itself only after this
             self.busy[kind] += len(jobs)
-        for row_id, attempt in jobs:
-            self.pools[kind].submit(self._job, kind, row_id, attempt)
+            for row_id, attempt in jobs:
+                self.jobs[(kind, row_id, attempt)] = self.pools[kind].submit(self._job, kind, row_id, attempt)
 
     def _job(self, kind: str, row_id: str, attempt: int) -> None:
         try:
@@ -69,13 +82,23 @@ class ThreadDispatcher:
             with self.lock:
                 self.busy[kind] -= 1
                 refill = self._claimable(kind) > 0
+                self.jobs.pop((kind, row_id, attempt), None)
             if refill:  # wake the scheduler only when it may claim: a tick per finished job costs more than the job
                 self.on_done()
 
-    def close(self) -> None:
-        """Finish running jobs, drop queued ones."""
+    def close(self, grace: float = 30.0) -> Unfinished:
+        """Drop queued jobs, give running ones up to `grace` seconds; returns both kinds left undone."""
+        left = Unfinished()
+        with self.lock:
+            jobs = {future: job for job, future in self.jobs.items()}
+        for future, job in jobs.items():
+            if future.cancel():
+                left.queued.append(job)
         for pool in self.pools.values():
-            pool.shutdown(wait=True, cancel_futures=True)
+            pool.shutdown(wait=False, cancel_futures=True)
+        _, late = wait([f for f in jobs if not f.cancelled()], timeout=grace)
+        left.running = [jobs[f] for f in late]
+        return left
 
 
 class RQDispatcher:
@@ -107,6 +130,7 @@ class RQDispatcher:
             for row_id, attempt in jobs
         ])
 
-    def close(self) -> None:
-        """Close the Redis connection pool."""
+    def close(self, grace: float = 30.0) -> Unfinished:
+        """Close the Redis connection pool; enqueued jobs belong to the RQ workers."""
         self.redis.close()
+        return Unfinished()

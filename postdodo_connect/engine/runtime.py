@@ -15,8 +15,9 @@ from ..storage import Database, Vault, keyring, utcnow
 from ..storage.group_commit import GroupCommit
 from ..storage.migrate import open_database
 from ..storage.retention import DAY, Retention
+from . import wake
 from .deliveries import Deliverer
-from .dispatch import Dispatcher, RQDispatcher, ThreadDispatcher
+from .dispatch import Dispatcher, RQDispatcher, ThreadDispatcher, Unfinished
 from .publisher import Publisher
 from .retry import RetryPolicy
 from .scheduler import Scheduler
@@ -50,6 +51,7 @@ class Runtime:
             max_in_flight=max(1, settings.workers // 2))
         self.dispatcher: Dispatcher | None = None
         self.scheduler: Scheduler | None = None
+        self.listener: wake.Listener | None = None
         self._thread: threading.Thread | None = None
 
     def adapter_for(self, account: dict[str, Any]) -> platforms.Platform:
@@ -80,6 +82,7 @@ class Runtime:
                                    retention=retention_of(self.settings))
         self._thread = threading.Thread(target=self.scheduler.run, name="postdodo-scheduler", daemon=True)
         self._thread.start()
+        self.listener = wake.listen(self.settings, self.scheduler.kick)  # API processes ring it (engine/wake.py)
         log.info("engine started (%s)", "RQ dispatch" if self.settings.redis_url else
                  f"{self.settings.workers} in-process workers")
         return self.scheduler
@@ -89,18 +92,26 @@ class Runtime:
         if self.scheduler:
             self.scheduler.kick()
 
-    def stop(self) -> None:
-        """Stop the scheduler and let running jobs finish."""
+    def stop(self, grace: float = 30.0) -> int:
+        """Stop claiming, give running jobs `grace` seconds, hand back the rest; returns how many still run."""
+        if self.listener:
+            self.listener.close()
+            self.listener = None
         if self.scheduler:
             self.scheduler.stop()
         if self._thread:
             self._thread.join(timeout=10)
-        if self.dispatcher:
-            self.dispatcher.close()
+        left = self.dispatcher.close(grace) if self.dispatcher else Unfinished()
+        if self.scheduler and (left.queued or left.running):
+            # without this the rows stay leased for POSTDODO_LEASE_SECONDS after a restart
+            count = self.scheduler.hand_back(left)
+            log.info("handed back %d claimed rows (%d not started, %d still running after %.0fs)",
+                     count, len(left.queued), len(left.running), grace)
         for committer in (self.publisher.group_commit, self._sandbox_kwargs.pop("group_commit", None)):
             if committer is not None:
                 committer.close()
         self.publisher.group_commit = None
+        return len(left.running)
 
 
 def retention_of(settings: Settings) -> Retention:

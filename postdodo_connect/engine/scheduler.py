@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from ..storage import Database, heartbeat, work
 from ..storage.retention import Purger, Retention
 from ..storage.schema import deliveries, targets
-from .dispatch import Dispatcher
+from .dispatch import Dispatcher, Job, Unfinished
 
 log = logging.getLogger("postdodo.scheduler")
 REAP_EVERY = 5.0  # seconds between looks for expired leases
@@ -94,6 +94,20 @@ class Scheduler:
             log.info("retention: removed %(idempotency_keys)d idempotency keys and %(events)d events, "
                      "emptied %(attempt_bodies)d attempt bodies", counts)
         return counts
+    def hand_back(self, left: Unfinished) -> int:
+        """Release the leases of work this process claimed and will not finish, so any engine resumes it now."""
+        def rows(jobs: list[Job], kind: str) -> list[tuple[str, int]]:
+            return [(row_id, attempt) for job_kind, row_id, attempt in jobs if job_kind == kind]
+
+        now = self.clock()
+        with self.db.write() as conn:
+            count = work.unclaim(conn, targets, "publishing", rows(left.queued, "publish"), now)
+            count += work.unclaim(conn, deliveries, "delivering", rows(left.queued, "deliver"), now)
+            # these attempts may have reached the platform: the next one looks before publishing again
+            count += work.release(conn, targets, "publishing", rows(left.running, "publish"), now, to="retrying",
+                                  error=LEASE_EXPIRED)
+            count += work.release(conn, deliveries, "delivering", rows(left.running, "deliver"), now, to="pending")
+        return count
 
     def run(self) -> None:
         """Tick until `stop()`; errors are logged and the loop goes on."""

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, select, update
+from sqlalchemy import Connection, Table, bindparam, case, select, update
 
 from .prepared import Prepared
 from .schema import deliveries, posts, targets
@@ -86,13 +87,32 @@ def expired_leases(conn: Connection, table: Table, busy: str, now: datetime, lim
 def take_back(conn: Connection, table: Table, busy: str, now: datetime, limit: int, *, to: str,
               **values: Any) -> int:
     """Return rows whose lease expired in `busy` to `to`, due now; a row finished meanwhile is left alone."""
-    taken = 0
-    for row in expired_leases(conn, table, busy, now, limit):
-        taken += conn.execute(
-            update(table).where(table.c.id == row.id, table.c.status == busy, table.c.attempts == row.attempts)
+    return release(conn, table, busy, [(row.id, row.attempts) for row in expired_leases(conn, table, busy, now, limit)],
+                   now, to=to, **values)
+
+
+def release(conn: Connection, table: Table, busy: str, rows: Sequence[tuple[str, int]], now: datetime, *, to: str,
+            **values: Any) -> int:
+    """Put rows (id, attempt) still in `busy` under that attempt back to `to`, due now and unleased."""
+    released = 0
+    for row_id, attempt in rows:
+        released += conn.execute(
+            update(table).where(table.c.id == row_id, table.c.status == busy, table.c.attempts == attempt)
             .values(status=to, next_attempt_at=now, lease_until=None, updated_at=now, **values)
         ).rowcount
-    return taken
+    return released
+
+
+def unclaim(conn: Connection, table: Table, busy: str, rows: Sequence[tuple[str, int]], now: datetime) -> int:
+    """Undo claims whose attempt never started: status and attempt count as before the claim, unleased."""
+    before = case((table.c.attempts <= 1, "scheduled"), else_="retrying") if table is targets else "pending"
+    released = 0
+    for row_id, attempt in rows:
+        released += conn.execute(
+            update(table).where(table.c.id == row_id, table.c.status == busy, table.c.attempts == attempt)
+            .values(status=before, attempts=table.c.attempts - 1, lease_until=None, updated_at=now)
+        ).rowcount
+    return released
 
 
 # built once: every publish attempt runs these

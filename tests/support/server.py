@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -51,9 +53,12 @@ class Server:
         return session
 
     def stop(self, kill: bool = False) -> None:
-        """Stop the server (SIGKILL with `kill`) and wait for it."""
+        """Stop the server (SIGTERM; with `kill`, SIGKILL to each of its processes, the engine too) and wait."""
+        if kill:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
         if self.process.poll() is None:
-            self.process.kill() if kill else self.process.terminate()
+            self.process.terminate()
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
@@ -73,6 +78,7 @@ def start_server(workdir: Path, *, extra_env: dict[str, str] | None = None, args
     process = subprocess.Popen(
         [sys.executable, "-m", "postdodo_connect", "serve", "--port", str(port), *args],
         cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,  # its own process group: `stop(kill=True)` reaches the workers and the engine
     )
     output: list[str] = []
     key = None

@@ -1,0 +1,76 @@
+"""`postdodo serve` throughput as a ratio of `gunicorn -w 2 'postdodo_connect.api:create_app()'`, same run.
+
+Same database, same app, same load (tests/bench/harness.py: wrk, or its Python loader); serve runs as a user
+runs it (default workers and threads, the engine process beside them). The bench alternates the two servers
+for `--rounds` rounds and compares the sums.
+
+Run: ``python tests/bench/bench_serve.py [--seconds 5] [--rounds 2]``. Goal: create post and GET post ≥ 0.8×.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.bench.harness import ROOT, gunicorn, load  # noqa: E402
+from tests.support.factory import SECRET, make_api  # noqa: E402
+from tests.support.server import start_server  # noqa: E402
+
+
+@contextmanager
+def serve(env: dict[str, str], workdir: Path) -> Iterator[str]:
+    """`postdodo serve` on a free port with its defaults; yields the base URL."""
+    server = start_server(workdir, extra_env=env, args=("--no-demo",))
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp())
+    db_url = f"sqlite:///{workdir / 'bench.db'}"
+    api = make_api(db_url)
+    key = api.new_key("bench")
+    accounts = [api.sandbox_account(key, p)["id"] for p in ("bluesky", "mastodon")]
+    body = {"caption": "Benchmark post with a link https://example.com and an emoji 🎉", "account_ids": accounts,
+            "scheduled_at": "2099-01-01T00:00:00Z"}  # no engine work: both servers answer the same requests
+    post_id = api.call("POST", "/v1/posts", key, json=body).get_json()["id"]
+    api.db.dispose()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POSTDODO_")}
+    env |= {"POSTDODO_DATABASE_URL": db_url, "POSTDODO_SECRET_KEY": SECRET, "POSTDODO_RATE_LIMIT": "100000000/minute",
+            "PYTHONPATH": str(ROOT)}
+    auth = {"Authorization": f"Bearer {key}"}
+    totals = {"gunicorn": [0.0, 0.0], "serve": [0.0, 0.0]}
+
+    def run(name: str, url: str) -> None:
+        load(url + f"/v1/posts/{post_id}", headers=auth, seconds=1)  # warm-up
+        create = load(url + "/v1/posts", method="POST", body=body, headers=auth, seconds=args.seconds)
+        get = load(url + f"/v1/posts/{post_id}", headers=auth, seconds=args.seconds)
+        totals[name][0] += create
+        totals[name][1] += get
+        print(f"  {name:8}  create {create:7.0f} req/s   get {get:7.0f} req/s", flush=True)
+
+    for _ in range(args.rounds):
+        with gunicorn("postdodo_connect.api:create_app()", env, workers=2) as url:
+            run("gunicorn", url)
+        with serve({k: v for k, v in env.items() if k.startswith("POSTDODO_")}, workdir) as url:
+            run("serve", url)
+    (g_create, g_get), (s_create, s_get) = totals["gunicorn"], totals["serve"]
+    print(f"create post: serve ÷ gunicorn -w 2 = {s_create / g_create:.2f}x (goal >= 0.8x)")
+    print(f"GET post:    serve ÷ gunicorn -w 2 = {s_get / g_get:.2f}x (goal >= 0.8x)")
+
+
+if __name__ == "__main__":
+    main()
