@@ -153,3 +153,19 @@ def test_quality_scale_lists_every_rule() -> None:
                 assert rule["comment"], name
     for name in ALL_RULES["platinum"]:
         assert rules[name]["status"] == "done" and rules[name]["comment"], name
+
+
+def test_hacs_repository_layout() -> None:
+    """integrations/homeassistant is the root of the HACS repository (docs/release.md publishes it with
+    `git subtree split`): hacs.json and README.md at the root, one integration in custom_components/<domain>/,
+    everything it runs on inside that folder, brand icon included."""
+    hacs = json.loads((HERE / "hacs.json").read_text())
+    assert set(hacs) <= {"name", "homeassistant", "hacs", "render_readme", "country", "hide_default_branch"}
+    assert hacs["name"] == "PostDodo" and "zip_release" not in hacs and "content_in_root" not in hacs
+    tested = "2025.4.4"  # the Home Assistant the harness and the smoke test run
+    assert tuple(map(int, hacs["homeassistant"].split("."))) <= tuple(map(int, tested.split(".")))
+    assert (HERE / "README.md").is_file()
+    domains = [p.name for p in (HERE / "custom_components").iterdir() if p.is_dir() and p.name != "__pycache__"]
+    assert domains == ["postdodo"]
+    assert (COMPONENT / "brand" / "icon.png").is_file()
+    assert not any(p.is_symlink() for p in COMPONENT.rglob("*"))  # HACS downloads files, not links
