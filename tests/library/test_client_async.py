@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import re
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 import aiohttp
@@ -356,3 +361,13 @@ def test_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
         AsyncClient("pd_test_abc", max_retries=-1)
     assert "pd_test_abc" not in repr(AsyncClient("pd_test_abc", base_url="http://h.test/v1"))
     assert AsyncClient("pd_test_abc", base_url="http://h.test/v1/").base_url == "http://h.test"
+
+
+def test_the_docs_example_runs(live_server: Server) -> None:
+    """The asyncio example of docs/client.md runs as written against a real server."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "client.md").read_text()
+    [code] = [block for block in re.findall(r"```python\n(.*?)```", doc, re.S) if "asyncio.run(main())" in block]
+    env = {**os.environ, "POSTDODO_API_KEY": str(live_server.key), "POSTDODO_BASE_URL": live_server.url}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[0].startswith("published ['https://")
