@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .client import Client, WaitTimeout
+from .client import AsyncClient, Client, WaitTimeout
 from .errors import (
     APIConnectionError,
     APIError,
@@ -41,6 +41,7 @@ __all__ = [
     "APIConnectionError",
     "APIError",
     "Account",
+    "AsyncClient",
     "AuthenticationError",
     "Client",
     "ConfigurationError",

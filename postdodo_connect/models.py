@@ -206,6 +206,19 @@ class Event(_Model):
     created_at: Time
     data: dict[str, Any]
 
+    @property
+    def post_id(self) -> str | None:
+        """The post an event of type ``post.*`` is about."""
+        value = self.data.get("post_id")
+        return value if isinstance(value, str) else None
+
+    @property
+    def sequence(self) -> int | None:
+        """The event's place among its post's events (1, 2, 3...): deliveries may arrive out of order, so a
+        consumer applies a post's events by this number and ignores one lower than the last it applied."""
+        value = self.data.get("sequence")
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
 
 class DeliveryAttempt(_Model):
     """One HTTP attempt of a delivery."""

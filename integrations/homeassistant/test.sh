@@ -7,6 +7,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
 VENV="$HERE/.venv"
 HARNESS="pytest-homeassistant-custom-component==0.13.236"  # pins homeassistant 2025.4.4 (Python >= 3.13.0)
+MYPY="mypy==1.15.0"  # strict-typing (platinum): the component and its vendored client
 
 find_python() {
     if [[ -n "${POSTDODO_HA_PYTHON:-}" ]]; then echo "$POSTDODO_HA_PYTHON"; return; fi
@@ -27,16 +28,22 @@ if [[ ! -x "$VENV/bin/python" ]]; then
     "$(find_python)" -m venv "$VENV"
 fi
 # the harness pulls Home Assistant itself (a few minutes the first time); later runs only check
-if ! "$VENV/bin/python" -c 'import pytest_homeassistant_custom_component, responses' 2>/dev/null ||
+if ! "$VENV/bin/python" -c 'import pytest_homeassistant_custom_component, mypy' 2>/dev/null ||
    [[ "$("$VENV/bin/pip" show pytest-homeassistant-custom-component 2>/dev/null | sed -n 's/^Version: //p')" != "${HARNESS##*==}" ]]; then
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check "$HARNESS" responses
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check "$HARNESS" "$MYPY"
 fi
-# the library the integration requires, from this checkout (editable: always the current code)
-if ! "$VENV/bin/pip" show postdodo-connect 2>/dev/null | grep -q "^Editable project location: $REPO$"; then
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check -e "$REPO"
+# The component must run on what stock Home Assistant has: its vendored client, never the library itself
+# (older venvs of this script had it installed).
+if "$VENV/bin/pip" show postdodo-connect >/dev/null 2>&1; then
+    "$VENV/bin/pip" uninstall --quiet --yes postdodo-connect
 fi
+# the end-to-end test runs `postdodo serve` from the project's venv
+export POSTDODO_PYTHON="${POSTDODO_PYTHON:-$REPO/.venv/bin/python}"
 
 cd "$HERE"
+echo "mypy --strict custom_components/postdodo"
+"$VENV/bin/python" -m mypy --strict --python-version 3.13 --explicit-package-bases custom_components/postdodo
+
 set +e
 "$VENV/bin/python" -m pytest -q -p no:sugar --cov=custom_components/postdodo --cov-report=term --cov-fail-under=95 \
     "$@" 2>&1 | tee "$VENV/last-run.txt" | grep -E '^(FAILED|ERROR|TOTAL)|[0-9]+ (passed|failed|error)|Required test coverage'

@@ -85,7 +85,7 @@ def _target_items(post: Post, status: str, event: str) -> list[dict[str, Any]]:
         item: dict[str, Any] = {"id": f"{post.id}.{target.account_id}", "event": event,
                                 "created_at": format_time(post.updated_at or post.created_at),
                                 "post_id": post.id, "account_id": target.account_id, "platform": target.platform,
-                                "status": target.status}
+                                "status": target.status, "sequence": None}  # known only to the delivered event
         if status == "confirmed":
             item |= {"permalink": target.permalink, "platform_post_id": target.platform_post_id}
         else:
@@ -116,7 +116,7 @@ def recent_completed(client: Client) -> list[dict[str, Any]]:
             continue
         items.append({"id": post.id, "event": "post.completed",
                       "created_at": format_time(post.updated_at or post.created_at),
-                      "post_id": post.id, "status": post.status,
+                      "post_id": post.id, "status": post.status, "sequence": None,
                       "targets": [{"account_id": t.account_id, "platform": t.platform, "status": t.status,
                                    "permalink": t.permalink} for t in post.targets]})
     return items
@@ -223,7 +223,8 @@ ACTIONS: tuple[Action, ...] = (
 _PUBLISHED_SAMPLE = {"id": "evt_3kq3smkozzfzl0aa", "event": "post.published", "created_at": "2030-04-01T09:00:04Z",
                      "post_id": "post_KtMy2FRPdfd7VPEg", "account_id": "acct_kK8v03Wn5VtZA0pC",
                      "platform": "instagram", "status": "confirmed",
-                     "permalink": "https://www.instagram.com/p/C4mT1bXr2Qa/", "platform_post_id": "17985123456789012"}
+                     "permalink": "https://www.instagram.com/p/C4mT1bXr2Qa/", "platform_post_id": "17985123456789012",
+                     "sequence": 1}
 
 TRIGGERS: tuple[Trigger, ...] = (
     Trigger(
@@ -246,7 +247,7 @@ TRIGGERS: tuple[Trigger, ...] = (
         key="post_completed", label="Post Completed", event="post.completed",
         description="Triggers when every account of a post is done: published, partially published or failed.",
         sample={"id": "evt_9zq2lk4ma7b1c0d3", "event": "post.completed", "created_at": "2030-04-01T09:00:05Z",
-                "post_id": "post_KtMy2FRPdfd7VPEg", "status": "published",
+                "post_id": "post_KtMy2FRPdfd7VPEg", "status": "published", "sequence": 2,
                 "targets": [{"account_id": "acct_kK8v03Wn5VtZA0pC", "platform": "instagram", "status": "confirmed",
                              "permalink": "https://www.instagram.com/p/C4mT1bXr2Qa/"}]},
         outputs=(Output("id", "Event ID", primary=True), Output("event", "Event Type"),

@@ -1,4 +1,5 @@
-"""The PostDodo API client: ``Client(api_key, base_url)`` with accounts, posts, webhooks and events.
+"""The PostDodo API client: ``Client(api_key, base_url)`` with accounts, posts, webhooks and events, and
+``AsyncClient`` with the same resources for asyncio (on aiohttp, see ``aio``).
 
 It imports nothing of the service (only ``models``, ``errors`` and ``signing`` of this package), so it
 can talk to any PostDodo-compatible server, hosted or local. See docs/client.md.
@@ -14,10 +15,12 @@ import requests
 
 from ..errors import ConfigurationError
 from ._http import DEFAULT_BASE_URL, ResponseInfo, Transport, error_from_response, user_agent
+from .aio import AsyncClient
 from .resources import FINAL_POST_STATUSES, Accounts, Events, Posts, WaitTimeout, Webhooks, new_idempotency_key
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "AsyncClient",
     "FINAL_POST_STATUSES",
     "Client",
     "ResponseInfo",

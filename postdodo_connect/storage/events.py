@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy import Connection, bindparam, func, insert, select
 
 from .db import utcnow
 from .ids import new_id
 from .prepared import Prepared
-from .schema import deliveries, events, webhook_endpoints
+from .schema import deliveries, events, posts, webhook_endpoints
 
 # built once: every state change of every target runs it
 _SUBSCRIBERS = Prepared(select(webhook_endpoints.c.id, webhook_endpoints.c.events).where(
@@ -19,6 +19,18 @@ _SUBSCRIBERS = Prepared(select(webhook_endpoints.c.id, webhook_endpoints.c.event
     webhook_endpoints.c.deleted_at.is_(None),
 ))
 _INSERT_EVENT = Prepared(insert(events), columns=("id", "workspace_id", "type", "post_id", "data", "created_at"))
+# A post's events are numbered 1, 2, 3... in `data.sequence`, in the order their transactions commit: the post
+# row is locked first (FOR UPDATE on PostgreSQL; SQLite has one writer anyway), so two workers finishing two
+# targets of one post count one after the other, and the count, a statement of its own, sees the other's commit.
+_LOCK_POST = Prepared(select(posts.c.id).where(posts.c.id == bindparam("post_id")).with_for_update())
+_COUNT_POST_EVENTS = Prepared(select(func.count()).select_from(events).where(events.c.post_id == bindparam("post_id")))
+
+
+def next_sequence(conn: Connection, post_id: str) -> int:
+    """The sequence number the post's next event gets; holds the post's row lock until the transaction ends."""
+    _LOCK_POST.first(conn, {"post_id": post_id})
+    counted = _COUNT_POST_EVENTS.first(conn, {"post_id": post_id})
+    return int(next(iter(counted.values()))) + 1 if counted else 1
 _INSERT_DELIVERY = Prepared(insert(deliveries), columns=(
     "id", "event_id", "endpoint_id", "workspace_id", "status", "attempts", "next_attempt_at", "created_at",
     "updated_at"))
@@ -26,7 +38,9 @@ _INSERT_DELIVERY = Prepared(insert(deliveries), columns=(
 
 def store_event(conn: Connection, workspace_id: str, event_type: str, data: dict[str, Any], *,
                 post_id: str | None = None, now: datetime | None = None) -> dict[str, Any]:
-    """Store one event without fanning it out."""
+    """Store one event without fanning it out; an event of a post carries the post's next ``data.sequence``."""
+    if post_id is not None:
+        data = {**data, "sequence": next_sequence(conn, post_id)}
     row = {"id": new_id("evt"), "workspace_id": workspace_id, "type": event_type, "post_id": post_id,
            "data": data, "created_at": now or utcnow()}
     _INSERT_EVENT.run(conn, row)

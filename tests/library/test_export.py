@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -17,11 +18,14 @@ from jsonschema import Draft4Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
+import postdodo_connect
 from postdodo_connect.automation import ACTIONS, TRIGGERS, export, homeassistant, n8n, zapier
 from postdodo_connect.cli import main
+from tests.support.server import Server
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "integrations" / "generated"
+VENDORED = ROOT / "integrations" / export.VENDOR_DIR
 # packages/schema/exported-schema.json of the npm package zapier-platform-schema@19.1.0, vendored as data
 ZAPIER_SCHEMA = Path(__file__).parent / "data" / "zapier-platform-schema-19.1.0.json"
 
@@ -48,6 +52,7 @@ def test_check_passes_on_the_committed_files(capsys: pytest.CaptureFixture[str])
 def test_check_fails_on_a_tampered_copy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     copy = tmp_path / "generated"
     shutil.copytree(COMMITTED, copy)
+    shutil.copytree(VENDORED, tmp_path / export.VENDOR_DIR, ignore=shutil.ignore_patterns("__pycache__"))
     assert main(["export", "--check", "--out", str(copy)]) == 0
     (copy / "zapier-definition.json").write_text("{}\n")
     (copy / "homeassistant-services.yaml").unlink()
@@ -190,3 +195,60 @@ def test_yaml_writer_quotes_what_needs_quoting() -> None:
     tricky = {"a": "yes", "b": "12", "c": "x: y", "d": "", "e": None, "f": [1, "two", {"g": True}], "h": {},
               "i": "line\nbreak", "j": "Ünïcode"}
     assert yaml.safe_load(homeassistant.to_yaml(tricky)) == tricky
+
+
+def test_vendored_client_is_the_library_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The Home Assistant component's copy is the library's modules, byte for byte but for the header and
+    imports; a hand edit, a missing module or a stray file makes `export --check` fail."""
+    rendered = export.render_vendored()
+    for name in export.VENDORED_MODULES:
+        source = (ROOT / "postdodo_connect" / name).read_text(encoding="utf-8")
+        copy = rendered[name].decode().split("\n", 1)[1]
+        strip = re.compile(r"^from \.*[\w.]* import .*$|^from postdodo_connect[\w.]* import .*$", re.M)
+        assert strip.sub("", copy) == strip.sub("", source), name
+        assert "postdodo_connect" not in re.sub(r"#.*|\"\"\".*?\"\"\"", "", copy, flags=re.S), name
+    shutil.copytree(COMMITTED, tmp_path / "generated")
+    vendor = tmp_path / export.VENDOR_DIR
+    shutil.copytree(VENDORED, vendor, ignore=shutil.ignore_patterns("__pycache__"))
+    assert export.check(tmp_path / "generated") == []
+    (vendor / "client" / "aio.py").write_text("# edited by hand\n")
+    (vendor / "errors.py").unlink()
+    (vendor / "leftover.py").write_text("")
+    stale = export.check(tmp_path / "generated")
+    base = str(export.VENDOR_DIR)
+    assert sorted(stale) == [f"{base}/client/aio.py", f"{base}/errors.py", f"{base}/leftover.py"]
+    export.write(tmp_path / "generated")
+    assert export.check(tmp_path / "generated") == [] and not (vendor / "leftover.py").exists()
+
+
+VENDORED_USE = """
+import asyncio, importlib.util, sys
+for blocked in ("postdodo_connect", "requests", "flask", "sqlalchemy"):
+    sys.modules[blocked] = None  # the copy must stand alone
+spec = importlib.util.spec_from_file_location("_postdodo_client", sys.argv[1] + "/__init__.py",
+                                              submodule_search_locations=[sys.argv[1]])
+client_pkg = importlib.util.module_from_spec(spec)
+sys.modules["_postdodo_client"] = client_pkg
+spec.loader.exec_module(client_pkg)
+import aiohttp
+
+async def main():
+    async with aiohttp.ClientSession() as session:
+        client = client_pkg.AsyncClient(sys.argv[3], base_url=sys.argv[2], session=session, user_agent="vendored")
+        accounts = await client.accounts.list()
+        try:
+            await client_pkg.AsyncClient("pd_test_nope", base_url=sys.argv[2], session=session).accounts.list()
+        except client_pkg.AuthenticationError as exc:
+            print(len(accounts), exc.status, client_pkg.__version__)
+
+asyncio.run(main())
+"""
+
+
+def test_vendored_client_works_without_the_library(live_server: Server) -> None:
+    """What Home Assistant loads: the copy alone, on aiohttp and pydantic, against a real server."""
+    out = subprocess.run([sys.executable, "-c", VENDORED_USE, str(VENDORED), live_server.url, str(live_server.key)],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    count, status, version = out.stdout.split()
+    assert int(count) >= 4 and status == "401" and version == postdodo_connect.__version__

@@ -7,7 +7,7 @@ import re
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from postdodo_connect import __version__, signing
+from postdodo_connect import Event, __version__, signing
 from postdodo_connect.engine.deliveries import BODY_KEPT
 
 from .conftest import Env, Receiver, Reply
@@ -134,3 +134,22 @@ def test_every_event_type_is_delivered_to_an_unfiltered_endpoint(env: Env, recei
     assert completed["post_id"] == post["id"] and completed["status"] == "published"
     for hit in receiver.hits:
         assert hit.headers["X-PostDodo-Id"] == hit.json()["id"]
+
+
+def test_deliveries_carry_each_posts_sequence(env: Env, receiver: Receiver) -> None:
+    """A consumer orders a post's events by data.sequence (Event.sequence), whatever order they arrive in."""
+    env.webhook(receiver.url)
+    first, second = env.account("bluesky", "one"), env.account("mastodon", "two")
+    post = env.publish([first, second])
+    env.drain()
+    scheduled = env.ok("POST", "/v1/posts", {"caption": "later", "account_ids": [first],
+                                             "scheduled_at": "2099-01-01T00:00:00Z"}, 201)
+    env.ok("DELETE", f"/v1/posts/{scheduled['id']}")
+    env.drain()
+    events = [Event.model_validate(hit.json()) for hit in receiver.hits]
+    mine = sorted((e for e in events if e.post_id == post["id"]), key=lambda e: e.sequence or 0)
+    assert [(e.event, e.sequence) for e in mine] == [("post.published", 1), ("post.published", 2),
+                                                     ("post.completed", 3)]
+    assert {e.data["account_id"] for e in mine[:2]} == {first, second}
+    later = [(e.event, e.sequence) for e in events if e.post_id == scheduled["id"]]
+    assert later == [("post.scheduled", 1), ("post.canceled", 2)]

@@ -31,3 +31,10 @@ def test_documented_settings_exist() -> None:
     names = {var for var, _ in Settings._ENV.values()}  # type: ignore[attr-defined]
     for var in set(re.findall(r"POSTDODO_WEBHOOK_[A-Z_]+", DOC)):
         assert var in names, var
+
+
+def test_the_ordering_example_runs() -> None:
+    """The Python block of "Ordering a post's events" runs as written (its asserts included)."""
+    section = DOC.split("## Ordering a post's events", 1)[1].split("\n## ", 1)[0]
+    [code] = re.findall(r"```python\n(.*?)```", section, re.S)
+    exec(compile(code, "webhooks.md", "exec"), {})

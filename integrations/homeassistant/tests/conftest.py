@@ -1,15 +1,13 @@
-"""Fixtures: custom integrations on, a fake PostDodo API behind ``responses``, a configured entry."""
+"""Fixtures: custom integrations on, a fake PostDodo API behind ``aioclient_mock``, a configured entry."""
 
 from __future__ import annotations
 
-from collections.abc import Generator
-
 import pytest
-import responses
 from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
 from custom_components.postdodo.const import DOMAIN
 
@@ -31,16 +29,9 @@ async def ha_urls(hass: HomeAssistant) -> None:
 
 
 @pytest.fixture
-def mock_requests() -> Generator[responses.RequestsMock]:
-    """Every HTTP request of the client goes to ``responses``; none reaches the network."""
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
-
-
-@pytest.fixture
-def api(mock_requests: responses.RequestsMock) -> FakePostDodo:
-    """The fake PostDodo workspace at BASE."""
-    return FakePostDodo(mock_requests)
+def api(aioclient_mock: AiohttpClientMocker) -> FakePostDodo:
+    """The fake PostDodo workspace at BASE; every request of Home Assistant's shared session goes to the mocker."""
+    return FakePostDodo(aioclient_mock)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""A small in-memory PostDodo API behind ``responses`` (the client speaks ``requests``)."""
+"""A small in-memory PostDodo API behind Home Assistant's ``aioclient_mock`` (the client speaks aiohttp)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import re
 import time
 from typing import Any
 
-import responses
+from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker, AiohttpClientMockResponse
+from yarl import URL
 
-from postdodo_connect.signing import delivery_headers, generate_secret
+from custom_components.postdodo._postdodo_client.signing import delivery_headers, generate_secret
 
 BASE = "http://192.168.1.20:8080"
 KEY = "pd_test_goodkey"
@@ -23,22 +24,25 @@ ACCOUNTS = [
      "mode": "sandbox", "status": "expired", "created_at": "2030-01-03T09:00:00Z"},
 ]
 
+Answer = tuple[int, dict[str, str], str]
 
-def _error(status: int, code: str, message: str, details: list[dict[str, str]] | None = None) -> tuple[int, dict, str]:
+
+def _error(status: int, code: str, message: str, details: list[dict[str, str]] | None = None) -> Answer:
     body: dict[str, Any] = {"code": code, "message": message, "request_id": "req_test"}
     if details:
         body["details"] = details
     return status, {"Content-Type": "application/json"}, json.dumps({"error": body})
 
 
-def _ok(body: Any, status: int = 200) -> tuple[int, dict, str]:
+def _ok(body: Any, status: int = 200) -> Answer:
     return status, {"Content-Type": "application/json", "X-Request-Id": "req_test"}, json.dumps(body)
 
 
 class FakePostDodo:
     """Accounts, posts and webhook endpoints of one workspace, served at ``base``."""
 
-    def __init__(self, mock: responses.RequestsMock, base: str = BASE) -> None:
+    def __init__(self, mock: AiohttpClientMocker, base: str = BASE) -> None:
+        self.mock = mock
         self.base = base
         self.keys = {KEY}
         self.accounts = [dict(a) for a in ACCOUNTS]
@@ -63,26 +67,29 @@ class FakePostDodo:
             ("POST", r"/v1/webhooks/([^/?]+)/enable", self._enable_webhook),
         ]
         for method, path, handler in routes:
-            mock.add_callback(method, re.compile(api + path + r"(\?.*)?$"), callback=self._wrap(handler))
+            mock.request(method, re.compile("^" + api + path + r"(\?.*)?$"), side_effect=self._wrap(method, handler))
 
-    def _wrap(self, handler: Any) -> Any:
-        def callback(request: Any) -> tuple[int, dict, str]:
+    def _wrap(self, method: str, handler: Any) -> Any:
+        async def side_effect(_method: str, url: URL, data: Any) -> AiohttpClientMockResponse:
+            # the mocker records each call (with its headers) just before it asks us for the answer
+            headers = self.mock.mock_calls[-1][3] or {}
             if self.fail_with:
-                return _error(self.fail_with, "internal_error", "boom")
-            key = request.headers.get("Authorization", "").removeprefix("Bearer ")
-            if key not in self.keys:
-                return _error(401, "unauthorized", "invalid API key (revoked, rotated or mistyped)")
-            match = re.search(r"/v1/\w+/([^/?]+)", request.url)
-            body = json.loads(request.body) if request.body else None
-            return handler(match.group(1) if match else None, body)
-        return callback
+                status, answer_headers, text = _error(self.fail_with, "internal_error", "boom")
+            elif headers.get("Authorization", "").removeprefix("Bearer ") not in self.keys:
+                status, answer_headers, text = _error(401, "unauthorized", "invalid API key (revoked, rotated or mistyped)")
+            else:
+                match = re.search(r"/v1/\w+/([^/?]+)", str(url))
+                body = json.loads(data) if isinstance(data, str | bytes) else data
+                status, answer_headers, text = handler(match.group(1) if match else None, body)
+            return AiohttpClientMockResponse(method, url, status=status, text=text, headers=answer_headers)
+        return side_effect
 
     # -- resources ---------------------------------------------------------------------------------------
 
-    def _accounts(self, _: Any, __: Any) -> tuple[int, dict, str]:
+    def _accounts(self, _: Any, __: Any) -> Answer:
         return _ok({"data": self.accounts, "has_more": False, "next_cursor": None})
 
-    def _list_posts(self, _: Any, __: Any) -> tuple[int, dict, str]:
+    def _list_posts(self, _: Any, __: Any) -> Answer:
         newest = sorted(self.posts.values(), key=lambda p: p["created_at"], reverse=True)
         return _ok({"data": newest, "has_more": False, "next_cursor": None})
 
@@ -99,12 +106,15 @@ class FakePostDodo:
         self.posts[post_id] = post
         return post
 
-    def _create_post(self, _: Any, body: dict[str, Any]) -> tuple[int, dict, str]:
+    def _create_post(self, _: Any, body: dict[str, Any]) -> Answer:
         self.created_bodies.append(body)
         if not body.get("caption"):
-            return _error(400, "invalid_request", "the post is not valid",
+            # as the real API words it: the message sums up the first problem, details list them all
+            return _error(400, "invalid_request", "post refused: a caption is required (and 1 more)",
                           [{"field": "caption", "platform": "bluesky", "rule": "caption.empty",
-                            "message": "a caption is required"}])
+                            "message": "a caption is required"},
+                           {"field": "caption", "platform": "instagram", "rule": "instagram.media.required",
+                            "message": "Instagram needs at least one image or video"}])
         scheduled = body.get("scheduled_at")
         post = self.add_post(body["account_ids"], status="scheduled" if scheduled else "publishing",
                              target_status="scheduled" if scheduled else "publishing", caption=body["caption"],
@@ -112,12 +122,12 @@ class FakePostDodo:
         post["scheduled_at"], post["media"] = scheduled, body.get("media", [])
         return _ok(post, 201)
 
-    def _get_post(self, post_id: str, _: Any) -> tuple[int, dict, str]:
+    def _get_post(self, post_id: str, _: Any) -> Answer:
         if post_id not in self.posts:
             return _error(404, "not_found", f"no post {post_id}")
         return _ok(self.posts[post_id])
 
-    def _cancel_post(self, post_id: str, _: Any) -> tuple[int, dict, str]:
+    def _cancel_post(self, post_id: str, _: Any) -> Answer:
         post = self.posts.get(post_id)
         if post is None:
             return _error(404, "not_found", f"no post {post_id}")
@@ -128,7 +138,7 @@ class FakePostDodo:
             target["status"] = "canceled"
         return _ok(post)
 
-    def _create_webhook(self, _: Any, body: dict[str, Any]) -> tuple[int, dict, str]:
+    def _create_webhook(self, _: Any, body: dict[str, Any]) -> Answer:
         if self.refuse_webhook_url:
             return _error(400, "url_not_allowed", self.refuse_webhook_url)
         if self.webhook_conflicts:
@@ -139,19 +149,19 @@ class FakePostDodo:
         self.webhooks[endpoint["id"]] = endpoint
         return _ok(endpoint, 201)
 
-    def _get_webhook(self, endpoint_id: str, _: Any) -> tuple[int, dict, str]:
+    def _get_webhook(self, endpoint_id: str, _: Any) -> Answer:
         if endpoint_id not in self.webhooks:
             return _error(404, "not_found", f"no webhook endpoint {endpoint_id}")
         return _ok({k: v for k, v in self.webhooks[endpoint_id].items() if k != "secret"})
 
-    def _delete_webhook(self, endpoint_id: str, _: Any) -> tuple[int, dict, str]:
+    def _delete_webhook(self, endpoint_id: str, _: Any) -> Answer:
         endpoint = self.webhooks.pop(endpoint_id, None)
         if endpoint is None:
             return _error(404, "not_found", f"no webhook endpoint {endpoint_id}")
         self.deleted_webhooks.append(endpoint_id)
         return _ok({k: v for k, v in endpoint.items() if k != "secret"})
 
-    def _enable_webhook(self, endpoint_id: str, _: Any) -> tuple[int, dict, str]:
+    def _enable_webhook(self, endpoint_id: str, _: Any) -> Answer:
         self.webhooks[endpoint_id]["status"] = "enabled"
         return self._get_webhook(endpoint_id, None)
 

@@ -6,13 +6,13 @@ import json
 from unittest.mock import patch
 
 import pytest
-import requests
-import responses
+from aiohttp import ClientConnectionError
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
 from custom_components.postdodo.const import DOMAIN
 
@@ -58,40 +58,39 @@ async def test_live_key_title(hass: HomeAssistant, api: FakePostDodo, no_setup: 
     assert result["title"] == "PostDodo (192.168.1.20:8080)"
 
 
-def _html(mock: responses.RequestsMock, status: int = 200) -> None:
-    mock.add(responses.GET, f"{BASE}/v1/accounts", body="<html>login</html>", status=status,
-             content_type="text/html")
+def _html(mock: AiohttpClientMocker, status: int = 200) -> None:
+    mock.get(f"{BASE}/v1/accounts", text="<html>login</html>", status=status, headers={"Content-Type": "text/html"})
 
 
 @pytest.mark.parametrize(
     ("arrange", "user_input", "error"),
     [
         (FakePostDodo, {CONF_URL: BASE, CONF_API_KEY: "pd_test_wrong"}, {"base": "invalid_auth"}),
-        (lambda mock: mock.add(responses.GET, f"{BASE}/v1/accounts", body=requests.ConnectionError("refused")),
+        (lambda mock: mock.get(f"{BASE}/v1/accounts", exc=ClientConnectionError("refused")),
          {CONF_URL: BASE, CONF_API_KEY: KEY}, {"base": "cannot_connect"}),
-        (lambda mock: mock.add(responses.GET, f"{BASE}/v1/accounts", status=503,
+        (lambda mock: mock.get(f"{BASE}/v1/accounts", status=503,
                                json={"error": {"code": "unavailable", "message": "db down"}}),
          {CONF_URL: BASE, CONF_API_KEY: KEY}, {"base": "cannot_connect"}),
         (_html, {CONF_URL: BASE, CONF_API_KEY: KEY}, {"base": "not_postdodo"}),
         (lambda mock: _html(mock, 404), {CONF_URL: BASE, CONF_API_KEY: KEY}, {"base": "not_postdodo"}),
-        (lambda mock: mock.add(responses.GET, f"{BASE}/v1/accounts", json={"data": [{"name": "x"}]}),
+        (lambda mock: mock.get(f"{BASE}/v1/accounts", json={"data": [{"name": "x"}]}),
          {CONF_URL: BASE, CONF_API_KEY: KEY}, {"base": "not_postdodo"}),
-        (lambda mock: mock.add(responses.GET, f"{BASE}/v1/accounts", json={"data": []}),
+        (lambda mock: mock.get(f"{BASE}/v1/accounts", json={"data": []}),
          {CONF_URL: BASE, CONF_API_KEY: KEY}, {"base": "no_accounts"}),
         (lambda mock: None, {CONF_URL: "ftp://nowhere", CONF_API_KEY: KEY}, {CONF_URL: "invalid_url"}),
     ],
     ids=["invalid_auth", "refused", "server_error", "html", "html_404", "wrong_shape", "no_accounts", "bad_url"],
 )
-async def test_user_errors_then_recovery(hass: HomeAssistant, mock_requests: responses.RequestsMock,
+async def test_user_errors_then_recovery(hass: HomeAssistant, aioclient_mock: AiohttpClientMocker,
                                          no_setup: None, arrange, user_input, error) -> None:
     """Each failure shows its translated error; fixing the input then creates the entry."""
-    arrange(mock_requests)  # registered first, so it answers before the fake API
+    arrange(aioclient_mock)  # registered first, so it answers before the fake API
     flow_id = await _start(hass)
     result = await hass.config_entries.flow.async_configure(flow_id, user_input)
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == error
-    mock_requests.reset()
-    FakePostDodo(mock_requests)
+    aioclient_mock.clear_requests()
+    FakePostDodo(aioclient_mock)
     result = await hass.config_entries.flow.async_configure(flow_id, {CONF_URL: BASE, CONF_API_KEY: KEY})
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
@@ -99,7 +98,7 @@ async def test_user_errors_then_recovery(hass: HomeAssistant, mock_requests: res
 async def test_user_unknown_error(hass: HomeAssistant, api: FakePostDodo) -> None:
     """A bug in the check is reported as unknown, not as a crash."""
     flow_id = await _start(hass)
-    with patch("custom_components.postdodo.config_flow.Client", side_effect=RuntimeError("bug")):
+    with patch("custom_components.postdodo.config_flow.AsyncClient", side_effect=RuntimeError("bug")):
         result = await hass.config_entries.flow.async_configure(flow_id, {CONF_URL: BASE, CONF_API_KEY: KEY})
     assert result["errors"] == {"base": "unknown"}
 
@@ -147,11 +146,12 @@ async def test_reauth_other_workspace(hass: HomeAssistant, entry: MockConfigEntr
     assert result["reason"] == "wrong_workspace"
 
 
-async def test_reconfigure(hass: HomeAssistant, loaded: MockConfigEntry, mock_requests: responses.RequestsMock,
+async def test_reconfigure(hass: HomeAssistant, loaded: MockConfigEntry, aioclient_mock: AiohttpClientMocker,
                            api: FakePostDodo) -> None:
     """A new address of the same server: checked, stored, reloaded; an empty key keeps the old one."""
     new_base = "http://postdodo.lan:8080"
-    moved = FakePostDodo(mock_requests, base=new_base)
+    moved = FakePostDodo(aioclient_mock, base=new_base)
+    aioclient_mock.get("http://nothing.lan:1/v1/accounts", exc=ClientConnectionError("refused"))
     result = await loaded.start_reconfigure_flow(hass)
     assert result["step_id"] == "reconfigure"
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_URL: "http://nothing.lan:1"})
@@ -167,9 +167,9 @@ async def test_reconfigure(hass: HomeAssistant, loaded: MockConfigEntry, mock_re
 
 
 async def test_reconfigure_other_workspace(hass: HomeAssistant, entry: MockConfigEntry,
-                                           mock_requests: responses.RequestsMock) -> None:
+                                           aioclient_mock: AiohttpClientMocker) -> None:
     """Pointing an entry at another workspace is refused."""
-    other = FakePostDodo(mock_requests, base="http://other.lan")
+    other = FakePostDodo(aioclient_mock, base="http://other.lan")
     other.accounts = [{**ACCOUNTS[1], "id": "acct_otherworkspace2"}]
     result = await entry.start_reconfigure_flow(hass)
     result = await hass.config_entries.flow.async_configure(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-import responses
 from homeassistant.components import webhook
 from homeassistant.config_entries import ConfigEntryDisabler, ConfigEntryState
 from homeassistant.const import CONF_URL, STATE_UNAVAILABLE
@@ -16,6 +15,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
 from custom_components.postdodo.const import CONF_ENDPOINT_ID, CONF_ENDPOINT_SECRET, CONF_ENDPOINT_URL, DOMAIN
 from custom_components.postdodo.push import server_is_local
@@ -177,12 +177,12 @@ async def test_push_refused_raises_issue_and_polls(hass: HomeAssistant, api: Fak
     assert hass.states.get(EVENTS).state != STATE_UNAVAILABLE
 
 
-async def test_hosted_server_needs_external_url(hass: HomeAssistant, mock_requests: responses.RequestsMock,
+async def test_hosted_server_needs_external_url(hass: HomeAssistant, aioclient_mock: AiohttpClientMocker,
                                                 issue_registry: ir.IssueRegistry) -> None:
     """A server on the internet gets the external URL, and the webhook accepts calls from anywhere;
     without an external URL there is a repair issue instead."""
     base = "https://api.postdodo.example"
-    api = FakePostDodo(mock_requests, base=base)
+    api = FakePostDodo(aioclient_mock, base=base)
     entry = MockConfigEntry(domain=DOMAIN, unique_id=ACCOUNTS[0]["id"], title="PostDodo",
                             data={CONF_URL: base, "api_key": "pd_test_goodkey", "webhook_id": WEBHOOK_ID})
     entry.add_to_hass(hass)

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from http import HTTPStatus
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.postdodo._postdodo_client.signing import delivery_headers, generate_secret
 from custom_components.postdodo.const import CONF_ENDPOINT_SECRET, SEEN_EVENTS
-from postdodo_connect.signing import delivery_headers, generate_secret
+from custom_components.postdodo.coordinator import PostSequences
 
 from .conftest import WEBHOOK_ID
 from .fake_api import ACCOUNTS, FakePostDodo
@@ -202,22 +203,19 @@ async def test_push_survives_poll(hass: HomeAssistant, loaded: MockConfigEntry, 
     """A poll that started before a push does not roll the sensor back; later polls show the API's view."""
     coordinator = loaded.runtime_data.coordinator
     api.add_post([INSTAGRAM], status="scheduled", target_status="scheduled")
-    fetch = coordinator._fetch
+    accounts = coordinator.client.accounts
+    list_accounts = accounts.list
 
-    async def push_now() -> None:
+    async def list_then_push() -> Any:
+        found = await list_accounts()
+        # the push lands while this poll is in flight, before it reads the posts
         loaded.runtime_data.push.dispatch("post.published", PUBLISHED, "evt_race")
+        return found
 
-    def slow_fetch():
-        result = fetch()
-        # the push lands while this poll is in flight (the executor waits until the loop has handled it)
-        asyncio.run_coroutine_threadsafe(push_now(), hass.loop).result(timeout=10)
-        return result
-
-    coordinator._fetch = slow_fetch
-    await coordinator.async_refresh()
+    with patch.object(accounts, "list", list_then_push):
+        await coordinator.async_refresh()
     await hass.async_block_till_done()
     assert hass.states.get(LAST_POST).state == "confirmed"
-    coordinator._fetch = fetch
     await coordinator.async_refresh()
     await hass.async_block_till_done()
     assert hass.states.get(LAST_POST).state == "scheduled"
@@ -237,3 +235,73 @@ async def test_poll_picks_latest_post(hass: HomeAssistant, api: FakePostDodo, en
     bsky = hass.states.get("sensor.dodo_bsky_social_bluesky_last_post")
     assert bsky.state == "retrying" and bsky.attributes["error"] == "retrying soon"
     assert json.dumps(dict(bsky.attributes))  # attributes stay JSON-friendly
+
+
+async def test_a_late_older_event_does_not_roll_entities_back(
+    hass: HomeAssistant, loaded: MockConfigEntry, api: FakePostDodo, hass_client_no_auth: ClientSessionGenerator
+) -> None:
+    """post.completed (sequence 3) overtakes the post.published (sequence 2) it sums up: the event entity stays
+    on completed and the sensor keeps the completed state, while the bus still gets both events."""
+    published = async_capture_events(hass, "postdodo_post_published")
+    completed = async_capture_events(hass, "postdodo_post_completed")
+    post_id = "post_Order0000000001"
+    done = {"post_id": post_id, "status": "partially_published", "sequence": 3,
+            "targets": [{"account_id": INSTAGRAM, "platform": "instagram", "status": "confirmed",
+                         "permalink": PERMALINK},
+                        {"account_id": BLUESKY, "platform": "bluesky", "status": "failed", "permalink": None}]}
+    late = {**PUBLISHED, "post_id": post_id, "sequence": 2}
+    for event, data in (("post.completed", done), ("post.published", late)):
+        body, headers = api.delivery(event, data)
+        assert await _post(hass_client_no_auth, body, headers) == HTTPStatus.OK
+    await hass.async_block_till_done()
+
+    assert len(completed) == 1 and len(published) == 1  # automations see every event, each with its sequence
+    assert (completed[0].data["sequence"], published[0].data["sequence"]) == (3, 2)
+    state = hass.states.get(EVENTS)
+    assert state.attributes["event_type"] == "completed" and state.attributes["sequence"] == 3
+    assert state.attributes["post_status"] == "partially_published"
+    assert hass.states.get(LAST_POST).state == "confirmed"
+    assert hass.states.get("sensor.dodo_bsky_social_bluesky_last_post").state == "failed"
+
+    # a newer event of the same post still applies; so does the first event of another post
+    newer = {**PUBLISHED, "post_id": post_id, "sequence": 4, "permalink": PERMALINK + "v2"}
+    body, headers = api.delivery("post.published", newer)
+    assert await _post(hass_client_no_auth, body, headers) == HTTPStatus.OK
+    await hass.async_block_till_done()
+    assert hass.states.get(EVENTS).attributes["sequence"] == 4
+    assert hass.states.get(LAST_POST).attributes["permalink"] == PERMALINK + "v2"
+
+
+async def test_the_sensor_ignores_an_older_failure_of_the_same_post(
+    hass: HomeAssistant, loaded: MockConfigEntry, api: FakePostDodo
+) -> None:
+    """Per account: once sequence 5 of a post applied, a sequence 4 of that post changes nothing."""
+    push = loaded.runtime_data.push
+    push.dispatch("post.published", {**PUBLISHED, "sequence": 5}, "evt_new")
+    push.dispatch("post.failed", {**PUBLISHED, "status": "failed", "sequence": 4,
+                                  "error": {"code": "x", "message": "stale"}}, "evt_old")
+    await hass.async_block_till_done()
+    sensor = hass.states.get(LAST_POST)
+    assert sensor.state == "confirmed" and sensor.attributes["error"] is None
+
+
+async def test_an_api_answer_does_not_override_a_webhook_of_the_same_post(
+    hass: HomeAssistant, loaded: MockConfigEntry, api: FakePostDodo
+) -> None:
+    """create_post's answer (publishing) can arrive after the post.published webhook: the webhook wins."""
+    post = api.add_post([INSTAGRAM], status="publishing", target_status="publishing")
+    loaded.runtime_data.push.dispatch("post.published", {**PUBLISHED, "post_id": post["id"], "sequence": 1}, "evt_x")
+    from custom_components.postdodo._postdodo_client import Post
+
+    loaded.runtime_data.coordinator.async_apply_post(Post.model_validate(post))
+    await hass.async_block_till_done()
+    assert hass.states.get(LAST_POST).state == "confirmed"
+
+
+def test_post_sequences_are_bounded_and_per_post() -> None:
+    """The memory of applied sequences keeps the newest posts; events without a sequence always apply."""
+    seen = PostSequences(size=2)
+    assert seen.is_newer("post_a", 2) and not seen.is_newer("post_a", 1) and not seen.is_newer("post_a", 2)
+    assert seen.is_newer("post_b", 1) and seen.is_newer("post_a", None)
+    assert seen.is_newer("post_c", 1)  # post_a is the oldest and is forgotten
+    assert seen.is_newer("post_a", 1) and not seen.is_newer("post_c", 1)

@@ -6,14 +6,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-import requests
-import responses
+from aiohttp import ClientConnectionError
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
 from custom_components.postdodo.const import DOMAIN
 
@@ -116,7 +116,22 @@ async def test_invalid_post_details(hass: HomeAssistant, loaded: MockConfigEntry
     with pytest.raises(ServiceValidationError) as info:
         await _call(hass, "create_post", {"caption": "", "account_ids": [BLUESKY]})
     assert info.value.translation_key == "invalid_request"
-    assert info.value.translation_placeholders["message"] == "the post is not valid; bluesky: a caption is required"
+    # each problem once, with its platform; not the API's summary line repeating the first one
+    assert info.value.translation_placeholders["message"] == (
+        "bluesky: a caption is required; instagram: Instagram needs at least one image or video")
+    assert str(info.value).count("a caption is required") == 1
+
+
+def test_describe_without_details_or_with_repeats() -> None:
+    """Without details the API's message is the text; repeated or bare details are listed once."""
+    from custom_components.postdodo._postdodo_client import InvalidRequestError
+    from custom_components.postdodo.services import _describe
+
+    assert _describe(InvalidRequestError("caption: too long")) == "caption: too long"
+    repeated = [{"platform": "x", "message": "too long"}, {"platform": "x", "message": "too long"},
+                {"rule": "only.a.rule"}, {"field": "media"}]
+    assert _describe(InvalidRequestError("post refused: too long", details=repeated)) == (
+        "x: too long; only.a.rule; media")
 
 
 async def test_get_and_cancel_post(hass: HomeAssistant, loaded: MockConfigEntry, api: FakePostDodo) -> None:
@@ -163,19 +178,18 @@ async def test_auth_error_starts_reauth(hass: HomeAssistant, loaded: MockConfigE
     [
         (500, {"error": {"code": "internal_error", "message": "boom"}}, "api_error"),
         (429, {"error": {"code": "rate_limited", "message": "slow down"}}, "rate_limited"),
-        (None, requests.ConnectionError("refused"), "cannot_connect"),
+        (None, ClientConnectionError("refused"), "cannot_connect"),
     ],
 )
-async def test_api_failures(hass: HomeAssistant, loaded: MockConfigEntry, mock_requests: responses.RequestsMock,
+async def test_api_failures(hass: HomeAssistant, loaded: MockConfigEntry, aioclient_mock: AiohttpClientMocker,
                             status: int | None, body: Any, key: str) -> None:
     """Server-side failures are HomeAssistantErrors with translation keys (not validation errors)."""
-    mock_requests.reset()
+    aioclient_mock.clear_requests()
     if status is None:
-        mock_requests.add(responses.GET, f"{BASE}/v1/posts/post_x", body=body)
+        aioclient_mock.get(f"{BASE}/v1/posts/post_x", exc=body)
     else:
-        mock_requests.add(responses.GET, f"{BASE}/v1/posts/post_x", status=status, json=body,
-                          headers={"Retry-After": "120"})
-    loaded.runtime_data.client._transport.max_retries = 0  # no backoff sleeps in this test
+        aioclient_mock.get(f"{BASE}/v1/posts/post_x", status=status, json=body, headers={"Retry-After": "120"})
+    loaded.runtime_data.client._transport.retry.max_retries = 0  # no backoff sleeps in this test
     with pytest.raises(HomeAssistantError) as info:
         await _call(hass, "get_post", {"post_id": "post_x"})
     assert not isinstance(info.value, ServiceValidationError)

@@ -265,6 +265,7 @@ describe('performList (examples for the Zap editor)', () => {
         account_id: 'acct_bs',
         platform: 'bluesky',
         status: 'confirmed',
+        sequence: null,
         permalink: 'https://bsky.app/profile/x/post/1',
         platform_post_id: 'at://1',
       },

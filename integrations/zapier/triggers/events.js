@@ -117,6 +117,7 @@ const exampleItems = (post, event) => {
         created_at: at,
         post_id: post.id,
         status: post.status,
+        sequence: null, // the event's place among the post's events: known only to a delivered event
         targets: targets.map((t) => ({
           account_id: t.account_id,
           platform: t.platform,
@@ -137,6 +138,7 @@ const exampleItems = (post, event) => {
         account_id: t.account_id,
         platform: t.platform,
         status: t.status,
+        sequence: null,
       };
       if (event === 'post.published') {
         item.permalink = t.permalink || null;

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 from homeassistant.const import CONF_API_KEY, CONF_URL, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.device_registry import DeviceEntry
 from homeassistant.helpers.typing import ConfigType
 
-from postdodo_connect import Client
-
-from .const import API_TIMEOUT, CONF_ENDPOINT_ID, DOMAIN
+from ._postdodo_client import AsyncClient
+from .const import API_TIMEOUT, CONF_ENDPOINT_ID, DOMAIN, USER_AGENT
 from .coordinator import PostDodoConfigEntry, PostDodoCoordinator, PostDodoRuntimeData
 from .push import PostDodoPush, async_delete_endpoint
 from .services import async_setup_services
@@ -27,17 +25,16 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     return True
 
 
-async def _async_client(hass: HomeAssistant, entry: PostDodoConfigEntry) -> Client:
-    # built in the executor: the client reads its version from package metadata (file I/O)
-    return await hass.async_add_executor_job(partial(
-        Client, api_key=entry.data[CONF_API_KEY], base_url=entry.data[CONF_URL], timeout=API_TIMEOUT,
-        max_retries=2, max_retry_wait=10.0))
+def _client(hass: HomeAssistant, entry: PostDodoConfigEntry) -> AsyncClient:
+    """The entry's client on Home Assistant's shared aiohttp session."""
+    return AsyncClient(api_key=entry.data[CONF_API_KEY], base_url=entry.data[CONF_URL], timeout=API_TIMEOUT,
+                       session=async_get_clientsession(hass), max_retries=2, max_retry_wait=10.0,
+                       user_agent=USER_AGENT)
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: PostDodoConfigEntry) -> bool:
     """Check the key by a first refresh, then start push and the entity platforms."""
-    client = await _async_client(hass, entry)
-    entry.async_on_unload(client.close)
+    client = _client(hass, entry)
     coordinator = PostDodoCoordinator(hass, entry, client)
     # a rejected key raises ConfigEntryAuthFailed (reauth), anything else ConfigEntryNotReady (retry)
     await coordinator.async_config_entry_first_refresh()
@@ -63,11 +60,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: PostDodoConfigEntry) ->
     endpoint_id = entry.data.get(CONF_ENDPOINT_ID)
     if not endpoint_id:
         return
-    client = await _async_client(hass, entry)
-    try:
-        await async_delete_endpoint(hass, client, endpoint_id)
-    finally:
-        client.close()
+    await async_delete_endpoint(_client(hass, entry), endpoint_id)
 
 
 async def async_remove_config_entry_device(hass: HomeAssistant, entry: PostDodoConfigEntry,

@@ -11,21 +11,21 @@ from homeassistant.components import webhook
 from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult
 from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_WEBHOOK_ID
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import TextSelector, TextSelectorConfig, TextSelectorType
 from pydantic import ValidationError
 
-from postdodo_connect import (
+from ._postdodo_client import (
     Account,
     APIConnectionError,
     APIError,
+    AsyncClient,
     AuthenticationError,
-    Client,
     ConfigurationError,
     MethodNotAllowedError,
     NotFoundError,
 )
-
-from .const import API_TIMEOUT, DOMAIN, LOGGER
+from .const import API_TIMEOUT, DOMAIN, LOGGER, USER_AGENT
 from .coordinator import workspace_unique_id
 
 URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
@@ -40,20 +40,17 @@ def normalize_url(url: str) -> str:
     return url.strip().rstrip("/").removesuffix("/v1")
 
 
-def _list_accounts(url: str, api_key: str) -> list[Account]:
-    """Executor: one authenticated call that only a PostDodo server answers correctly."""
-    client = Client(api_key=api_key, base_url=url, timeout=API_TIMEOUT, max_retries=0)
-    try:
-        accounts: list[Account] = client.accounts.list()
-        return accounts
-    finally:
-        client.close()
+async def _list_accounts(flow: ConfigFlow, url: str, api_key: str) -> list[Account]:
+    """One authenticated call that only a PostDodo server answers correctly."""
+    client = AsyncClient(api_key=api_key, base_url=url, timeout=API_TIMEOUT, max_retries=0,
+                         session=async_get_clientsession(flow.hass), user_agent=USER_AGENT)
+    return await client.accounts.list()
 
 
 async def _validate(flow: ConfigFlow, url: str, api_key: str) -> tuple[list[Account], dict[str, str]]:
     """The workspace's accounts, or the form error to show."""
     try:
-        accounts = await flow.hass.async_add_executor_job(_list_accounts, url, api_key.strip())
+        accounts = await _list_accounts(flow, url, api_key.strip())
     except ConfigurationError:
         return [], {CONF_URL: "invalid_url"}
     except APIError as exc:

@@ -6,6 +6,8 @@ import logging
 from datetime import timedelta
 from typing import Final
 
+from ._postdodo_client import __version__ as CLIENT_VERSION
+
 DOMAIN: Final = "postdodo"
 LOGGER = logging.getLogger(__package__)
 
@@ -32,6 +34,7 @@ RECENT_POSTS: Final = 50  # posts read per poll to find each account's latest on
 SEEN_EVENTS: Final = 1024  # event ids remembered to drop redeliveries
 
 API_TIMEOUT: Final = 15.0
+USER_AGENT: Final = f"postdodo-connect/{CLIENT_VERSION} (Home Assistant integration)"
 
 
 def signal_event(entry_id: str) -> str:

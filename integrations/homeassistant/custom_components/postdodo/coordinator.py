@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -14,8 +15,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from pydantic import ValidationError
 
-from postdodo_connect import Account, APIConnectionError, APIError, AuthenticationError, Client, Post
-
+from ._postdodo_client import Account, APIConnectionError, APIError, AsyncClient, AuthenticationError, Post
 from .const import DOMAIN, LOGGER, POLL_INTERVAL_NO_PUSH, RECENT_POSTS
 
 if TYPE_CHECKING:
@@ -33,6 +33,34 @@ class LastPost:
     platform: str
     permalink: str | None = None
     error: str | None = None
+    sequence: int | None = None  # data.sequence of the event this came from; None when read from the API
+
+
+def event_sequence(data: dict[str, Any]) -> int | None:
+    """The ``data.sequence`` of a delivery (its place among its post's events), when the server sent one."""
+    value = data.get("sequence")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+class PostSequences:
+    """The highest sequence applied per post, for the last ``size`` posts: tells late, older news apart."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._applied: OrderedDict[str, int] = OrderedDict()
+
+    def is_newer(self, post_id: str, sequence: int | None) -> bool:
+        """Whether an event of ``post_id`` should be applied; records it when so (no sequence: always)."""
+        if sequence is None:
+            return True
+        applied = self._applied.get(post_id)
+        if applied is not None and sequence <= applied:
+            return False
+        self._applied[post_id] = sequence
+        self._applied.move_to_end(post_id)
+        while len(self._applied) > self.size:
+            self._applied.popitem(last=False)
+        return True
 
 
 @dataclass
@@ -47,7 +75,7 @@ class PostDodoData:
 class PostDodoRuntimeData:
     """What a loaded entry keeps in ``entry.runtime_data``."""
 
-    client: Client
+    client: AsyncClient
     coordinator: PostDodoCoordinator
     push: PostDodoPush
 
@@ -81,21 +109,18 @@ class PostDodoCoordinator(DataUpdateCoordinator[PostDodoData]):
 
     config_entry: PostDodoConfigEntry
 
-    def __init__(self, hass: HomeAssistant, entry: PostDodoConfigEntry, client: Client) -> None:
+    def __init__(self, hass: HomeAssistant, entry: PostDodoConfigEntry, client: AsyncClient) -> None:
         super().__init__(hass, LOGGER, config_entry=entry, name=DOMAIN, update_interval=POLL_INTERVAL_NO_PUSH)
         self.client = client
         # account id -> (monotonic time, value) of the latest push, so a poll that started earlier
         # cannot overwrite it with older news
         self._pushed: dict[str, tuple[float, LastPost]] = {}
 
-    def _fetch(self) -> tuple[list[Account], list[Post]]:
-        """Runs in the executor: the client is blocking."""
-        return self.client.accounts.list(), list(self.client.posts.list(limit=RECENT_POSTS))
-
     async def _async_update_data(self) -> PostDodoData:
         started = time.monotonic()
         try:
-            accounts, posts = await self.hass.async_add_executor_job(self._fetch)
+            accounts = await self.client.accounts.list()
+            posts = [post async for post in self.client.posts.list(limit=RECENT_POSTS)]
         except AuthenticationError as exc:
             raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="invalid_auth") from exc
         except (APIConnectionError, APIError, ValidationError) as exc:
@@ -137,16 +162,20 @@ class PostDodoCoordinator(DataUpdateCoordinator[PostDodoData]):
     def async_apply_post(self, post: Post) -> None:
         """A post just created, fetched or canceled becomes each of its accounts' latest post."""
         for target in post.targets:
+            previous = self.data.last_posts.get(target.account_id) if self.data else None
+            if previous is not None and previous.post_id == post.id and previous.sequence is not None:
+                continue  # a webhook about this post already arrived: it is newer than this answer
             error = target.error.message if target.error else None
             self.async_set_last(target.account_id, LastPost(post.id, target.status, target.platform,
                                                             target.permalink, error))
 
     @callback
     def async_apply_event(self, event: str, data: dict[str, Any]) -> None:
-        """A verified webhook delivery updates the accounts it names."""
+        """A verified webhook delivery updates the accounts it names, in the post's sequence order."""
         post_id = str(data.get("post_id") or "")
         if not post_id:
             return
+        sequence = event_sequence(data)
         if event == "post.completed":
             targets = [t for t in data.get("targets") or [] if isinstance(t, dict)]
         else:
@@ -156,9 +185,13 @@ class PostDodoCoordinator(DataUpdateCoordinator[PostDodoData]):
             if not isinstance(account_id, str) or not isinstance(status, str):
                 continue
             previous = self.data.last_posts.get(account_id) if self.data else None
+            if (previous is not None and previous.post_id == post_id and previous.sequence is not None
+                    and (sequence is None or sequence <= previous.sequence)):
+                continue  # arrived after a newer event of the same post (e.g. published after completed)
             error = target.get("error")
             message = error.get("message") if isinstance(error, dict) else None
-            last = LastPost(post_id, status, str(target.get("platform") or ""), target.get("permalink"), message)
+            last = LastPost(post_id, status, str(target.get("platform") or ""), target.get("permalink"), message,
+                            sequence)
             if previous is not None and previous.post_id == post_id:
                 # post.completed repeats targets without their error: keep what post.failed said
                 last = replace(last, error=last.error or previous.error,

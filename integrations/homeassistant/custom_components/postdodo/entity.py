@@ -8,8 +8,7 @@ from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from postdodo_connect import Account
-
+from ._postdodo_client import Account
 from .const import DOMAIN
 from .coordinator import PostDodoCoordinator
 

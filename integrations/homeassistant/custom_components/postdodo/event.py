@@ -9,15 +9,16 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from ._postdodo_client import Account
 from .const import EVENT_TYPES, signal_event, signal_push
-from .coordinator import PostDodoConfigEntry
+from .coordinator import PostDodoConfigEntry, PostDodoCoordinator, PostSequences, event_sequence
 from .entity import PostDodoAccountEntity, new_accounts
 
 # nothing is polled: events arrive by push
 PARALLEL_UPDATES = 0
 
 POST_EVENTS = EventEntityDescription(key="post_events", translation_key="post_events", event_types=EVENT_TYPES)
-_ATTRIBUTES = ("post_id", "platform", "status", "permalink", "event_id")
+_ATTRIBUTES = ("post_id", "platform", "status", "permalink", "event_id", "sequence")
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: PostDodoConfigEntry,
@@ -36,7 +37,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: PostDodoConfigEntry,
 
 
 class PostDodoPostEvents(PostDodoAccountEntity, EventEntity):
-    """Fires when one of the account's posts is published, fails, or (with its siblings) completes."""
+    """Fires when one of the account's posts is published, fails, or (with its siblings) completes.
+
+    Deliveries can arrive out of order; an event older (by ``data.sequence``) than one already shown for the
+    same post is dropped, so the entity never ends on ``published`` after ``completed``.
+    """
+
+    def __init__(self, coordinator: PostDodoCoordinator, account: Account, description: EventEntityDescription) -> None:
+        super().__init__(coordinator, account, description)
+        self._sequences = PostSequences()
 
     async def async_added_to_hass(self) -> None:
         """Listen to this entry's deliveries and to push going up or down."""
@@ -58,7 +67,7 @@ class PostDodoPostEvents(PostDodoAccountEntity, EventEntity):
             if not mine:
                 return
             attributes = {**mine[0], "post_id": payload.get("post_id"), "post_status": payload.get("status"),
-                          "event_id": payload.get("event_id")}
+                          "event_id": payload.get("event_id"), "sequence": payload.get("sequence")}
             attributes.pop("account_id", None)
         elif payload.get("account_id") == self.account_id:
             attributes = {k: payload.get(k) for k in _ATTRIBUTES}
@@ -67,6 +76,8 @@ class PostDodoPostEvents(PostDodoAccountEntity, EventEntity):
                 attributes["error"] = error.get("message")
                 attributes["error_code"] = error.get("code")
         else:
+            return
+        if not self._sequences.is_newer(str(payload.get("post_id")), event_sequence(payload)):
             return
         self._trigger_event(event_type, attributes)
         self.async_write_ha_state()

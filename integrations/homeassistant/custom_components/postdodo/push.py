@@ -17,17 +17,16 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.network import NoURLAvailableError
 
-from postdodo_connect import (
+from ._postdodo_client import (
     APIConnectionError,
     APIError,
-    Client,
+    AsyncClient,
     InvalidRequestError,
     NotFoundError,
     PostDodoError,
     SignatureError,
+    verify,
 )
-from postdodo_connect.signing import verify
-
 from .const import (
     BUS_EVENTS,
     CONF_ENDPOINT_ID,
@@ -66,7 +65,7 @@ def server_is_local(base_url: str) -> bool:
 class PostDodoPush:
     """Receives PostDodo deliveries for one entry and turns them into bus events and entity updates."""
 
-    def __init__(self, hass: HomeAssistant, entry: PostDodoConfigEntry, client: Client,
+    def __init__(self, hass: HomeAssistant, entry: PostDodoConfigEntry, client: AsyncClient,
                  coordinator: PostDodoCoordinator) -> None:
         self.hass = hass
         self.entry = entry
@@ -96,33 +95,33 @@ class PostDodoPush:
             return webhook.async_generate_url(self.hass, self.webhook_id, prefer_external=False)
         return webhook.async_generate_url(self.hass, self.webhook_id, allow_internal=False, prefer_external=True)
 
-    def _sync_endpoint(self, url: str) -> tuple[str, str]:
-        """Executor: reuse the stored endpoint when it still points here, else create one; (id, secret)."""
+    async def _sync_endpoint(self, url: str) -> tuple[str, str]:
+        """Reuse the stored endpoint when it still points here, else create one; (id, secret)."""
         data = self.entry.data
         endpoint_id, secret = data.get(CONF_ENDPOINT_ID), data.get(CONF_ENDPOINT_SECRET)
         if endpoint_id and secret and data.get(CONF_ENDPOINT_URL) == url:
             try:
-                endpoint = self.client.webhooks.get(endpoint_id)
+                endpoint = await self.client.webhooks.get(endpoint_id)
             except NotFoundError:
                 LOGGER.info("PostDodo webhook endpoint %s is gone; registering a new one", endpoint_id)
             else:
                 if set(endpoint.events) >= set(WEBHOOK_EVENTS):
                     if endpoint.status == "disabled":
                         # PostDodo disables endpoints after days of failed deliveries (HA was down)
-                        self.client.webhooks.enable(endpoint_id)
+                        await self.client.webhooks.enable(endpoint_id)
                     return endpoint_id, secret
-                self._delete_quietly(endpoint_id)
+                await self._delete_quietly(endpoint_id)
         elif endpoint_id:
-            self._delete_quietly(endpoint_id)  # our URL changed: the old endpoint would call nowhere
-        endpoint = self.client.webhooks.create(url, events=list(WEBHOOK_EVENTS),
-                                               description=f"Home Assistant ({self.entry.title})")
+            await self._delete_quietly(endpoint_id)  # our URL changed: the old endpoint would call nowhere
+        endpoint = await self.client.webhooks.create(url, events=list(WEBHOOK_EVENTS),
+                                                     description=f"Home Assistant ({self.entry.title})")
         if not endpoint.secret:
             raise APIError("the webhook endpoint was created without a secret", code="invalid_response")
         return endpoint.id, endpoint.secret
 
-    def _delete_quietly(self, endpoint_id: str) -> None:
+    async def _delete_quietly(self, endpoint_id: str) -> None:
         try:
-            self.client.webhooks.delete(endpoint_id)
+            await self.client.webhooks.delete(endpoint_id)
         except NotFoundError:
             pass
 
@@ -135,7 +134,7 @@ class PostDodoPush:
                                {"server": self.entry.data[CONF_URL]})
             return
         try:
-            endpoint_id, secret = await self.hass.async_add_executor_job(self._sync_endpoint, url)
+            endpoint_id, secret = await self._sync_endpoint(url)
         except InvalidRequestError as exc:
             # typically url_not_allowed: a private address and a server without POSTDODO_WEBHOOK_ALLOW_PRIVATE
             self._set_inactive(ISSUE_REFUSED, exc.message, {"url": url, "error": exc.message})
@@ -178,12 +177,12 @@ class PostDodoPush:
         async_dispatcher_send(self.hass, signal_push(self.entry.entry_id))
 
     async def async_stop(self, delete_endpoint: bool) -> None:
-        """Executor-delete the PostDodo endpoint when nobody will listen (entry disabled)."""
+        """Delete the PostDodo endpoint when nobody will listen (entry disabled)."""
         self._set_active(False)
         endpoint_id = self.entry.data.get(CONF_ENDPOINT_ID)
         if not delete_endpoint or not endpoint_id:
             return
-        await async_delete_endpoint(self.hass, self.client, endpoint_id)
+        await async_delete_endpoint(self.client, endpoint_id)
         self.hass.config_entries.async_update_entry(self.entry, data={
             k: v for k, v in self.entry.data.items()
             if k not in (CONF_ENDPOINT_ID, CONF_ENDPOINT_SECRET, CONF_ENDPOINT_URL)})
@@ -225,10 +224,10 @@ class PostDodoPush:
         async_dispatcher_send(self.hass, signal_event(self.entry.entry_id), event, payload)
 
 
-async def async_delete_endpoint(hass: HomeAssistant, client: Client, endpoint_id: str) -> None:
+async def async_delete_endpoint(client: AsyncClient, endpoint_id: str) -> None:
     """Remove a PostDodo webhook endpoint; failures are logged, never raised (the entry goes anyway)."""
     try:
-        await hass.async_add_executor_job(client.webhooks.delete, endpoint_id)
+        await client.webhooks.delete(endpoint_id)
     except NotFoundError:
         pass
     except PostDodoError as exc:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable
 from functools import partial
 from typing import Any
 
@@ -13,7 +13,7 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 
-from postdodo_connect import (
+from ._postdodo_client import (
     Account,
     APIConnectionError,
     APIError,
@@ -24,7 +24,6 @@ from postdodo_connect import (
     Post,
     RateLimitError,
 )
-
 from .const import ATTR_CONFIG_ENTRY_ID, DOMAIN
 from .coordinator import PostDodoConfigEntry
 
@@ -96,20 +95,21 @@ def _get_entry(hass: HomeAssistant, call: ServiceCall) -> PostDodoConfigEntry:
 
 
 def _describe(exc: APIError) -> str:
-    """The API's message plus one line per problem it listed."""
-    parts = [exc.message]
+    """One line per problem the API listed (its message only sums them up), else the message itself."""
+    problems: list[str] = []
     for detail in exc.details:
         where = detail.get("platform") or detail.get("field")
-        text = detail.get("message") or detail.get("rule") or ""
-        parts.append(f"{where}: {text}" if where else str(text))
-    return "; ".join(p for p in parts if p)
+        text = str(detail.get("message") or detail.get("rule") or "")
+        line = f"{where}: {text}" if where and text else text or str(where or "")
+        if line and line not in problems:
+            problems.append(line)
+    return "; ".join(problems) or exc.message
 
 
-async def _api[T](hass: HomeAssistant, entry: PostDodoConfigEntry, func: Callable[..., T], *args: Any,
-                  **kwargs: Any) -> T:
-    """Run one blocking client call in the executor; API errors become translated HA errors."""
+async def _api[T](hass: HomeAssistant, entry: PostDodoConfigEntry, call: Awaitable[T]) -> T:
+    """Await one client call; API errors become translated HA errors."""
     try:
-        return await hass.async_add_executor_job(partial(func, *args, **kwargs))
+        return await call
     except AuthenticationError as exc:
         entry.async_start_reauth(hass)
         raise _failed("invalid_auth") from exc
@@ -146,7 +146,7 @@ async def _resolve_accounts(hass: HomeAssistant, entry: PostDodoConfigEntry, nam
     for name in names:
         found = _match(accounts, name)
         if not found and not refreshed:
-            accounts = await _api(hass, entry, entry.runtime_data.client.accounts.list)  # connected since the last poll?
+            accounts = await _api(hass, entry, entry.runtime_data.client.accounts.list())  # connected since the last poll?
             refreshed = True
             found = _match(accounts, name)
         if not found:
@@ -174,27 +174,27 @@ async def _create_post(hass: HomeAssistant, call: ServiceCall) -> ServiceRespons
         scheduled_at = dt_util.as_utc(scheduled_at)
         if scheduled_at <= dt_util.utcnow():
             raise _invalid("scheduled_in_past", scheduled_at=dt_util.as_local(scheduled_at).isoformat())
-    post = await _api(hass, entry, entry.runtime_data.client.posts.create, call.data[ATTR_CAPTION], account_ids,
-                      scheduled_at=scheduled_at, media=call.data.get(ATTR_MEDIA) or None,
-                      idempotency_key=call.data.get(ATTR_IDEMPOTENCY_KEY))
+    post = await _api(hass, entry, entry.runtime_data.client.posts.create(
+        call.data[ATTR_CAPTION], account_ids, scheduled_at=scheduled_at, media=call.data.get(ATTR_MEDIA) or None,
+        idempotency_key=call.data.get(ATTR_IDEMPOTENCY_KEY)))
     entry.runtime_data.coordinator.async_apply_post(post)
     return _post_response(post)
 
 
 async def _cancel_post(hass: HomeAssistant, call: ServiceCall) -> ServiceResponse:
     entry = _get_entry(hass, call)
-    post = await _api(hass, entry, entry.runtime_data.client.posts.cancel, call.data[ATTR_POST_ID])
+    post = await _api(hass, entry, entry.runtime_data.client.posts.cancel(call.data[ATTR_POST_ID]))
     entry.runtime_data.coordinator.async_apply_post(post)
     return _post_response(post)
 
 
 async def _get_post(hass: HomeAssistant, call: ServiceCall) -> ServiceResponse:
     entry = _get_entry(hass, call)
-    post = await _api(hass, entry, entry.runtime_data.client.posts.get, call.data[ATTR_POST_ID])
+    post = await _api(hass, entry, entry.runtime_data.client.posts.get(call.data[ATTR_POST_ID]))
     return _post_response(post)
 
 
 async def _list_accounts(hass: HomeAssistant, call: ServiceCall) -> ServiceResponse:
     entry = _get_entry(hass, call)
-    accounts = await _api(hass, entry, entry.runtime_data.client.accounts.list)
+    accounts = await _api(hass, entry, entry.runtime_data.client.accounts.list())
     return {"accounts": [a.model_dump(mode="json") for a in accounts]}

@@ -1,0 +1,274 @@
+"""Every API call of the client as data: method, path, query, body, Idempotency-Key and how to read the answer.
+
+The blocking resources and the asyncio ones send the same ``Call``s, so both speak the API identically.
+"""
+
+from __future__ import annotations
+
+import builtins
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, Literal, TypeVar
+from urllib.parse import quote
+
+from ..errors import PostDodoError
+from ..models import (
+    Account,
+    Delivery,
+    Media,
+    Post,
+    Redelivery,
+    Validation,
+    WebhookEndpoint,
+    WebhookTest,
+    format_time,
+)
+
+__all__ = [
+    "FINAL_POST_STATUSES",
+    "MAX_PAGE",
+    "VIDEO_SUFFIXES",
+    "Call",
+    "ListCall",
+    "WaitTimeout",
+    "as_utc_text",
+    "media_item",
+    "new_idempotency_key",
+    "post_body",
+    "wait_is_over",
+]
+
+T = TypeVar("T")
+FINAL_POST_STATUSES = frozenset({"published", "partially_published", "failed", "canceled"})
+MAX_PAGE = 100
+VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm", ".avi", ".mkv")
+
+TimeInput = datetime | str
+MediaInput = str | Mapping[str, Any] | Media
+WaitUntil = Literal["final", "published"]
+
+
+class WaitTimeout(PostDodoError, TimeoutError):
+    """``posts.wait`` gave up: the post did not get there in time; ``post`` is the last state seen."""
+
+    def __init__(self, message: str, *, post: Post, until: str, timeout: float) -> None:
+        super().__init__(message)
+        self.post, self.until, self.timeout = post, until, timeout
+
+
+@dataclass(frozen=True)
+class Call(Generic[T]):
+    """One API call and the model its answer becomes."""
+
+    method: str
+    path: str
+    parse: Callable[[Any], T]
+    params: Mapping[str, Any] | None = None
+    json: Any = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class ListCall(Generic[T]):
+    """A list endpoint, read page by page through ``next_cursor``; at most ``limit`` items (None: all)."""
+
+    path: str
+    parse: Callable[[Any], T]
+    params: Mapping[str, Any] | None = None
+    limit: int | None = None
+
+    def page(self, cursor: str | None) -> Call[Any]:
+        """The call that reads one page (the first when ``cursor`` is None)."""
+        params = dict(self.params or {})
+        if cursor:
+            params["cursor"] = cursor
+        return Call("GET", self.path, lambda page: page, params=params)
+
+    def next_cursor(self, page: Any, seen: int) -> str | None:
+        """The cursor of the page after ``page``, or None when the listing is done."""
+        cursor = page.get("next_cursor")
+        if not page.get("has_more") or not cursor or (self.limit is not None and seen >= self.limit):
+            return None
+        return str(cursor)
+
+
+def new_idempotency_key() -> str:
+    """A fresh random Idempotency-Key."""
+    return str(uuid.uuid4())
+
+
+def _segment(value: str) -> str:
+    """An id as one URL path segment (an id with a slash must not reach another route)."""
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"an id must be a non-empty string, not {value!r}")
+    return quote(value, safe="")
+
+
+def as_utc_text(value: TimeInput, name: str = "scheduled_at") -> str:
+    """A datetime or ISO 8601 string as the API's UTC text; a time without an offset is refused."""
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("z", "Z").replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"{name} {value!r} is not an ISO 8601 time like 2030-01-31T09:00:00Z") from None
+    elif isinstance(value, datetime):
+        parsed = value
+    else:
+        raise TypeError(f"{name} must be a datetime or an ISO 8601 string, not {type(value).__name__}")
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise ValueError(f"{name} has no timezone; add an offset (Z or +02:00) or use an aware datetime")
+    return format_time(parsed)
+
+
+def media_item(item: MediaInput) -> dict[str, Any]:
+    """One media entry as the API wants it: a bare URL becomes ``{"type", "url"}`` (video guessed by suffix)."""
+    if isinstance(item, Media):
+        return item.model_dump()
+    if isinstance(item, str):
+        path = item.split("?", 1)[0].lower()
+        return {"type": "video" if path.endswith(VIDEO_SUFFIXES) else "image", "url": item}
+    if isinstance(item, Mapping):
+        return dict(item)
+    raise TypeError(f"media items are URLs or {{'type', 'url'}} mappings, not {type(item).__name__}")
+
+
+def post_body(
+    caption: str,
+    account_ids: str | Iterable[str],
+    scheduled_at: TimeInput | None = None,
+    media: Sequence[MediaInput] | None = None,
+) -> dict[str, Any]:
+    """The JSON body of POST /v1/posts and /v1/posts/validate."""
+    ids = [account_ids] if isinstance(account_ids, str) else builtins.list(account_ids)
+    body: dict[str, Any] = {"caption": caption, "account_ids": ids}
+    if scheduled_at is not None:
+        body["scheduled_at"] = as_utc_text(scheduled_at)
+    if media:
+        body["media"] = [media_item(m) for m in media]
+    return body
+
+
+def wait_is_over(post: Post, until: WaitUntil) -> bool:
+    """Whether ``posts.wait`` may return this state of the post."""
+    if post.status in FINAL_POST_STATUSES:
+        return True
+    return until == "published" and any(t.status == "confirmed" for t in post.targets)
+
+
+def check_wait(until: str) -> None:
+    """ValueError for an unknown ``until``."""
+    if until not in ("final", "published"):
+        raise ValueError('until must be "final" or "published"')
+
+
+def wait_timeout(post: Post, until: str, timeout: float) -> WaitTimeout:
+    """The error ``posts.wait`` raises when time is up."""
+    return WaitTimeout(f"post {post.id} is still {post.status} after {timeout:g}s (waiting for {until})",
+                       post=post, until=until, timeout=timeout)
+
+
+# -- accounts ----------------------------------------------------------------------------------------------
+
+def list_accounts() -> ListCall[Account]:
+    """GET /v1/accounts, every page."""
+    return ListCall("/v1/accounts", Account.model_validate)
+
+
+def create_account(platform: str, handle: str | None, credentials: dict[str, str] | None,
+                   sandbox: dict[str, Any] | None, display_name: str | None,
+                   idempotency_key: str | None) -> Call[Account]:
+    """POST /v1/accounts: a sandbox account by handle (pd_test_ keys), a live one by credentials."""
+    body: dict[str, Any] = {"platform": platform}
+    body |= {k: v for k, v in (("handle", handle), ("credentials", credentials), ("sandbox", sandbox),
+                               ("display_name", display_name)) if v is not None}
+    return Call("POST", "/v1/accounts", Account.model_validate, json=body,
+                idempotency_key=idempotency_key or new_idempotency_key())
+
+
+def delete_account(account_id: str) -> Call[Account]:
+    """DELETE /v1/accounts/:id."""
+    return Call("DELETE", f"/v1/accounts/{_segment(account_id)}", Account.model_validate)
+
+
+# -- posts -------------------------------------------------------------------------------------------------
+
+def create_post(caption: str, account_ids: str | Iterable[str], scheduled_at: TimeInput | None,
+                media: Sequence[MediaInput] | None, idempotency_key: str | None) -> Call[Post]:
+    """POST /v1/posts, always with an Idempotency-Key so that a retry cannot post twice."""
+    return Call("POST", "/v1/posts", Post.model_validate, json=post_body(caption, account_ids, scheduled_at, media),
+                idempotency_key=idempotency_key or new_idempotency_key())
+
+
+def validate_post(caption: str, account_ids: str | Iterable[str], scheduled_at: TimeInput | None,
+                  media: Sequence[MediaInput] | None) -> Call[Validation]:
+    """POST /v1/posts/validate."""
+    # validation creates nothing, so the key only makes the call safe to retry
+    return Call("POST", "/v1/posts/validate", Validation.model_validate,
+                json=post_body(caption, account_ids, scheduled_at, media), idempotency_key=new_idempotency_key())
+
+
+def get_post(post_id: str) -> Call[Post]:
+    """GET /v1/posts/:id."""
+    return Call("GET", f"/v1/posts/{_segment(post_id)}", Post.model_validate)
+
+
+def cancel_post(post_id: str) -> Call[Post]:
+    """DELETE /v1/posts/:id."""
+    return Call("DELETE", f"/v1/posts/{_segment(post_id)}", Post.model_validate)
+
+
+def list_posts(status: str | None, account_id: str | None, limit: int | None,
+               page_size: int | None) -> ListCall[Post]:
+    """GET /v1/posts newest first; ``limit`` caps the items, ``page_size`` the items per request."""
+    if limit is not None and limit < 0:
+        raise ValueError("limit must not be negative")
+    size = page_size or min(MAX_PAGE, limit or MAX_PAGE)
+    params = {"status": status, "account_id": account_id, "limit": max(1, min(MAX_PAGE, size))}
+    return ListCall("/v1/posts", Post.model_validate, params, limit)
+
+
+# -- webhooks and events -----------------------------------------------------------------------------------
+
+def create_webhook(url: str, events: Sequence[str] | None, description: str | None,
+                   idempotency_key: str | None) -> Call[WebhookEndpoint]:
+    """POST /v1/webhooks."""
+    body: dict[str, Any] = {"url": url}
+    if events is not None:
+        body["events"] = builtins.list(events)
+    if description is not None:
+        body["description"] = description
+    return Call("POST", "/v1/webhooks", WebhookEndpoint.model_validate, json=body,
+                idempotency_key=idempotency_key or new_idempotency_key())
+
+
+def list_webhooks() -> ListCall[WebhookEndpoint]:
+    """GET /v1/webhooks, every page."""
+    return ListCall("/v1/webhooks", WebhookEndpoint.model_validate)
+
+
+def webhook_call(method: str, endpoint_id: str, action: str = "", json: Any = None) -> Call[WebhookEndpoint]:
+    """GET or DELETE /v1/webhooks/:id, or POST one of its actions (rotate, enable)."""
+    suffix = f"/{action}" if action else ""
+    return Call(method, f"/v1/webhooks/{_segment(endpoint_id)}{suffix}", WebhookEndpoint.model_validate, json=json)
+
+
+def test_webhook(endpoint_id: str) -> Call[WebhookTest]:
+    """POST /v1/webhooks/:id/test."""
+    return Call("POST", f"/v1/webhooks/{_segment(endpoint_id)}/test", WebhookTest.model_validate)
+
+
+test_webhook.__test__ = False  # type: ignore[attr-defined]  # not a pytest test, whatever its name says
+
+
+def list_deliveries(endpoint_id: str, status: str | None, limit: int | None) -> ListCall[Delivery]:
+    """GET /v1/webhooks/:id/deliveries newest first."""
+    params = {"status": status, "limit": min(MAX_PAGE, limit or MAX_PAGE)}
+    return ListCall(f"/v1/webhooks/{_segment(endpoint_id)}/deliveries", Delivery.model_validate, params, limit)
+
+
+def redeliver(event_id: str, endpoint_id: str | None) -> Call[Redelivery]:
+    """POST /v1/events/:id/redeliver."""
+    return Call("POST", f"/v1/events/{_segment(event_id)}/redeliver", Redelivery.model_validate,
+                params={"endpoint_id": endpoint_id})

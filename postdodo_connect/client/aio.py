@@ -1,0 +1,356 @@
+"""The asyncio client: ``AsyncClient(api_key, base_url, session=...)`` on an ``aiohttp.ClientSession``.
+
+The same resources, calls, retries and error mapping as the blocking ``Client`` (both send the calls of
+``_calls`` and read answers through ``_wire``). aiohttp is imported only when a request is made, so the
+lean install does not need it: ``pip install 'postdodo-connect[async]'`` adds it. Pass the application's
+own session (Home Assistant: ``async_get_clientsession(hass)``); without one the client opens its own and
+``close()`` ends it. See docs/client.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import os
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ..errors import APIConnectionError, ConfigurationError
+from ..models import Account, Delivery, Post, Redelivery, Validation, WebhookEndpoint, WebhookTest
+from . import _calls as calls
+from ._calls import Call, ListCall, MediaInput, TimeInput, WaitUntil
+from ._wire import (
+    DEFAULT_BASE_URL,
+    SAFE_METHODS,
+    ResponseInfo,
+    RetryPolicy,
+    clean_params,
+    decode_answer,
+    normalize_base_url,
+    request_headers,
+    response_info,
+    user_agent,
+)
+
+if TYPE_CHECKING:
+    import aiohttp
+
+__all__ = ["AsyncAccounts", "AsyncClient", "AsyncEvents", "AsyncPosts", "AsyncTransport", "AsyncWebhooks"]
+
+T = TypeVar("T")
+Sleep = Callable[[float], Awaitable[None]]
+
+
+def _aiohttp() -> ModuleType:
+    """aiohttp, imported on first use (the lean install has no aiohttp)."""
+    try:
+        import aiohttp
+    except ImportError as exc:  # pragma: no cover - only without the [async] extra
+        raise ConfigurationError("AsyncClient needs aiohttp: pip install 'postdodo-connect[async]'") from exc
+    return aiohttp
+
+
+class AsyncTransport:
+    """HTTP on an aiohttp session with the bearer key, JSON in and out, retries, failures mapped once."""
+
+    def __init__(
+        self,
+        api_key: str,
+        base_url: str,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        timeout: float = 30.0,
+        max_retries: int = 3,
+        sleep: Sleep | None = None,
+        max_retry_wait: float = 60.0,
+        agent: str | None = None,
+    ) -> None:
+        self.base_url = normalize_base_url(base_url)
+        self.retry = RetryPolicy(max_retries, max_retry_wait)
+        self.api_key = api_key
+        self.timeout = timeout
+        self.session = session
+        self._own_session = session is None
+        self.sleep: Sleep = sleep if sleep is not None else asyncio.sleep
+        self.user_agent = agent or user_agent()
+        self.last_response: ResponseInfo | None = None
+
+    def _session(self) -> aiohttp.ClientSession:
+        if self.session is None:
+            self.session = _aiohttp().ClientSession()  # made inside the running loop, on first use
+        return self.session
+
+    async def close(self) -> None:
+        """Close the session if the transport made it."""
+        if self._own_session and self.session is not None:
+            await self.session.close()
+            self.session = None
+
+    async def call(self, call: Call[T]) -> T:
+        """Send one call and read its answer into its model."""
+        return call.parse(await self.request(call.method, call.path, params=call.params, json=call.json,
+                                             idempotency_key=call.idempotency_key))
+
+    async def pages(self, listing: ListCall[T]) -> AsyncIterator[T]:
+        """Every item of a list endpoint, following next_cursor lazily; at most ``listing.limit`` items."""
+        if listing.limit == 0:
+            return
+        seen, cursor = 0, None
+        while True:
+            page = await self.call(listing.page(cursor))
+            for item in page.get("data", []):
+                if listing.limit is not None and seen >= listing.limit:
+                    return
+                seen += 1
+                yield listing.parse(item)
+            cursor = listing.next_cursor(page, seen)
+            if cursor is None:
+                return
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        idempotency_key: str | None = None,
+    ) -> Any:
+        """Send one API call (retrying when that is safe) and return its decoded JSON body."""
+        aiohttp = _aiohttp()
+        # nothing came back, or the answer broke off: worth another try when the call may repeat
+        transient = (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, TimeoutError)
+        method = method.upper()
+        url = self.base_url + path
+        headers = request_headers(self.api_key, self.user_agent, idempotency_key)
+        query = clean_params(params)
+        repeatable = method in SAFE_METHODS or idempotency_key is not None
+        session = self._session()
+        attempt = 0
+        while True:
+            try:
+                async with session.request(method, url, params=query or None, json=json, headers=headers,
+                                           timeout=aiohttp.ClientTimeout(total=self.timeout),
+                                           allow_redirects=False) as response:
+                    status, answer_headers, body = response.status, response.headers, await response.read()
+                    answer_url = str(response.url)
+            except transient as exc:
+                wait = self.retry.after_failure(attempt, repeatable)
+                if wait is not None:
+                    await self.sleep(wait)
+                    attempt += 1
+                    continue
+                raise APIConnectionError(f"could not reach {self.base_url}: {type(exc).__name__}: {exc}") from exc
+            except aiohttp.ClientError as exc:  # a malformed URL or the like: trying again cannot help
+                raise APIConnectionError(f"request to {url} failed: {type(exc).__name__}: {exc}") from exc
+            wait = self.retry.after_answer(status, answer_headers, attempt, repeatable)
+            if wait is None:
+                self.last_response = response_info(status, answer_headers)
+                return decode_answer(status, answer_headers, body, method, answer_url, self.base_url)
+            await self.sleep(wait)
+            attempt += 1
+
+
+class _Resource:
+    def __init__(self, transport: AsyncTransport) -> None:
+        self._t = transport
+
+
+class AsyncAccounts(_Resource):
+    """Connected social accounts."""
+
+    async def list(self) -> builtins.list[Account]:
+        """Every account of the workspace."""
+        return [account async for account in self._t.pages(calls.list_accounts())]
+
+    async def create(
+        self,
+        platform: str,
+        *,
+        handle: str | None = None,
+        credentials: dict[str, str] | None = None,
+        sandbox: dict[str, Any] | None = None,
+        display_name: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Account:
+        """Connect an account: a sandbox one by handle (pd_test_ keys), a live one by credentials."""
+        return await self._t.call(calls.create_account(platform, handle, credentials, sandbox, display_name,
+                                                       idempotency_key))
+
+    async def delete(self, account_id: str) -> Account:
+        """Disconnect an account."""
+        return await self._t.call(calls.delete_account(account_id))
+
+
+class AsyncPosts(_Resource):
+    """Create, validate, read, list, cancel and wait for posts."""
+
+    async def create(
+        self,
+        caption: str,
+        account_ids: str | Iterable[str],
+        scheduled_at: TimeInput | None = None,
+        media: Sequence[MediaInput] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Post:
+        """Create a post (now, or at an aware ``scheduled_at``); always sent with an Idempotency-Key."""
+        return await self._t.call(calls.create_post(caption, account_ids, scheduled_at, media, idempotency_key))
+
+    async def validate(
+        self,
+        caption: str,
+        account_ids: str | Iterable[str],
+        scheduled_at: TimeInput | None = None,
+        media: Sequence[MediaInput] | None = None,
+    ) -> Validation:
+        """Dry run of create: every problem the post would meet, nothing created."""
+        return await self._t.call(calls.validate_post(caption, account_ids, scheduled_at, media))
+
+    async def get(self, post_id: str) -> Post:
+        """One post with its targets."""
+        return await self._t.call(calls.get_post(post_id))
+
+    async def cancel(self, post_id: str) -> Post:
+        """Cancel every target that has not started; ConflictError when none is left."""
+        return await self._t.call(calls.cancel_post(post_id))
+
+    def list(
+        self,
+        status: str | None = None,
+        account_id: str | None = None,
+        limit: int | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[Post]:
+        """Posts newest first (``async for``), following cursors lazily; ``limit`` caps how many in total."""
+        return self._t.pages(calls.list_posts(status, account_id, limit, page_size))
+
+    async def wait(self, post_id: str, until: WaitUntil = "final", timeout: float = 60.0,
+                   interval: float = 1.0) -> Post:
+        """Poll until the post is final or, with ``until="published"``, until a first target is confirmed.
+
+        Raises WaitTimeout after ``timeout`` seconds.
+        """
+        calls.check_wait(until)
+        deadline = time.monotonic() + timeout
+        while True:
+            post = await self.get(post_id)
+            if calls.wait_is_over(post, until):
+                return post
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise calls.wait_timeout(post, until, timeout)
+            await self._t.sleep(min(interval, remaining))
+
+
+class AsyncWebhooks(_Resource):
+    """Webhook endpoints: register, list, rotate secrets, test, inspect deliveries."""
+
+    async def create(
+        self,
+        url: str,
+        events: Sequence[str] | None = None,
+        description: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> WebhookEndpoint:
+        """Register an endpoint; the answer carries its ``secret``, shown this once."""
+        return await self._t.call(calls.create_webhook(url, events, description, idempotency_key))
+
+    async def list(self) -> builtins.list[WebhookEndpoint]:
+        """Every endpoint of the workspace (no secrets)."""
+        return [endpoint async for endpoint in self._t.pages(calls.list_webhooks())]
+
+    async def get(self, endpoint_id: str) -> WebhookEndpoint:
+        """One endpoint."""
+        return await self._t.call(calls.webhook_call("GET", endpoint_id))
+
+    async def delete(self, endpoint_id: str) -> WebhookEndpoint:
+        """Remove an endpoint; its pending deliveries stop."""
+        return await self._t.call(calls.webhook_call("DELETE", endpoint_id))
+
+    async def rotate(self, endpoint_id: str, expire_now: bool = False) -> WebhookEndpoint:
+        """A new secret (in the answer); the old one keeps signing for 24 h unless ``expire_now``."""
+        return await self._t.call(calls.webhook_call("POST", endpoint_id, "rotate", {"expire_now": expire_now}))
+
+    async def test(self, endpoint_id: str) -> WebhookTest:
+        """Send a webhook.test event through the normal delivery path."""
+        return await self._t.call(calls.test_webhook(endpoint_id))
+
+    async def enable(self, endpoint_id: str) -> WebhookEndpoint:
+        """Re-enable an endpoint that was disabled (after a 410 or days of failures)."""
+        return await self._t.call(calls.webhook_call("POST", endpoint_id, "enable"))
+
+    async def deliveries(self, endpoint_id: str, status: str | None = None,
+                         limit: int | None = 100) -> builtins.list[Delivery]:
+        """The endpoint's deliveries, newest first, each with its attempts; at most ``limit`` (None: all)."""
+        return [d async for d in self._t.pages(calls.list_deliveries(endpoint_id, status, limit))]
+
+
+class AsyncEvents(_Resource):
+    """Events that were sent to webhooks."""
+
+    async def redeliver(self, event_id: str, endpoint_id: str | None = None) -> Redelivery:
+        """Send an event again (same id) to every endpoint subscribed to it now, or to ``endpoint_id`` only."""
+        return await self._t.call(calls.redeliver(event_id, endpoint_id))
+
+
+class AsyncClient:
+    """A PostDodo API client for asyncio; the key comes from ``POSTDODO_API_KEY`` and the URL from
+    ``POSTDODO_BASE_URL`` when not given.
+
+    ``session`` is the caller's ``aiohttp.ClientSession`` (never closed by the client); ``sleep`` replaces
+    ``asyncio.sleep`` for retries and ``posts.wait``; ``user_agent`` names the application calling.
+    """
+
+    accounts: AsyncAccounts
+    posts: AsyncPosts
+    webhooks: AsyncWebhooks
+    events: AsyncEvents
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float = 30.0,
+        session: aiohttp.ClientSession | None = None,
+        max_retries: int = 3,
+        *,
+        sleep: Sleep | None = None,
+        max_retry_wait: float = 60.0,
+        user_agent: str | None = None,
+    ) -> None:
+        key = api_key or os.environ.get("POSTDODO_API_KEY", "").strip()
+        if not key:
+            raise ConfigurationError("no API key: pass api_key=... or set POSTDODO_API_KEY")
+        url = base_url or os.environ.get("POSTDODO_BASE_URL", "").strip() or DEFAULT_BASE_URL
+        self._transport = AsyncTransport(key, url, session=session, timeout=timeout, max_retries=max_retries,
+                                         sleep=sleep, max_retry_wait=max_retry_wait, agent=user_agent)
+        self.accounts = AsyncAccounts(self._transport)
+        self.posts = AsyncPosts(self._transport)
+        self.webhooks = AsyncWebhooks(self._transport)
+        self.events = AsyncEvents(self._transport)
+
+    @property
+    def base_url(self) -> str:
+        """The API root this client talks to (without ``/v1``)."""
+        return self._transport.base_url
+
+    @property
+    def last_response(self) -> ResponseInfo | None:
+        """Status, headers, request id and replay flag of the client's last API answer."""
+        return self._transport.last_response
+
+    async def close(self) -> None:
+        """Close the HTTP session when the client opened it (an injected session stays open)."""
+        await self._transport.close()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        # never the key: reprs end up in logs and tracebacks
+        return f"<postdodo AsyncClient {self.base_url}>"
