@@ -1,0 +1,389 @@
+// The smoke test proper (started by ../smoke.sh): a real n8n with the packed node, a real `postdodo serve`,
+// and assertions on the API's side. Prints how long each phase took. Exits non-zero on the first failure.
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { parseArgs, promisify } from 'node:util';
+
+const run = promisify(execFile);
+const { values: args } = parseArgs({
+	options: { n8n: { type: 'string' }, postdodo: { type: 'string' }, tarball: { type: 'string' }, work: { type: 'string' } },
+});
+for (const name of ['n8n', 'postdodo', 'tarball', 'work']) assert.ok(args[name], `--${name} is required`);
+
+const timings = [];
+const children = [];
+
+async function phase(name, body) {
+	const started = Date.now();
+	process.stdout.write(`-- ${name} ... `);
+	try {
+		const result = await body();
+		const seconds = (Date.now() - started) / 1000;
+		timings.push([name, seconds]);
+		console.log(`ok (${seconds.toFixed(1)} s)`);
+		return result;
+	} catch (error) {
+		console.log('FAILED');
+		throw error;
+	}
+}
+
+async function freePort() {
+	const server = createServer();
+	await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+	const { port } = server.address();
+	await new Promise((resolve) => server.close(resolve));
+	return port;
+}
+
+/** Poll `check` until it returns a truthy value; no fixed sleeps beyond the poll interval. */
+async function until(what, check, timeoutMs = 60_000) {
+	const deadline = Date.now() + timeoutMs;
+	let last;
+	for (;;) {
+		try {
+			const value = await check();
+			if (value) return value;
+		} catch (error) {
+			last = error;
+		}
+		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
+		await new Promise((resolve) => setTimeout(resolve, 200));
+	}
+}
+
+/** A long-running child whose output is kept (shown when the test fails). */
+function start(command, argv, options) {
+	const child = spawn(command, argv, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+	child.output = '';
+	child.stdout.on('data', (chunk) => (child.output += chunk));
+	child.stderr.on('data', (chunk) => (child.output += chunk));
+	children.push(child);
+	return child;
+}
+
+async function stop(child) {
+	if (child.exitCode !== null || child.signalCode !== null) return;
+	child.kill('SIGTERM');
+	await until('a child to stop', () => child.exitCode !== null || child.signalCode !== null, 20_000).catch(() =>
+		child.kill('SIGKILL'),
+	);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// postdodo serve
+
+const work = args.work;
+const apiDir = join(work, 'postdodo');
+mkdirSync(apiDir, { recursive: true });
+const apiPort = await freePort();
+const apiUrl = `http://127.0.0.1:${apiPort}`;
+let apiKey;
+
+async function api(method, path, body) {
+	const response = await fetch(`${apiUrl}${path}`, {
+		method,
+		headers: { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/json' },
+		body: body === undefined ? undefined : JSON.stringify(body),
+	});
+	const text = await response.text();
+	assert.ok(response.ok, `${method} ${path} answered ${response.status}: ${text}`);
+	return JSON.parse(text);
+}
+
+const apiEnv = { ...process.env, POSTDODO_WEBHOOK_ALLOW_PRIVATE: '1' };
+for (const name of ['POSTDODO_DATABASE_URL', 'POSTDODO_REDIS_URL']) delete apiEnv[name];
+const server = start(args.postdodo, ['serve', '--port', String(apiPort)], { cwd: apiDir, env: apiEnv });
+
+// ---------------------------------------------------------------------------------------------------------
+// n8n
+
+const n8nPort = await freePort();
+const n8nUrl = `http://127.0.0.1:${n8nPort}`;
+const userFolder = join(work, 'n8n');
+const n8nEnv = {
+	...process.env,
+	N8N_USER_FOLDER: userFolder,
+	N8N_ENCRYPTION_KEY: randomBytes(24).toString('hex'),
+	N8N_PORT: String(n8nPort),
+	N8N_LISTEN_ADDRESS: '127.0.0.1',
+	N8N_HOST: '127.0.0.1',
+	WEBHOOK_URL: `${n8nUrl}/`,
+	N8N_SECURE_COOKIE: 'false',
+	N8N_DIAGNOSTICS_ENABLED: 'false',
+	N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
+	N8N_TEMPLATES_ENABLED: 'false',
+	N8N_PERSONALIZATION_ENABLED: 'false',
+	N8N_COMMUNITY_PACKAGES_ENABLED: 'true',
+	N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS: 'false',
+	N8N_LOG_LEVEL: 'warn',
+	GENERIC_TIMEZONE: 'UTC',
+	EXECUTIONS_DATA_SAVE_ON_SUCCESS: 'all',
+	NO_COLOR: '1',
+};
+
+async function n8nCli(...argv) {
+	const env = typeof argv.at(-1) === 'object' ? { ...n8nEnv, ...argv.pop() } : n8nEnv;
+	try {
+		return await run(args.n8n, argv, { env, cwd: work, maxBuffer: 64 * 1024 * 1024, timeout: 180_000 });
+	} catch (error) {
+		throw new Error(`n8n ${argv.join(' ')} failed (${error.code}):\n${error.stdout}\n${error.stderr}`);
+	}
+}
+
+const CREDENTIAL = { id: 'pdSmokeCred00001', name: 'PostDodo (smoke)' };
+const ids = {
+	create: 'pdSmokeCreate001',
+	trigger: 'pdSmokeTrigger01',
+	webhook: '5f1c6a0e-6b53-4f59-9d5e-7a51c0de0001',
+};
+
+function postDodoNode(id, name, parameters, position) {
+	return {
+		id,
+		name,
+		type: 'n8n-nodes-postdodo.postDodo',
+		typeVersion: 1,
+		position,
+		parameters,
+		credentials: { postDodoApi: CREDENTIAL },
+	};
+}
+
+function workflows(accountId) {
+	const create = (caption) => ({ resource: 'post', operation: 'create', caption, accountIds: [accountId] });
+	return [
+		{
+			id: ids.create,
+			name: 'PostDodo smoke: create, get, list',
+			active: false,
+			settings: { executionOrder: 'v1' },
+			nodes: [
+				{
+					id: '00000000-0000-4000-8000-000000000001',
+					name: 'Start',
+					type: 'n8n-nodes-base.manualTrigger',
+					typeVersion: 1,
+					position: [0, 0],
+					parameters: {},
+				},
+				// Two Create nodes in one execution: each must get its own Idempotency-Key.
+				postDodoNode('00000000-0000-4000-8000-000000000002', 'Create A', create('n8n smoke A'), [200, 0]),
+				postDodoNode('00000000-0000-4000-8000-000000000003', 'Create B', create('n8n smoke B'), [400, 0]),
+				postDodoNode(
+					'00000000-0000-4000-8000-000000000004',
+					'Get',
+					{ resource: 'post', operation: 'get', postId: '={{ $json.id }}' },
+					[600, 0],
+				),
+				postDodoNode(
+					'00000000-0000-4000-8000-000000000005',
+					'List',
+					{ resource: 'post', operation: 'getAll', returnAll: false, limit: 10, filters: {} },
+					[800, 0],
+				),
+			],
+			connections: {
+				Start: { main: [[{ node: 'Create A', type: 'main', index: 0 }]] },
+				'Create A': { main: [[{ node: 'Create B', type: 'main', index: 0 }]] },
+				'Create B': { main: [[{ node: 'Get', type: 'main', index: 0 }]] },
+				Get: { main: [[{ node: 'List', type: 'main', index: 0 }]] },
+			},
+		},
+		{
+			id: ids.trigger,
+			name: 'PostDodo smoke: trigger',
+			active: false,
+			settings: { executionOrder: 'v1' },
+			nodes: [
+				{
+					id: '00000000-0000-4000-8000-000000000010',
+					name: 'PostDodo Trigger',
+					type: 'n8n-nodes-postdodo.postDodoTrigger',
+					typeVersion: 1,
+					position: [0, 0],
+					webhookId: ids.webhook,
+					parameters: { events: ['post.published'] },
+					credentials: { postDodoApi: CREDENTIAL },
+				},
+			],
+			connections: {},
+		},
+	];
+}
+
+/** The output items of one node in an execution's run data. */
+function nodeOutput(execution, node) {
+	const runs = execution.data.resultData.runData[node];
+	assert.ok(runs, `${node} did not run`);
+	return runs[0].data.main[0].map((item) => item.json);
+}
+
+let cookie = '';
+async function rest(method, path, body) {
+	const response = await fetch(`${n8nUrl}/rest${path}`, {
+		method,
+		headers: { 'Content-Type': 'application/json', ...(cookie ? { Cookie: cookie } : {}), 'browser-id': 'smoke' },
+		body: body === undefined ? undefined : JSON.stringify(body),
+	});
+	const setCookie = response.headers.get('set-cookie');
+	if (setCookie) cookie = setCookie.split(';')[0];
+	const text = await response.text();
+	assert.ok(response.ok, `n8n ${method} /rest${path} answered ${response.status}: ${text}`);
+	const json = JSON.parse(text);
+	return json.data ?? json;
+}
+
+let n8n;
+try {
+	const accountId = await phase('postdodo serve starts (demo key, sandbox accounts)', async () => {
+		await until('postdodo serve to listen', () => /listening on/.test(server.output) || server.exitCode !== null);
+		assert.equal(server.exitCode, null, server.output);
+		apiKey = /(pd_test_[A-Za-z0-9_-]+)/.exec(server.output)?.[1];
+		assert.ok(apiKey, `no demo key in:\n${server.output}`);
+		const { data } = await api('GET', '/v1/accounts');
+		const bluesky = data.find((account) => account.platform === 'bluesky');
+		assert.ok(bluesky, JSON.stringify(data));
+		return bluesky.id;
+	});
+
+	await phase('packed node installed as n8n installs a community package', async () => {
+		// What n8n 2.8.4 does (CommunityPackagesService.downloadPackage): unpack into ~/.n8n/nodes/node_modules/<name>,
+		// drop dev/peer/optional dependencies, `npm install` there with its flags, record it in nodes/package.json.
+		const nodesDir = join(userFolder, '.n8n', 'nodes');
+		const packageDir = join(nodesDir, 'node_modules', 'n8n-nodes-postdodo');
+		mkdirSync(packageDir, { recursive: true });
+		await run('tar', ['-xzf', args.tarball, '-C', packageDir, '--strip-components=1']);
+		const manifestPath = join(packageDir, 'package.json');
+		const { devDependencies, peerDependencies, optionalDependencies, ...manifest } = JSON.parse(readFileSync(manifestPath, 'utf8'));
+		void devDependencies, peerDependencies, optionalDependencies;
+		writeFileSync(manifestPath, JSON.stringify(manifest, null, 2));
+		await run(
+			'npm',
+			['install', '--audit=false', '--fund=false', '--bin-links=false', '--install-strategy=shallow', '--ignore-scripts=true', '--package-lock=false'],
+			{ cwd: packageDir },
+		);
+		writeFileSync(
+			join(nodesDir, 'package.json'),
+			JSON.stringify({ name: 'installed-nodes', private: true, dependencies: { [manifest.name]: manifest.version } }, null, 2),
+		);
+	});
+
+	await phase('n8n import:credentials and import:workflow (base URL given with /v1/)', async () => {
+		const credentialFile = join(work, 'credentials.json');
+		const data = { baseUrl: `${apiUrl}/v1/`, apiKey };
+		writeFileSync(credentialFile, JSON.stringify([{ ...CREDENTIAL, type: 'postDodoApi', data }]));
+		await n8nCli('import:credentials', `--input=${credentialFile}`);
+		const workflowFile = join(work, 'workflows.json');
+		writeFileSync(workflowFile, JSON.stringify(workflows(accountId)));
+		await n8nCli('import:workflow', `--input=${workflowFile}`);
+	});
+
+	const created = await phase('n8n execute: Create A, Create B, Get, List', async () => {
+		// `execute` prints the run through n8n's logger at level info, after other info lines.
+		const { stdout } = await n8nCli('execute', `--id=${ids.create}`, '--rawOutput', { N8N_LOG_LEVEL: 'info' });
+		const begin = stdout.search(/^\{$/m);
+		assert.ok(begin >= 0, `no execution JSON in the output of n8n execute:\n${stdout}`);
+		const execution = JSON.parse(stdout.slice(begin, stdout.search(/^\}$/m) + 1));
+		const [a] = nodeOutput(execution, 'Create A');
+		const [b] = nodeOutput(execution, 'Create B');
+		assert.match(a.id, /^post_/);
+		assert.match(b.id, /^post_/);
+		// The bug this guards against: both nodes sent the same key, so B replayed A's post.
+		assert.notEqual(a.id, b.id, 'the two Create nodes got the same post (same Idempotency-Key)');
+		const [got] = nodeOutput(execution, 'Get');
+		assert.equal(got.id, b.id);
+		const listed = nodeOutput(execution, 'List').map((post) => post.id);
+		assert.ok(listed.includes(a.id) && listed.includes(b.id), `List did not return both posts: ${listed}`);
+		return [a, b];
+	});
+
+	await phase('API side: both posts exist, with their captions, and get published', async () => {
+		for (const [post, caption] of [
+			[created[0], 'n8n smoke A'],
+			[created[1], 'n8n smoke B'],
+		]) {
+			const stored = await until(`post ${post.id} published`, async () => {
+				const found = await api('GET', `/v1/posts/${post.id}`);
+				return found.status === 'published' ? found : undefined;
+			});
+			assert.equal(stored.caption, caption);
+		}
+	});
+
+	await phase('n8n start (loads the community package)', async () => {
+		n8n = start(args.n8n, ['start'], { cwd: work, env: n8nEnv });
+		await until(
+			'n8n to answer /healthz/readiness',
+			async () => n8n.exitCode === null && (await fetch(`${n8nUrl}/healthz/readiness`)).ok,
+			180_000,
+		).catch((error) => {
+			throw new Error(`${error.message}\n${n8n.output}`);
+		});
+		// Readiness answers before the REST routes exist: wait until /rest answers something other than 404.
+		await until('n8n REST routes', async () => (await fetch(`${n8nUrl}/rest/login`)).status !== 404, 60_000);
+		await rest('POST', '/owner/setup', {
+			email: 'smoke@postdodo.invalid',
+			firstName: 'Smoke',
+			lastName: 'Test',
+			password: `Smoke-${randomBytes(8).toString('hex')}1`,
+		});
+	});
+
+	const webhookUrl = `${n8nUrl}/webhook/${ids.webhook}/webhook`;
+	const endpoint = await phase('activate the PostDodo Trigger: endpoint registered (GET /v1/webhooks)', async () => {
+		const workflow = await rest('GET', `/workflows/${ids.trigger}`);
+		await rest('POST', `/workflows/${ids.trigger}/activate`, { versionId: workflow.versionId });
+		const { data } = await api('GET', '/v1/webhooks');
+		const found = data.find((e) => e.url === webhookUrl);
+		assert.ok(found, `no endpoint for ${webhookUrl} in ${JSON.stringify(data)}`);
+		assert.equal(found.status, 'enabled');
+		assert.deepEqual(found.events, ['post.published']);
+		return found;
+	});
+
+	await phase('post.published reaches n8n: a signed delivery accepted, an execution started', async () => {
+		const { data: accounts } = await api('GET', '/v1/accounts');
+		const bluesky = accounts.find((account) => account.platform === 'bluesky');
+		const post = await api('POST', '/v1/posts', { caption: 'n8n smoke: trigger', account_ids: [bluesky.id] });
+		const delivery = await until('a delivery of post.published to n8n', async () => {
+			const { data } = await api('GET', `/v1/webhooks/${endpoint.id}/deliveries`);
+			return data.find((d) => d.event === 'post.published' && d.status === 'delivered' && d.last_status_code === 200);
+		});
+		assert.ok(delivery);
+		await until('an n8n execution of the trigger workflow with the post', async () => {
+			const filter = encodeURIComponent(JSON.stringify({ workflowId: ids.trigger }));
+			const list = await rest('GET', `/executions?filter=${filter}`);
+			const results = list.results ?? list;
+			if (!results.some((e) => e.status === 'success')) return false;
+			const execution = await rest('GET', `/executions/${results[0].id}`);
+			return JSON.stringify(execution).includes(post.id);
+		});
+	});
+
+	await phase('deactivate: endpoint removed from the API', async () => {
+		await rest('POST', `/workflows/${ids.trigger}/deactivate`, {});
+		const { data } = await api('GET', '/v1/webhooks');
+		assert.equal(
+			data.some((e) => e.id === endpoint.id),
+			false,
+			`endpoint ${endpoint.id} is still registered`,
+		);
+	});
+} catch (error) {
+	console.error(`\nn8n smoke FAILED: ${error.stack ?? error}`);
+	console.error(`\n--- postdodo serve output (tail)\n${server.output.slice(-4000)}`);
+	if (n8n) console.error(`\n--- n8n output (tail)\n${n8n.output.slice(-6000)}`);
+	process.exitCode = 1;
+} finally {
+	for (const child of children.reverse()) await stop(child);
+}
+
+const total = timings.reduce((sum, [, seconds]) => sum + seconds, 0);
+console.log('\n== n8n smoke timings');
+for (const [name, seconds] of timings) console.log(`${seconds.toFixed(1).padStart(7)} s  ${name}`);
+console.log(`${total.toFixed(1).padStart(7)} s  total after the install`);
