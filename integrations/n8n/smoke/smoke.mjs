@@ -15,6 +15,7 @@ const { values: args } = parseArgs({
 for (const name of ['n8n', 'postdodo', 'tarball', 'work']) assert.ok(args[name], `--${name} is required`);
 
 const timings = [];
+const notes = [];
 const children = [];
 
 async function phase(name, body) {
@@ -136,10 +137,13 @@ async function n8nCli(...argv) {
 }
 
 const CREDENTIAL = { id: 'pdSmokeCred00001', name: 'PostDodo (smoke)' };
+const WRONG_KEY = { id: 'pdSmokeCred00002', name: 'PostDodo (wrong key)' };
 const ids = {
 	create: 'pdSmokeCreate001',
 	trigger: 'pdSmokeTrigger01',
 	webhook: '5f1c6a0e-6b53-4f59-9d5e-7a51c0de0001',
+	refused: 'pdSmokeRefused01',
+	refusedWebhook: '5f1c6a0e-6b53-4f59-9d5e-7a51c0de0002',
 };
 
 function postDodoNode(id, name, parameters, position) {
@@ -151,6 +155,28 @@ function postDodoNode(id, name, parameters, position) {
 		position,
 		parameters,
 		credentials: { postDodoApi: CREDENTIAL },
+	};
+}
+
+function triggerWorkflow(id, name, webhookId, credential) {
+	return {
+		id,
+		name,
+		active: false,
+		settings: { executionOrder: 'v1' },
+		nodes: [
+			{
+				id: `00000000-0000-4000-8000-0000000000${id === ids.trigger ? '10' : '20'}`,
+				name: 'PostDodo Trigger',
+				type: 'n8n-nodes-postdodo.postDodoTrigger',
+				typeVersion: 1,
+				position: [0, 0],
+				webhookId,
+				parameters: { events: ['post.published'] },
+				credentials: { postDodoApi: credential },
+			},
+		],
+		connections: {},
 	};
 }
 
@@ -194,25 +220,8 @@ function workflows(accountId) {
 				Get: { main: [[{ node: 'List', type: 'main', index: 0 }]] },
 			},
 		},
-		{
-			id: ids.trigger,
-			name: 'PostDodo smoke: trigger',
-			active: false,
-			settings: { executionOrder: 'v1' },
-			nodes: [
-				{
-					id: '00000000-0000-4000-8000-000000000010',
-					name: 'PostDodo Trigger',
-					type: 'n8n-nodes-postdodo.postDodoTrigger',
-					typeVersion: 1,
-					position: [0, 0],
-					webhookId: ids.webhook,
-					parameters: { events: ['post.published'] },
-					credentials: { postDodoApi: CREDENTIAL },
-				},
-			],
-			connections: {},
-		},
+		triggerWorkflow(ids.trigger, 'PostDodo smoke: trigger', ids.webhook, CREDENTIAL),
+		triggerWorkflow(ids.refused, 'PostDodo smoke: trigger with a wrong key', ids.refusedWebhook, WRONG_KEY),
 	];
 }
 
@@ -224,7 +233,7 @@ function nodeOutput(execution, node) {
 }
 
 let cookie = '';
-async function rest(method, path, body) {
+async function rest(method, path, body, expectFailure = false) {
 	const response = await fetch(`${n8nUrl}/rest${path}`, {
 		method,
 		headers: { 'Content-Type': 'application/json', ...(cookie ? { Cookie: cookie } : {}), 'browser-id': 'smoke' },
@@ -233,6 +242,7 @@ async function rest(method, path, body) {
 	const setCookie = response.headers.get('set-cookie');
 	if (setCookie) cookie = setCookie.split(';')[0];
 	const text = await response.text();
+	if (expectFailure) return { status: response.status, body: JSON.parse(text) };
 	assert.ok(response.ok, `n8n ${method} /rest${path} answered ${response.status}: ${text}`);
 	const json = JSON.parse(text);
 	return json.data ?? json;
@@ -276,7 +286,14 @@ try {
 	await phase('n8n import:credentials and import:workflow (base URL given with /v1/)', async () => {
 		const credentialFile = join(work, 'credentials.json');
 		const data = { baseUrl: `${apiUrl}/v1/`, apiKey };
-		writeFileSync(credentialFile, JSON.stringify([{ ...CREDENTIAL, type: 'postDodoApi', data }]));
+		const wrong = { baseUrl: apiUrl, apiKey: 'pd_test_not-a-key' };
+		writeFileSync(
+			credentialFile,
+			JSON.stringify([
+				{ ...CREDENTIAL, type: 'postDodoApi', data },
+				{ ...WRONG_KEY, type: 'postDodoApi', data: wrong },
+			]),
+		);
 		await n8nCli('import:credentials', `--input=${credentialFile}`);
 		const workflowFile = join(work, 'workflows.json');
 		writeFileSync(workflowFile, JSON.stringify(workflows(accountId)));
@@ -334,6 +351,26 @@ try {
 		});
 	});
 
+	await phase('credential test in n8n: Base URL ending in /v1/ passes, a wrong key fails', async () => {
+		const test = (credential, data) =>
+			rest('POST', '/credentials/test', { credentials: { ...credential, type: 'postDodoApi', ...(data ? { data } : {}) } });
+		// As the editor sends it: the form's values (n8n fills in redacted secrets from the stored ones).
+		const good = await test(CREDENTIAL, { baseUrl: `${apiUrl}/v1/`, apiKey });
+		assert.equal(good.status, 'OK', JSON.stringify(good));
+		const bad = await test(WRONG_KEY, { baseUrl: apiUrl, apiKey: 'pd_test_not-a-key' });
+		assert.equal(bad.status, 'Error', JSON.stringify(bad));
+	});
+
+	await phase("activation with a wrong key fails with the API's message; nothing registered", async () => {
+		const workflow = await rest('GET', `/workflows/${ids.refused}`);
+		const { status, body } = await rest('POST', `/workflows/${ids.refused}/activate`, { versionId: workflow.versionId }, true);
+		assert.ok(status >= 400, `activation answered ${status}: ${JSON.stringify(body)}`);
+		assert.match(JSON.stringify(body), /invalid API key/, JSON.stringify(body));
+		notes.push(`activation error as n8n reports it: ${body.message ?? JSON.stringify(body)}`);
+		const { data } = await api('GET', '/v1/webhooks');
+		assert.equal(data.length, 0, JSON.stringify(data));
+	});
+
 	const webhookUrl = `${n8nUrl}/webhook/${ids.webhook}/webhook`;
 	const endpoint = await phase('activate the PostDodo Trigger: endpoint registered (GET /v1/webhooks)', async () => {
 		const workflow = await rest('GET', `/workflows/${ids.trigger}`);
@@ -387,3 +424,4 @@ const total = timings.reduce((sum, [, seconds]) => sum + seconds, 0);
 console.log('\n== n8n smoke timings');
 for (const [name, seconds] of timings) console.log(`${seconds.toFixed(1).padStart(7)} s  ${name}`);
 console.log(`${total.toFixed(1).padStart(7)} s  total after the install`);
+for (const note of notes) console.log(note);
