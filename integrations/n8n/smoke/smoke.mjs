@@ -144,6 +144,7 @@ const ids = {
 	webhook: '5f1c6a0e-6b53-4f59-9d5e-7a51c0de0001',
 	refused: 'pdSmokeRefused01',
 	refusedWebhook: '5f1c6a0e-6b53-4f59-9d5e-7a51c0de0002',
+	newPost: 'pdSmokeNewPost01',
 };
 
 function postDodoNode(id, name, parameters, position) {
@@ -222,6 +223,24 @@ function workflows(accountId) {
 		},
 		triggerWorkflow(ids.trigger, 'PostDodo smoke: trigger', ids.webhook, CREDENTIAL),
 		triggerWorkflow(ids.refused, 'PostDodo smoke: trigger with a wrong key', ids.refusedWebhook, WRONG_KEY),
+		{
+			id: ids.newPost,
+			name: 'PostDodo smoke: New Post (polling)',
+			active: false,
+			settings: { executionOrder: 'v1' },
+			nodes: [
+				{
+					id: '00000000-0000-4000-8000-000000000030',
+					name: 'PostDodo New Post',
+					type: 'n8n-nodes-postdodo.postDodoNewPostTrigger',
+					typeVersion: 1,
+					position: [0, 0],
+					parameters: { pollTimes: { item: [{ mode: 'everyHour' }] }, status: '' },
+					credentials: { postDodoApi: CREDENTIAL },
+				},
+			],
+			connections: {},
+		},
 	];
 }
 
@@ -369,6 +388,16 @@ try {
 		notes.push(`activation error as n8n reports it: ${body.message ?? JSON.stringify(body)}`);
 		const { data } = await api('GET', '/v1/webhooks');
 		assert.equal(data.length, 0, JSON.stringify(data));
+	});
+
+	await phase('activate the New Post polling trigger: its first poll remembers the posts of GET /v1/posts', async () => {
+		const workflow = await rest('GET', `/workflows/${ids.newPost}`);
+		await rest('POST', `/workflows/${ids.newPost}/activate`, { versionId: workflow.versionId });
+		const { data: posts } = await api('GET', '/v1/posts?limit=100');
+		const saved = await rest('GET', `/workflows/${ids.newPost}`);
+		const seen = saved.staticData?.['node:PostDodo New Post']?.seen ?? [];
+		assert.deepEqual(seen, posts.map((post) => post.id), JSON.stringify(saved.staticData));
+		await rest('POST', `/workflows/${ids.newPost}/deactivate`, {});
 	});
 
 	const webhookUrl = `${n8nUrl}/webhook/${ids.webhook}/webhook`;
