@@ -42,7 +42,7 @@ installed=$(date +%s)
 if [ ! -d node_modules ]; then
   (npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
 fi
-npm run --silent build >/dev/null
+npm run --silent build >"$cache/build.log" 2>&1 || { cat "$cache/build.log" >&2; exit 1; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/postdodo-n8n-smoke.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 tarball="$work/$(npm pack --silent --pack-destination "$work" | tail -n 1)"

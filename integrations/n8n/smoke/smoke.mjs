@@ -104,6 +104,7 @@ const server = start(args.postdodo, ['serve', '--port', String(apiPort)], { cwd:
 // n8n
 
 const n8nPort = await freePort();
+const brokerPort = await freePort(); // n8n's task-runner broker (5679 by default, taken when two n8n run)
 const n8nUrl = `http://127.0.0.1:${n8nPort}`;
 const userFolder = join(work, 'n8n');
 const n8nEnv = {
@@ -111,6 +112,7 @@ const n8nEnv = {
 	N8N_USER_FOLDER: userFolder,
 	N8N_ENCRYPTION_KEY: randomBytes(24).toString('hex'),
 	N8N_PORT: String(n8nPort),
+	N8N_RUNNERS_BROKER_PORT: String(brokerPort),
 	N8N_LISTEN_ADDRESS: '127.0.0.1',
 	N8N_HOST: '127.0.0.1',
 	WEBHOOK_URL: `${n8nUrl}/`,
