@@ -4,7 +4,8 @@
 # against a real `postdodo serve`, activates the PostDodo Trigger and checks everything on the API's side.
 # n8n itself is installed once with `npm ci` from smoke/package-lock.json into a cache directory outside the
 # package: $POSTDODO_N8N_CACHE, else ${XDG_CACHE_HOME:-~/.cache}/postdodo-n8n-smoke/<lockfile hash>.
-# Needs Node >= 20.19, the npm registry (first run only), and the project's .venv (postdodo).
+# Needs Node >= 20.19, the npm registry (first run only), the project's .venv (postdodo), and PostgreSQL
+# (POSTDODO_TEST_DATABASE_URL's server, else postgres@127.0.0.1:5432) for n8n's own throwaway database.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -25,10 +26,11 @@ if [ ! -x "$n8n_bin" ] || [ ! -f "$cache/.installed" ]; then
   rm -rf "$cache"
   mkdir -p "$cache"
   cp smoke/package.json smoke/package-lock.json "$cache/"
-  # Install scripts stay on: sqlite3 builds or fetches its native binding. Bounded, and retried once
-  # (a registry hiccup on a cold cache should not fail the suite).
+  # No install scripts: n8n runs on PostgreSQL here, so sqlite3's native build (minutes of C compiling,
+  # or a download from outside the registry) is not needed, nor anything else's. Bounded, and retried
+  # once (a registry hiccup on a cold cache should not fail the suite).
   for attempt in 1 2; do
-    if (cd "$cache" && timeout "${POSTDODO_N8N_INSTALL_TIMEOUT:-1500}" npm ci --no-audit --no-fund --loglevel=error >"$cache/npm-ci.log" 2>&1); then
+    if (cd "$cache" && timeout "${POSTDODO_N8N_INSTALL_TIMEOUT:-1500}" npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >"$cache/npm-ci.log" 2>&1); then
       touch "$cache/.installed"
       break
     fi
@@ -49,4 +51,4 @@ tarball="$work/$(npm pack --silent --pack-destination "$work" | tail -n 1)"
 packed=$(date +%s)
 
 printf '== n8n smoke: install %ss, build+pack %ss\n' "$((installed - started))" "$((packed - installed))"
-node smoke/smoke.mjs --n8n "$n8n_bin" --postdodo "$postdodo" --tarball "$tarball" --work "$work"
+node smoke/smoke.mjs --n8n "$n8n_bin" --modules "$cache/node_modules" --postdodo "$postdodo" --tarball "$tarball" --work "$work"

@@ -4,15 +4,22 @@ import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 
 const run = promisify(execFile);
 const { values: args } = parseArgs({
-	options: { n8n: { type: 'string' }, postdodo: { type: 'string' }, tarball: { type: 'string' }, work: { type: 'string' } },
+	options: {
+		n8n: { type: 'string' },
+		modules: { type: 'string' },
+		postdodo: { type: 'string' },
+		tarball: { type: 'string' },
+		work: { type: 'string' },
+	},
 });
-for (const name of ['n8n', 'postdodo', 'tarball', 'work']) assert.ok(args[name], `--${name} is required`);
+for (const name of ['n8n', 'modules', 'postdodo', 'tarball', 'work']) assert.ok(args[name], `--${name} is required`);
 
 const timings = [];
 const notes = [];
@@ -103,6 +110,23 @@ const server = start(args.postdodo, ['serve', '--port', String(apiPort)], { cwd:
 // ---------------------------------------------------------------------------------------------------------
 // n8n
 
+// n8n keeps its data in a throwaway PostgreSQL database: with PostgreSQL n8n never loads sqlite3, so the
+// install can skip every install script (sqlite3 would compile its native binding for minutes).
+const { Client } = createRequire(join(args.modules, 'n8n', 'package.json'))('pg');
+const serverUrl = new URL(
+	(process.env.POSTDODO_TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres').replace(/^postgresql\+\w+:/, 'postgresql:'),
+);
+const n8nDatabase = `n8n_smoke_${process.pid}_${randomBytes(4).toString('hex')}`;
+async function admin(sql) {
+	const client = new Client({ connectionString: serverUrl.href });
+	await client.connect();
+	try {
+		await client.query(sql);
+	} finally {
+		await client.end();
+	}
+}
+
 const n8nPort = await freePort();
 const brokerPort = await freePort(); // n8n's task-runner broker (5679 by default, taken when two n8n run)
 const n8nUrl = `http://127.0.0.1:${n8nPort}`;
@@ -111,6 +135,12 @@ const n8nEnv = {
 	...process.env,
 	N8N_USER_FOLDER: userFolder,
 	N8N_ENCRYPTION_KEY: randomBytes(24).toString('hex'),
+	DB_TYPE: 'postgresdb',
+	DB_POSTGRESDB_HOST: serverUrl.hostname,
+	DB_POSTGRESDB_PORT: serverUrl.port || '5432',
+	DB_POSTGRESDB_USER: decodeURIComponent(serverUrl.username || 'postgres'),
+	DB_POSTGRESDB_PASSWORD: decodeURIComponent(serverUrl.password),
+	DB_POSTGRESDB_DATABASE: n8nDatabase,
 	N8N_PORT: String(n8nPort),
 	N8N_RUNNERS_BROKER_PORT: String(brokerPort),
 	N8N_LISTEN_ADDRESS: '127.0.0.1',
@@ -282,6 +312,8 @@ try {
 		return bluesky.id;
 	});
 
+	await phase(`n8n's database ${n8nDatabase} created`, () => admin(`CREATE DATABASE ${n8nDatabase}`));
+
 	await phase('packed node installed as n8n installs a community package', async () => {
 		// What n8n 2.8.4 does (CommunityPackagesService.downloadPackage): unpack into ~/.n8n/nodes/node_modules/<name>,
 		// drop dev/peer/optional dependencies, `npm install` there with its flags, record it in nodes/package.json.
@@ -449,6 +481,9 @@ try {
 	process.exitCode = 1;
 } finally {
 	for (const child of children.reverse()) await stop(child);
+	await admin(`DROP DATABASE IF EXISTS ${n8nDatabase} WITH (FORCE)`).catch((error) =>
+		console.error(`could not drop ${n8nDatabase}: ${error.message}`),
+	);
 }
 
 const total = timings.reduce((sum, [, seconds]) => sum + seconds, 0);
