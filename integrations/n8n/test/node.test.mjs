@@ -267,6 +267,14 @@ describe('automatic Idempotency-Key', () => {
 		assert.notEqual(await keyFor({ instanceId: 'instance-a' }), await keyFor({ instanceId: 'instance-b' }));
 	});
 
+	it('counts as run 0 where n8n offers no workflow data proxy', async () => {
+		const http = stubHttp(routes({ 'POST /v1/posts': recorded.createScheduled }));
+		const context = executeContext({ params, http });
+		delete context.getWorkflowDataProxy;
+		await node.execute.call(context);
+		assert.equal(http.calls[0].headers['Idempotency-Key'], await keyFor({ runIndex: 0 }));
+	});
+
 	it('differs per execution, workflow and item, and fits the API limit', async () => {
 		const keys = new Set([
 			await keyFor(),

@@ -134,9 +134,15 @@ async function runPost(this: IExecuteFunctions, operation: string, i: number): P
 
 /** Where this item runs, for its automatic Idempotency-Key. */
 function keyParts(this: IExecuteFunctions, i: number): KeyParts {
-	// $runIndex counts the runs of this node in the execution (a loop runs it again).
-	let runIndex = Number(this.getWorkflowDataProxy(i)?.$runIndex);
-	if (!Number.isInteger(runIndex)) runIndex = 0;
+	// $runIndex counts the runs of this node in the execution (a loop runs it again). Contexts without a
+	// data proxy (older n8n, a tool call) count as run 0.
+	let runIndex = 0;
+	try {
+		const value = Number(this.getWorkflowDataProxy(i)?.$runIndex);
+		if (Number.isInteger(value)) runIndex = value;
+	} catch {
+		// keep 0
+	}
 	return {
 		instanceId: typeof this.getInstanceId === 'function' ? String(this.getInstanceId() ?? '') : '',
 		workflowId: String(this.getWorkflow().id ?? ''),
