@@ -1,13 +1,15 @@
 // The smoke test proper (started by ../smoke.sh): a real n8n with the packed node, a real `postdodo serve`,
 // and assertions on the API's side. Prints how long each phase took. Exits non-zero on the first failure.
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
+
+import { children, freePort, notes, phase, start, stop, timings, until } from './harness.mjs';
+import { CREDENTIAL, ids, workflows, WRONG_KEY } from './workflows.mjs';
 
 const run = promisify(execFile);
 const { values: args } = parseArgs({
@@ -20,67 +22,6 @@ const { values: args } = parseArgs({
 	},
 });
 for (const name of ['n8n', 'modules', 'postdodo', 'tarball', 'work']) assert.ok(args[name], `--${name} is required`);
-
-const timings = [];
-const notes = [];
-const children = [];
-
-async function phase(name, body) {
-	const started = Date.now();
-	process.stdout.write(`-- ${name} ... `);
-	try {
-		const result = await body();
-		const seconds = (Date.now() - started) / 1000;
-		timings.push([name, seconds]);
-		console.log(`ok (${seconds.toFixed(1)} s)`);
-		return result;
-	} catch (error) {
-		console.log('FAILED');
-		throw error;
-	}
-}
-
-async function freePort() {
-	const server = createServer();
-	await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-	const { port } = server.address();
-	await new Promise((resolve) => server.close(resolve));
-	return port;
-}
-
-/** Poll `check` until it returns a truthy value; no fixed sleeps beyond the poll interval. */
-async function until(what, check, timeoutMs = 60_000) {
-	const deadline = Date.now() + timeoutMs;
-	let last;
-	for (;;) {
-		try {
-			const value = await check();
-			if (value) return value;
-		} catch (error) {
-			last = error;
-		}
-		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
-		await new Promise((resolve) => setTimeout(resolve, 200));
-	}
-}
-
-/** A long-running child whose output is kept (shown when the test fails). */
-function start(command, argv, options) {
-	const child = spawn(command, argv, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
-	child.output = '';
-	child.stdout.on('data', (chunk) => (child.output += chunk));
-	child.stderr.on('data', (chunk) => (child.output += chunk));
-	children.push(child);
-	return child;
-}
-
-async function stop(child) {
-	if (child.exitCode !== null || child.signalCode !== null) return;
-	child.kill('SIGTERM');
-	await until('a child to stop', () => child.exitCode !== null || child.signalCode !== null, 20_000).catch(() =>
-		child.kill('SIGKILL'),
-	);
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // postdodo serve
@@ -166,114 +107,6 @@ async function n8nCli(...argv) {
 	} catch (error) {
 		throw new Error(`n8n ${argv.join(' ')} failed (${error.code}):\n${error.stdout}\n${error.stderr}`);
 	}
-}
-
-const CREDENTIAL = { id: 'pdSmokeCred00001', name: 'PostDodo (smoke)' };
-const WRONG_KEY = { id: 'pdSmokeCred00002', name: 'PostDodo (wrong key)' };
-const ids = {
-	create: 'pdSmokeCreate001',
-	trigger: 'pdSmokeTrigger01',
-	webhook: '5f1c6a0e-6b53-4f59-9d5e-7a51c0de0001',
-	refused: 'pdSmokeRefused01',
-	refusedWebhook: '5f1c6a0e-6b53-4f59-9d5e-7a51c0de0002',
-	newPost: 'pdSmokeNewPost01',
-};
-
-function postDodoNode(id, name, parameters, position) {
-	return {
-		id,
-		name,
-		type: 'n8n-nodes-postdodo.postDodo',
-		typeVersion: 1,
-		position,
-		parameters,
-		credentials: { postDodoApi: CREDENTIAL },
-	};
-}
-
-function triggerWorkflow(id, name, webhookId, credential) {
-	return {
-		id,
-		name,
-		active: false,
-		settings: { executionOrder: 'v1' },
-		nodes: [
-			{
-				id: `00000000-0000-4000-8000-0000000000${id === ids.trigger ? '10' : '20'}`,
-				name: 'PostDodo Trigger',
-				type: 'n8n-nodes-postdodo.postDodoTrigger',
-				typeVersion: 1,
-				position: [0, 0],
-				webhookId,
-				parameters: { events: ['post.published'] },
-				credentials: { postDodoApi: credential },
-			},
-		],
-		connections: {},
-	};
-}
-
-function workflows(accountId) {
-	const create = (caption) => ({ resource: 'post', operation: 'create', caption, accountIds: [accountId] });
-	return [
-		{
-			id: ids.create,
-			name: 'PostDodo smoke: create, get, list',
-			active: false,
-			settings: { executionOrder: 'v1' },
-			nodes: [
-				{
-					id: '00000000-0000-4000-8000-000000000001',
-					name: 'Start',
-					type: 'n8n-nodes-base.manualTrigger',
-					typeVersion: 1,
-					position: [0, 0],
-					parameters: {},
-				},
-				// Two Create nodes in one execution: each must get its own Idempotency-Key.
-				postDodoNode('00000000-0000-4000-8000-000000000002', 'Create A', create('n8n smoke A'), [200, 0]),
-				postDodoNode('00000000-0000-4000-8000-000000000003', 'Create B', create('n8n smoke B'), [400, 0]),
-				postDodoNode(
-					'00000000-0000-4000-8000-000000000004',
-					'Get',
-					{ resource: 'post', operation: 'get', postId: '={{ $json.id }}' },
-					[600, 0],
-				),
-				postDodoNode(
-					'00000000-0000-4000-8000-000000000005',
-					'List',
-					{ resource: 'post', operation: 'getAll', returnAll: false, limit: 10, filters: {} },
-					[800, 0],
-				),
-			],
-			connections: {
-				Start: { main: [[{ node: 'Create A', type: 'main', index: 0 }]] },
-				'Create A': { main: [[{ node: 'Create B', type: 'main', index: 0 }]] },
-				'Create B': { main: [[{ node: 'Get', type: 'main', index: 0 }]] },
-				Get: { main: [[{ node: 'List', type: 'main', index: 0 }]] },
-			},
-		},
-		triggerWorkflow(ids.trigger, 'PostDodo smoke: trigger', ids.webhook, CREDENTIAL),
-		triggerWorkflow(ids.refused, 'PostDodo smoke: trigger with a wrong key', ids.refusedWebhook, WRONG_KEY),
-		{
-			id: ids.newPost,
-			name: 'PostDodo smoke: New Post (polling)',
-			active: false,
-			settings: { executionOrder: 'v1' },
-			nodes: [
-				{
-					id: '00000000-0000-4000-8000-000000000030',
-					name: 'PostDodo New Post',
-					type: 'n8n-nodes-postdodo.postDodoNewPostTrigger',
-					typeVersion: 1,
-					position: [0, 0],
-					parameters: { pollTimes: { item: [{ mode: 'everyHour' }] }, status: '' },
-					credentials: { postDodoApi: CREDENTIAL },
-				},
-			],
-			connections: {},
-		},
-	];
 }
 
 /** The output items of one node in an execution's run data. */
