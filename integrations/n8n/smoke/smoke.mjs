@@ -57,6 +57,7 @@ const { Client } = createRequire(join(args.modules, 'n8n', 'package.json'))('pg'
 const serverUrl = new URL(
 	(process.env.POSTDODO_TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres').replace(/^postgresql\+\w+:/, 'postgresql:'),
 );
+serverUrl.pathname = '/postgres'; // the maintenance database: the named one may not exist yet
 const n8nDatabase = `n8n_smoke_${process.pid}_${randomBytes(4).toString('hex')}`;
 async function admin(sql) {
 	const client = new Client({ connectionString: serverUrl.href });
