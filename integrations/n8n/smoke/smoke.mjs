@@ -4,12 +4,13 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 
 import { children, freePort, notes, phase, start, stop, timings, until } from './harness.mjs';
-import { CREDENTIAL, ids, workflows, WRONG_KEY } from './workflows.mjs';
+import { CREDENTIAL, FLAKY, ids, RETRIED_CAPTION, workflows, WRONG_KEY } from './workflows.mjs';
 
 const run = promisify(execFile);
 const { values: args } = parseArgs({
@@ -43,6 +44,39 @@ async function api(method, path, body) {
 	assert.ok(response.ok, `${method} ${path} answered ${response.status}: ${text}`);
 	return JSON.parse(text);
 }
+
+/**
+ * A proxy in front of the API that forwards everything, but drops the connection instead of answering
+ * the first create of RETRIED_CAPTION: the API has the post, n8n sees a network error and retries.
+ */
+const flaky = { creates: [] };
+const proxy = createServer((req, res) => {
+	const chunks = [];
+	req.on('data', (chunk) => chunks.push(chunk));
+	req.on('end', async () => {
+		const body = Buffer.concat(chunks);
+		const headers = { ...req.headers };
+		delete headers.host;
+		delete headers['content-length'];
+		const answer = await fetch(`${apiUrl}${req.url}`, {
+			method: req.method,
+			headers,
+			body: body.length ? body : undefined,
+		});
+		const text = await answer.text();
+		if (req.method === 'POST' && req.url === '/v1/posts' && body.includes(RETRIED_CAPTION)) {
+			flaky.creates.push({ key: req.headers['idempotency-key'], status: answer.status, replayed: answer.headers.get('idempotent-replayed') });
+			if (flaky.creates.length === 1) {
+				req.socket.destroy();
+				return;
+			}
+		}
+		res.writeHead(answer.status, { 'Content-Type': answer.headers.get('content-type') ?? 'application/json' });
+		res.end(text);
+	});
+});
+await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+const proxyUrl = `http://127.0.0.1:${proxy.address().port}`;
 
 const apiEnv = { ...process.env, POSTDODO_WEBHOOK_ALLOW_PRIVATE: '1' };
 for (const name of ['POSTDODO_DATABASE_URL', 'POSTDODO_REDIS_URL']) delete apiEnv[name];
@@ -179,6 +213,7 @@ try {
 			JSON.stringify([
 				{ ...CREDENTIAL, type: 'postDodoApi', data },
 				{ ...WRONG_KEY, type: 'postDodoApi', data: wrong },
+				{ ...FLAKY, type: 'postDodoApi', data: { baseUrl: proxyUrl, apiKey } },
 			]),
 		);
 		await n8nCli('import:credentials', `--input=${credentialFile}`);
@@ -187,7 +222,7 @@ try {
 		await n8nCli('import:workflow', `--input=${workflowFile}`);
 	});
 
-	const created = await phase('n8n execute: Create A, Create B, Get, List', async () => {
+	const created = await phase('n8n execute: Create A, Create B, Get, List, and a Create with Retry On Fail', async () => {
 		// `execute` prints the run through n8n's logger at level info, after other info lines.
 		const { stdout } = await n8nCli('execute', `--id=${ids.create}`, '--rawOutput', { N8N_LOG_LEVEL: 'info' });
 		const begin = stdout.search(/^\{$/m);
@@ -203,13 +238,27 @@ try {
 		assert.equal(got.id, b.id);
 		const listed = nodeOutput(execution, 'List').map((post) => post.id);
 		assert.ok(listed.includes(a.id) && listed.includes(b.id), `List did not return both posts: ${listed}`);
-		return [a, b];
+		return { a, b, retried: nodeOutput(execution, 'Create (retried)')[0] };
+	});
+
+	await phase('Retry On Fail after a lost answer: same Idempotency-Key, one post on the API', async () => {
+		assert.equal(flaky.creates.length, 2, JSON.stringify(flaky.creates));
+		const [first, second] = flaky.creates;
+		assert.equal(first.status, 201);
+		assert.equal(second.key, first.key, 'the retry sent another Idempotency-Key');
+		assert.equal(second.replayed, 'true', JSON.stringify(second));
+		const { data } = await api('GET', '/v1/posts?limit=100');
+		const mine = data.filter((post) => post.caption === RETRIED_CAPTION);
+		assert.deepEqual(
+			mine.map((post) => post.id),
+			[created.retried.id],
+		);
 	});
 
 	await phase('API side: both posts exist, with their captions, and get published', async () => {
 		for (const [post, caption] of [
-			[created[0], 'n8n smoke A'],
-			[created[1], 'n8n smoke B'],
+			[created.a, 'n8n smoke A'],
+			[created.b, 'n8n smoke B'],
 		]) {
 			const stored = await until(`post ${post.id} published`, async () => {
 				const found = await api('GET', `/v1/posts/${post.id}`);
@@ -315,6 +364,7 @@ try {
 	process.exitCode = 1;
 } finally {
 	for (const child of children.reverse()) await stop(child);
+	proxy.close();
 	await admin(`DROP DATABASE IF EXISTS ${n8nDatabase} WITH (FORCE)`).catch((error) =>
 		console.error(`could not drop ${n8nDatabase}: ${error.message}`),
 	);

@@ -1,6 +1,8 @@
 // The credentials and workflows the n8n smoke test imports into n8n.
 export const CREDENTIAL = { id: 'pdSmokeCred00001', name: 'PostDodo (smoke)' };
 export const WRONG_KEY = { id: 'pdSmokeCred00002', name: 'PostDodo (wrong key)' };
+export const FLAKY = { id: 'pdSmokeCred00003', name: 'PostDodo (through a proxy that drops the first answer)' };
+export const RETRIED_CAPTION = 'n8n smoke: retried';
 export const ids = {
 	create: 'pdSmokeCreate001',
 	trigger: 'pdSmokeTrigger01',
@@ -10,7 +12,7 @@ export const ids = {
 	newPost: 'pdSmokeNewPost01',
 };
 
-function postDodoNode(id, name, parameters, position) {
+function postDodoNode(id, name, parameters, position, credential = CREDENTIAL) {
 	return {
 		id,
 		name,
@@ -18,7 +20,7 @@ function postDodoNode(id, name, parameters, position) {
 		typeVersion: 1,
 		position,
 		parameters,
-		credentials: { postDodoApi: CREDENTIAL },
+		credentials: { postDodoApi: credential },
 	};
 }
 
@@ -76,9 +78,23 @@ export function workflows(accountId) {
 					{ resource: 'post', operation: 'getAll', returnAll: false, limit: 10, filters: {} },
 					[800, 0],
 				),
+				// Retry On Fail: the proxy drops the answer to the first attempt after the API accepted it.
+				{
+					...postDodoNode('00000000-0000-4000-8000-000000000006', 'Create (retried)', create(RETRIED_CAPTION), [200, 200], FLAKY),
+					retryOnFail: true,
+					maxTries: 2,
+					waitBetweenTries: 0,
+				},
 			],
 			connections: {
-				Start: { main: [[{ node: 'Create A', type: 'main', index: 0 }]] },
+				Start: {
+					main: [
+						[
+							{ node: 'Create A', type: 'main', index: 0 },
+							{ node: 'Create (retried)', type: 'main', index: 0 },
+						],
+					],
+				},
 				'Create A': { main: [[{ node: 'Create B', type: 'main', index: 0 }]] },
 				'Create B': { main: [[{ node: 'Get', type: 'main', index: 0 }]] },
 				Get: { main: [[{ node: 'List', type: 'main', index: 0 }]] },
