@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 
 import { children, freePort, notes, phase, start, stop, timings, until } from './harness.mjs';
-import { CREDENTIAL, FLAKY, ids, RETRIED_CAPTION, workflows, WRONG_KEY } from './workflows.mjs';
+import { CREDENTIAL, FLAKY, ids, LOOP_CAPTION, RETRIED_CAPTION, workflows, WRONG_KEY } from './workflows.mjs';
 
 const run = promisify(execFile);
 const { values: args } = parseArgs({
@@ -222,7 +222,7 @@ try {
 		await n8nCli('import:workflow', `--input=${workflowFile}`);
 	});
 
-	const created = await phase('n8n execute: Create A, Create B, Get, List, and a Create with Retry On Fail', async () => {
+	const created = await phase('n8n execute: Create A, Create B, Get, List; a Create with Retry On Fail; a Create in a loop', async () => {
 		// `execute` prints the run through n8n's logger at level info, after other info lines.
 		const { stdout } = await n8nCli('execute', `--id=${ids.create}`, '--rawOutput', { N8N_LOG_LEVEL: 'info' });
 		const begin = stdout.search(/^\{$/m);
@@ -238,7 +238,10 @@ try {
 		assert.equal(got.id, b.id);
 		const listed = nodeOutput(execution, 'List').map((post) => post.id);
 		assert.ok(listed.includes(a.id) && listed.includes(b.id), `List did not return both posts: ${listed}`);
-		return { a, b, retried: nodeOutput(execution, 'Create (retried)')[0] };
+		const loopRuns = execution.data.resultData.runData['Create (loop)'] ?? [];
+		assert.equal(loopRuns.length, 2, 'Create (loop) did not run twice');
+		const loop = loopRuns.map((run) => run.data.main[0][0].json);
+		return { a, b, retried: nodeOutput(execution, 'Create (retried)')[0], loop };
 	});
 
 	await phase('Retry On Fail after a lost answer: same Idempotency-Key, one post on the API', async () => {
@@ -255,10 +258,12 @@ try {
 		);
 	});
 
-	await phase('API side: both posts exist, with their captions, and get published', async () => {
+	await phase('API side: the posts of both Create nodes and of both loop passes exist and get published', async () => {
 		for (const [post, caption] of [
 			[created.a, 'n8n smoke A'],
 			[created.b, 'n8n smoke B'],
+			[created.loop[0], `${LOOP_CAPTION} 1`],
+			[created.loop[1], `${LOOP_CAPTION} 2`],
 		]) {
 			const stored = await until(`post ${post.id} published`, async () => {
 				const found = await api('GET', `/v1/posts/${post.id}`);

@@ -3,6 +3,7 @@ export const CREDENTIAL = { id: 'pdSmokeCred00001', name: 'PostDodo (smoke)' };
 export const WRONG_KEY = { id: 'pdSmokeCred00002', name: 'PostDodo (wrong key)' };
 export const FLAKY = { id: 'pdSmokeCred00003', name: 'PostDodo (through a proxy that drops the first answer)' };
 export const RETRIED_CAPTION = 'n8n smoke: retried';
+export const LOOP_CAPTION = 'n8n smoke: loop';
 export const ids = {
 	create: 'pdSmokeCreate001',
 	trigger: 'pdSmokeTrigger01',
@@ -85,6 +86,29 @@ export function workflows(accountId) {
 					maxTries: 2,
 					waitBetweenTries: 0,
 				},
+				// Create inside a loop: the same node, execution and item index on each pass, another run index.
+				{
+					id: '00000000-0000-4000-8000-000000000007',
+					name: 'Two Items',
+					type: 'n8n-nodes-base.code',
+					typeVersion: 2,
+					position: [200, 400],
+					parameters: { jsCode: 'return [{ json: { n: 1 } }, { json: { n: 2 } }];' },
+				},
+				{
+					id: '00000000-0000-4000-8000-000000000008',
+					name: 'Loop',
+					type: 'n8n-nodes-base.splitInBatches',
+					typeVersion: 3,
+					position: [400, 400],
+					parameters: { batchSize: 1, options: {} },
+				},
+				postDodoNode(
+					'00000000-0000-4000-8000-000000000009',
+					'Create (loop)',
+					create(`=${LOOP_CAPTION} {{ $json.n }}`),
+					[600, 400],
+				),
 			],
 			connections: {
 				Start: {
@@ -92,9 +116,13 @@ export function workflows(accountId) {
 						[
 							{ node: 'Create A', type: 'main', index: 0 },
 							{ node: 'Create (retried)', type: 'main', index: 0 },
+							{ node: 'Two Items', type: 'main', index: 0 },
 						],
 					],
 				},
+				'Two Items': { main: [[{ node: 'Loop', type: 'main', index: 0 }]] },
+				Loop: { main: [[], [{ node: 'Create (loop)', type: 'main', index: 0 }]] },
+				'Create (loop)': { main: [[{ node: 'Loop', type: 'main', index: 0 }]] },
 				'Create A': { main: [[{ node: 'Create B', type: 'main', index: 0 }]] },
 				'Create B': { main: [[{ node: 'Get', type: 'main', index: 0 }]] },
 				Get: { main: [[{ node: 'List', type: 'main', index: 0 }]] },
