@@ -23,7 +23,7 @@ export class PostDodoApi implements ICredentialType {
 			default: 'http://127.0.0.1:8080',
 			placeholder: 'https://postdodo.example.com',
 			description:
-				'Where your PostDodo API answers, without /v1 (the address `postdodo serve` prints, or your deployment)',
+				'Where your PostDodo API answers (the address `postdodo serve` prints, or your deployment); a trailing /v1 is fine',
 			required: true,
 		},
 		{
@@ -50,7 +50,8 @@ export class PostDodoApi implements ICredentialType {
 	// Listing accounts needs a valid key and proves the base URL really is a PostDodo API.
 	test: ICredentialTestRequest = {
 		request: {
-			baseURL: '={{$credentials.baseUrl.replace(/\\/+$/, "")}}',
+			// The same normalisation as the nodes (shared/transport apiRoot): a pasted /v1 is not doubled.
+			baseURL: '={{$credentials.baseUrl.trim().replace(/\\/+$/, "").replace(/\\/v1$/i, "").replace(/\\/+$/, "")}}',
 			url: '/v1/accounts',
 			method: 'GET',
 		},

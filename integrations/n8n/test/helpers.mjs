@@ -11,6 +11,8 @@ const require = createRequire(import.meta.url);
 /** The built package (tests run against dist/, what n8n loads). */
 export const { PostDodo } = require('../dist/nodes/PostDodo/PostDodo.node.js');
 export const { PostDodoTrigger } = require('../dist/nodes/PostDodo/PostDodoTrigger.node.js');
+export const { PostDodoNewPostTrigger } = require('../dist/nodes/PostDodo/PostDodoNewPostTrigger.node.js');
+export const transport = require('../dist/nodes/PostDodo/shared/transport.js');
 export const { PostDodoApi } = require('../dist/credentials/PostDodoApi.credentials.js');
 export const signature = require('../dist/nodes/PostDodo/shared/signature.js');
 export const values = require('../dist/nodes/PostDodo/shared/values.js');
@@ -22,7 +24,7 @@ export const recorded = JSON.parse(readFileSync(join(here, 'fixtures', 'api.json
 
 export const CREDENTIALS = { baseUrl: 'http://127.0.0.1:8080/', apiKey: 'pd_test_abc' };
 
-const NODE = {
+export const NODE = {
 	id: 'node-1',
 	name: 'PostDodo',
 	type: 'n8n-nodes-postdodo.postDodo',
@@ -85,18 +87,51 @@ export function executeContext({
 	executionId = 'exec-42',
 	workflow = { id: 'wf-7', name: 'My workflow', active: true },
 	credentials = CREDENTIALS,
+	instanceId = 'instance-a',
+	runIndex = 0,
+	node = NODE,
 }) {
 	return {
 		getInputData: () => items,
 		getNodeParameter: parameterGetter(params, 'execute'),
-		getNode: () => NODE,
+		getNode: () => node,
 		getCredentials: async () => credentials,
 		getTimezone: () => timezone,
 		getExecutionId: () => executionId,
+		getInstanceId: () => instanceId,
+		getWorkflowDataProxy: () => ({ $runIndex: runIndex }),
 		getWorkflow: () => workflow,
 		continueOnFail: () => continueOnFail,
 		logger,
 		helpers: { httpRequestWithAuthentication: http.httpRequestWithAuthentication },
+	};
+}
+
+/**
+ * What real n8n throws from helpers.httpRequest* when no answer came: n8n-core wraps the HTTP
+ * client's error (an AxiosError with a `code`) in n8n-workflow's NodeApiError.
+ */
+export function n8nNetworkError(message = 'connect ECONNREFUSED 127.0.0.1:8080', code = 'ECONNREFUSED', response) {
+	const cause = Object.assign(new Error(message), { name: 'AxiosError', code, isAxiosError: true });
+	if (response) cause.response = response;
+	return new n8nWorkflow.NodeApiError(NODE, cause);
+}
+
+/** `this` of poll(); `staticData` is kept by the caller between polls. */
+export function pollContext({ http, params = {}, staticData = {}, mode = 'trigger', credentials = CREDENTIALS }) {
+	return {
+		staticData,
+		getMode: () => mode,
+		getActivationMode: () => 'activate',
+		getNodeParameter: (name, fallback) => params[name] ?? fallback,
+		getWorkflowStaticData: () => staticData,
+		getNode: () => ({ ...NODE, name: 'PostDodo New Post', type: 'n8n-nodes-postdodo.postDodoNewPostTrigger' }),
+		getCredentials: async () => credentials,
+		logger,
+		helpers: {
+			httpRequestWithAuthentication: http.httpRequestWithAuthentication,
+			returnJsonArray: (data) => [].concat(data).map((json) => ({ json })),
+		},
 	};
 }
 

@@ -5,7 +5,9 @@ import {
 	catalogueModule,
 	executeContext,
 	loadOptionsContext,
+	n8nNetworkError,
 	n8nWorkflow,
+	NODE,
 	PostDodo,
 	PostDodoApi,
 	recorded,
@@ -46,6 +48,23 @@ describe('credentials', () => {
 		assert.equal(credentials.test.request.method, 'GET');
 		assert.equal(credentials.test.request.url, '/v1/accounts');
 		assert.match(credentials.test.request.baseURL, /\$credentials\.baseUrl/);
+	});
+
+	it('tests /v1/accounts once whether or not the base URL ends in /v1 (n8n evaluates the base URL expression)', () => {
+		const nodeTypes = {
+			getByName: () => ({ description: { properties: [] } }),
+			getByNameAndVersion: () => ({ description: { properties: [] } }),
+			getKnownTypes: () => ({}),
+		};
+		const workflow = new n8nWorkflow.Workflow({ nodes: [NODE], connections: {}, active: false, nodeTypes });
+		const evaluate = (baseUrl) =>
+			workflow.expression.getParameterValue(credentials.test.request.baseURL, null, 0, 0, NODE.name, [], 'internal', {
+				$credentials: { baseUrl },
+			});
+		for (const baseUrl of ['https://pd.example.com', 'https://pd.example.com/', 'https://pd.example.com/v1', ' https://pd.example.com/v1/ ']) {
+			assert.equal(`${evaluate(baseUrl)}${credentials.test.request.url}`, 'https://pd.example.com/v1/accounts', baseUrl);
+		}
+		assert.equal(evaluate('https://pd.example.com/api/v1/'), 'https://pd.example.com/api');
 	});
 });
 
@@ -111,7 +130,7 @@ describe('execute: post create', () => {
 			scheduled_at: '2030-04-01T09:00:00Z',
 			media: [{ type: 'image', url: 'https://example.com/menu.jpg' }],
 		});
-		assert.equal(call.headers['Idempotency-Key'], 'n8n-wf-7-exec-42-0');
+		assert.match(call.headers['Idempotency-Key'], /^n8n-exec-42-0-0-[0-9a-f]{32}$/);
 		assert.deepEqual(output, [[{ json: recorded.createScheduled.body, pairedItem: { item: 0 } }]]);
 	});
 
@@ -133,10 +152,9 @@ describe('execute: post create', () => {
 			{ type: 'video', url: 'https://cdn.example.com/clip.MP4?sig=1' },
 			{ type: 'image', url: 'https://cdn.example.com/a.jpg' },
 		]);
-		assert.deepEqual(
-			calls.map((c) => c.headers['Idempotency-Key']),
-			['n8n-wf-7-exec-42-0', 'n8n-wf-7-exec-42-1'],
-		);
+		const keys = calls.map((c) => c.headers['Idempotency-Key']);
+		assert.match(keys[0], /^n8n-exec-42-0-0-/);
+		assert.match(keys[1], /^n8n-exec-42-0-1-/);
 		assert.deepEqual(
 			output[0].map((o) => o.pairedItem),
 			[{ item: 0 }, { item: 1 }],
@@ -316,27 +334,74 @@ describe('execute: account list', () => {
 		});
 	});
 
-	it('reports a server that cannot be reached', async () => {
+	it('says which server could not be reached when n8n throws its NodeApiError for a refused connection', async () => {
 		const down = () => {
-			throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8080'), { code: 'ECONNREFUSED' });
+			throw n8nNetworkError();
 		};
 		await assert.rejects(run({ resource: 'account', operation: 'getAll' }, { 'GET /v1/accounts': down }), (error) => {
 			assert.ok(error instanceof n8nWorkflow.NodeApiError);
-			// n8n words well-known network failures itself; the description keeps the URL and the cause
-			assert.match(error.message, /refused the connection|Could not reach PostDodo/);
-			assert.match(error.description, /GET http:\/\/127\.0\.0\.1:8080\/v1\/accounts: connect ECONNREFUSED/);
+			assert.equal(error.message, 'Could not reach PostDodo at http://127.0.0.1:8080');
+			assert.match(error.description, /^GET http:\/\/127\.0\.0\.1:8080\/v1\/accounts failed: connect ECONNREFUSED 127\.0\.0\.1:8080/);
+			assert.equal(error.context.itemIndex, 0);
 			return true;
 		});
 	});
 
-	it('strips a trailing slash and a pasted /v1 from the base URL', async () => {
-		const { calls } = await run(
-			{ resource: 'account', operation: 'getAll' },
-			{ 'GET /v1/accounts': recorded.accounts },
-			{ credentials: { baseUrl: 'https://pd.example.com/v1/', apiKey: 'k' } },
-		);
-		assert.equal(calls[0].url, 'https://pd.example.com/v1/accounts');
+	it('names the cause of a failure without a message (a DNS error) by its code', async () => {
+		const down = () => {
+			throw n8nNetworkError('', 'ENOTFOUND');
+		};
+		await assert.rejects(run({ resource: 'account', operation: 'getAll' }, { 'GET /v1/accounts': down }), (error) => {
+			assert.equal(error.message, 'Could not reach PostDodo at http://127.0.0.1:8080');
+			assert.match(error.description, /ENOTFOUND/);
+			return true;
+		});
 	});
+
+	it("reads the API's error from an HTTP answer n8n threw as a NodeApiError", async () => {
+		const refused = () => {
+			throw n8nNetworkError('Request failed with status code 401', 'ERR_BAD_REQUEST', {
+				status: 401,
+				data: recorded.unauthorized.body,
+			});
+		};
+		await assert.rejects(run({ resource: 'account', operation: 'getAll' }, { 'GET /v1/accounts': refused }), (error) => {
+			assert.ok(error instanceof n8nWorkflow.NodeApiError);
+			assert.equal(error.message, 'invalid API key (revoked, rotated or mistyped) [unauthorized]');
+			assert.match(error.description, /^invalid API key \(revoked, rotated or mistyped\) \(unauthorized, HTTP 401\)/);
+			assert.equal(String(error.httpCode), '401');
+			return true;
+		});
+	});
+
+	it('keeps a password in the base URL out of the error', async () => {
+		const down = () => {
+			throw n8nNetworkError('connect ECONNREFUSED 10.0.0.5:443');
+		};
+		await assert.rejects(
+			run(
+				{ resource: 'account', operation: 'getAll' },
+				{ 'GET /v1/accounts': down },
+				{ credentials: { baseUrl: 'https://admin:s3cret@pd.example.com/v1', apiKey: 'k' } },
+			),
+			(error) => {
+				assert.equal(error.message, 'Could not reach PostDodo at https://pd.example.com');
+				assert.doesNotMatch(`${error.message} ${error.description}`, /s3cret/);
+				return true;
+			},
+		);
+	});
+
+	for (const baseUrl of ['https://pd.example.com', 'https://pd.example.com/', 'https://pd.example.com/v1', 'https://pd.example.com/v1/', ' https://pd.example.com/V1// ']) {
+		it(`calls /v1/accounts once with the base URL ${JSON.stringify(baseUrl)}`, async () => {
+			const { calls } = await run(
+				{ resource: 'account', operation: 'getAll' },
+				{ 'GET /v1/accounts': recorded.accounts },
+				{ credentials: { baseUrl, apiKey: 'k' } },
+			);
+			assert.equal(calls[0].url, 'https://pd.example.com/v1/accounts');
+		});
+	}
 });
 
 describe('scheduleTime', () => {

@@ -39,7 +39,7 @@ describe('package.json', () => {
 	});
 
 	it('ships the icons and codex files next to the built nodes', () => {
-		for (const file of ['postdodo.svg', 'postdodo.dark.svg', 'PostDodo.node.json', 'PostDodoTrigger.node.json', 'catalogue.json']) {
+		for (const file of ['postdodo.svg', 'postdodo.dark.svg', 'PostDodo.node.json', 'PostDodoTrigger.node.json', 'PostDodoNewPostTrigger.node.json', 'catalogue.json']) {
 			assert.ok(existsSync(join(packageRoot, 'dist', 'nodes', 'PostDodo', file)), file);
 		}
 		const light = readFileSync(join(packageRoot, 'nodes', 'PostDodo', 'postdodo.svg'), 'utf8');
@@ -52,6 +52,7 @@ describe('package.json', () => {
 		for (const [file, node] of [
 			['PostDodo.node.json', 'postDodo'],
 			['PostDodoTrigger.node.json', 'postDodoTrigger'],
+			['PostDodoNewPostTrigger.node.json', 'postDodoNewPostTrigger'],
 		]) {
 			const codex = JSON.parse(readFileSync(join(packageRoot, 'nodes', 'PostDodo', file), 'utf8'));
 			assert.equal(codex.node, `${pkg.name}.${node}`);

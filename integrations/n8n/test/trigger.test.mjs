@@ -6,6 +6,8 @@ import { describe, it } from 'node:test';
 import {
 	deliveryHeaders,
 	hookContext,
+	n8nNetworkError,
+	n8nWorkflow,
 	packageRoot,
 	PostDodoTrigger,
 	recorded,
@@ -63,8 +65,31 @@ describe('webhookMethods', () => {
 			body: { error: { code: 'url_not_allowed', message: 'private address refused', param: 'url', request_id: 'req_1' } },
 		};
 		const context = hookContext({ http: stubHttp(routes({ 'POST /v1/webhooks': refused })) });
-		await assert.rejects(hooks.create.call(context), /private address refused \[url_not_allowed\]/);
+		await assert.rejects(hooks.create.call(context), (error) => {
+			assert.equal(error.message, 'private address refused [url_not_allowed]');
+			// n8n shows the description first when activation fails: it starts with the API's reason
+			assert.deepEqual(error.description.split('\n'), [
+				'private address refused (url_not_allowed, HTTP 400)',
+				'Parameter: url',
+				'Request ID: req_1',
+				'Request: POST http://127.0.0.1:8080/v1/webhooks',
+			]);
+			return true;
+		});
 		assert.deepEqual(context.staticData, {});
+	});
+
+	it('activation names the server when n8n cannot reach it', async () => {
+		const down = () => {
+			throw n8nNetworkError();
+		};
+		const context = hookContext({ http: stubHttp(routes({ 'GET /v1/webhooks': down })) });
+		await assert.rejects(hooks.checkExists.call(context), (error) => {
+			assert.ok(error instanceof n8nWorkflow.NodeApiError);
+			assert.equal(error.message, 'Could not reach PostDodo at http://127.0.0.1:8080');
+			assert.match(error.description, /^GET http:\/\/127\.0\.0\.1:8080\/v1\/webhooks failed: connect ECONNREFUSED/);
+			return true;
+		});
 	});
 
 	it('checkExists finds the stored endpoint by id', async () => {

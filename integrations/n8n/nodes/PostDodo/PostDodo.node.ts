@@ -11,6 +11,7 @@ import type {
 import { NodeApiError, NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 
 import { accountLabel, catalogue, mediaType, nodeProperties, routedFields } from './shared/catalogue';
+import { automaticKey, type KeyParts } from './shared/idempotency';
 import { apiRequest } from './shared/transport';
 import { scheduleTime, splitValues } from './shared/values';
 
@@ -131,6 +132,27 @@ async function runPost(this: IExecuteFunctions, operation: string, i: number): P
 	throw new NodeOperationError(this.getNode(), `Unsupported post operation "${operation}"`, { itemIndex: i });
 }
 
+/** Where this item runs, for its automatic Idempotency-Key. */
+function keyParts(this: IExecuteFunctions, i: number): KeyParts {
+	// $runIndex counts the runs of this node in the execution (a loop runs it again). Contexts without a
+	// data proxy (older n8n, a tool call) count as run 0.
+	let runIndex = 0;
+	try {
+		const value = Number(this.getWorkflowDataProxy(i)?.$runIndex);
+		if (Number.isInteger(value)) runIndex = value;
+	} catch {
+		// keep 0
+	}
+	return {
+		instanceId: typeof this.getInstanceId === 'function' ? String(this.getInstanceId() ?? '') : '',
+		workflowId: String(this.getWorkflow().id ?? ''),
+		executionId: String(this.getExecutionId() ?? ''),
+		nodeId: String(this.getNode().id ?? this.getNode().name),
+		runIndex,
+		itemIndex: i,
+	};
+}
+
 async function createPost(this: IExecuteFunctions, i: number): Promise<IDataObject> {
 	const body: IDataObject = {
 		caption: String(this.getNodeParameter('caption', i, '') ?? ''),
@@ -150,9 +172,9 @@ async function createPost(this: IExecuteFunctions, i: number): Promise<IDataObje
 	const media = splitValues(this.getNodeParameter('media', i, []));
 	if (media.length > 0) body.media = media.map((url) => ({ type: mediaType(url), url }));
 
-	// A retry of this item in the same execution replays the first answer instead of posting twice.
+	// A retry of this item replays the first answer instead of posting twice.
 	const given = String(this.getNodeParameter('idempotencyKey', i, '') ?? '').trim();
-	const key = given || `n8n-${this.getWorkflow().id ?? 'workflow'}-${this.getExecutionId()}-${i}`;
+	const key = given || automaticKey(keyParts.call(this, i));
 	const { body: post } = await apiRequest.call(this, {
 		method: 'POST',
 		path: '/v1/posts',

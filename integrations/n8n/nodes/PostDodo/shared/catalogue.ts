@@ -14,6 +14,15 @@ interface CatalogueRequest {
 	url: string;
 }
 
+export interface CataloguePoll {
+	key: string;
+	label?: string;
+	description?: string;
+	request?: CatalogueRequest & { qs?: IDataObject };
+	dedupeBy?: string;
+	properties?: IDataObject[];
+}
+
 interface Catalogue {
 	node: {
 		properties: IDataObject[];
@@ -27,7 +36,7 @@ interface Catalogue {
 			delete?: CatalogueRequest;
 			signatureHeaders?: string[];
 		};
-		polling?: Array<{ key: string; properties?: IDataObject[] }>;
+		polling?: CataloguePoll[];
 	};
 	samples?: Record<string, IDataObject>;
 }
@@ -194,7 +203,8 @@ export function nodeProperties(): INodeProperties[] {
 	}
 	const idempotency = properties.find((p) => p.name === 'idempotencyKey');
 	if (idempotency) {
-		idempotency.hint = 'Left empty, a key made of the execution ID and the item index is sent';
+		idempotency.hint =
+			'Left empty, a key unique to this n8n instance, execution, node, run and item is sent; n8n retries of the item send the same key';
 	}
 	return properties;
 }
@@ -287,3 +297,27 @@ export const WEBHOOKS = {
 	item: (id: string) =>
 		(catalogue.trigger.webhook?.delete?.url ?? '/v1/webhooks/{id}').replace('{id}', encodeURIComponent(id)),
 };
+
+/** The catalogue's polling trigger `key` (request, dedupe field, fields), with defaults should it lack one. */
+export function pollingTrigger(key: string): Required<Pick<CataloguePoll, 'request' | 'dedupeBy'>> & CataloguePoll {
+	const found = (catalogue.trigger.polling ?? []).find((poll) => poll.key === key);
+	return {
+		key,
+		...found,
+		request: found?.request ?? { method: 'GET', url: '/v1/posts', qs: { limit: 25 } },
+		dedupeBy: found?.dedupeBy ?? 'id',
+	};
+}
+
+/** A polling trigger's fields as node properties (a status filter for New Post). */
+export function pollingProperties(key: string): INodeProperties[] {
+	return (pollingTrigger(key).properties ?? []).map((property) => {
+		const copy = programmatic(property);
+		if (copy.type === 'options' && Array.isArray(copy.options) && copy.default === '') {
+			// "Any" makes the empty default a real choice, as n8n's options fields need one.
+			const options = (copy.options as INodePropertyOptions[]).slice().sort(byName);
+			copy.options = [{ name: 'Any Status', value: '' }, ...options];
+		}
+		return copy;
+	});
+}
