@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from .db import utcnow
 from .ids import new_id
@@ -19,18 +19,22 @@ _SUBSCRIBERS = Prepared(select(webhook_endpoints.c.id, webhook_endpoints.c.event
     webhook_endpoints.c.deleted_at.is_(None),
 ))
 _INSERT_EVENT = Prepared(insert(events), columns=("id", "workspace_id", "type", "post_id", "data", "created_at"))
-# A post's events are numbered 1, 2, 3... in `data.sequence`, in the order their transactions commit: the post
-# row is locked first (FOR UPDATE on PostgreSQL; SQLite has one writer anyway), so two workers finishing two
-# targets of one post count one after the other, and the count, a statement of its own, sees the other's commit.
-_LOCK_POST = Prepared(select(posts.c.id).where(posts.c.id == bindparam("post_id")).with_for_update())
-_COUNT_POST_EVENTS = Prepared(select(func.count()).select_from(events).where(events.c.post_id == bindparam("post_id")))
+# A post's events are numbered 1, 2, 3... in `data.sequence`, in the order their transactions commit: the
+# post's counter is bumped in place, which locks the row, so two workers finishing two targets of one post
+# number one after the other (SQLite has one writer anyway). A counter rather than a count of the stored
+# events: retention may purge a post's old events, and a later number must never repeat an earlier one.
+_BUMP_SEQUENCE = Prepared(update(posts).where(posts.c.id == bindparam("post_id"))
+                          .values(event_seq=posts.c.event_seq + 1).returning(posts.c.event_seq))
 
 
 def next_sequence(conn: Connection, post_id: str) -> int:
     """The sequence number the post's next event gets; holds the post's row lock until the transaction ends."""
-    _LOCK_POST.first(conn, {"post_id": post_id})
-    counted = _COUNT_POST_EVENTS.first(conn, {"post_id": post_id})
-    return int(next(iter(counted.values()))) + 1 if counted else 1
+    bumped = _BUMP_SEQUENCE.first(conn, {"post_id": post_id})
+    if bumped is None:
+        raise LookupError(f"no post {post_id}")
+    return int(bumped["event_seq"])
+
+
 _INSERT_DELIVERY = Prepared(insert(deliveries), columns=(
     "id", "event_id", "endpoint_id", "workspace_id", "status", "attempts", "next_attempt_at", "created_at",
     "updated_at"))

@@ -89,6 +89,9 @@ posts = Table(
     Column("scheduled_at", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # the number of the post's last event (`data.sequence`): a counter, not a count, so purging old
+    # events never makes a later event's number repeat an earlier one's
+    Column("event_seq", Integer, nullable=False, server_default="0"),
     # the list endpoint pages by (created_at, id) newest first, per workspace
     Index("ix_posts_workspace_created", "workspace_id", "created_at", "id"),
 )

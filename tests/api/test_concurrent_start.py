@@ -18,7 +18,8 @@ from tests.support.databases import scratch_database
 from tests.support.server import free_port, wait_until
 
 PROCESSES = 8
-BEHIND = "error: database at revision none, this code needs 0001: run `postdodo migrate`"
+HEAD = migrate.head_revision()
+BEHIND = f"error: database at revision none, this code needs {HEAD}: run `postdodo migrate`"
 
 
 @contextmanager

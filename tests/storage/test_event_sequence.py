@@ -73,3 +73,15 @@ def test_concurrent_writers_never_share_a_number(db: Database) -> None:
     assert errors == []
     numbers = sorted(number or 0 for _, number in sequences(db, ws_id, post["id"]))
     assert numbers == list(range(1, threads_n * per_thread + 2))  # + the post.scheduled event
+
+
+def test_purging_a_posts_old_events_never_makes_a_number_repeat(db: Database) -> None:
+    from postdodo_connect.storage.retention import Purger, Retention
+
+    ws_id, post = setup_post(db, n_accounts=1)  # post.scheduled is 1
+    # a post scheduled months ahead: retention removes its first event long before it publishes
+    Purger(db, Retention()).purge(NOW + timedelta(days=40))
+    assert sequences(db, ws_id, post["id"]) == []
+    with db.write() as conn:
+        events.emit(conn, ws_id, "post.published", {"post_id": post["id"]}, post_id=post["id"], now=NOW)
+    assert sequences(db, ws_id, post["id"]) == [("post.published", 2)]  # a consumer that saw 1 still applies it

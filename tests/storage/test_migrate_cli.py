@@ -16,7 +16,8 @@ from postdodo_connect.storage import Database, migrate
 from tests.support.databases import scratch_database
 from tests.support.server import start_server
 
-BEHIND = "error: database at revision none, this code needs 0001: run `postdodo migrate`\n"
+HEAD = migrate.head_revision()
+BEHIND = f"error: database at revision none, this code needs {HEAD}: run `postdodo migrate`\n"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -54,7 +55,7 @@ def test_migrate_prints_the_database_without_its_password_and_the_revisions(
     assert main(["migrate"]) == 0
     out = capsys.readouterr().out
     shown = redact_url(empty_url)
-    assert out == f"database {shown}: empty -> 0001\ndatabase {shown}: already at 0001\n"
+    assert out == f"database {shown}: empty -> {HEAD}\ndatabase {shown}: already at {HEAD}\n"
     assert "s3cret-pw" not in out
     assert "alembic_version" in tables(empty_url) and "targets" in tables(empty_url)
 
@@ -66,7 +67,7 @@ def test_migrate_adopts_a_sqlite_database_of_release_0_1_0(tmp_path: Path, monke
     assert main(["engine"]) == 2
     assert capsys.readouterr().err == BEHIND
     assert main(["migrate"]) == 0
-    assert capsys.readouterr().out == f"database sqlite:///{tmp_path / 'old.db'}: 0.1.0 (unversioned, adopted) -> 0001\n"
+    assert capsys.readouterr().out == f"database sqlite:///{tmp_path / 'old.db'}: 0.1.0 (unversioned, adopted) -> {HEAD}\n"
 
 
 def test_migrate_sql_prints_the_upgrade_and_touches_nothing(empty_url: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -114,7 +115,7 @@ def test_serve_on_sqlite_migrates_its_new_database_on_start(tmp_path: Path) -> N
     try:
         assert server.key and server.session().get(f"{server.url}/v1/accounts").status_code == 200
         db = Database(server.env["POSTDODO_DATABASE_URL"])
-        assert migrate.current_revision(db) == "0001"
+        assert migrate.current_revision(db) == HEAD
         db.dispose()
     finally:
         server.stop()

@@ -12,18 +12,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, inspect, select, text
 
 from postdodo_connect.api import Service, create_app
 from postdodo_connect.config import Settings
 from postdodo_connect.errors import DatabaseOutOfDate
 from postdodo_connect.storage import Database, Vault, migrate
-from postdodo_connect.storage.schema import accounts, metadata
+from postdodo_connect.storage.schema import accounts, events, metadata, posts
 from tests.support.databases import load_sql, scratch_database
 
 LEGACY = Path(__file__).parent / "legacy"
 MANIFEST: dict[str, Any] = json.loads((LEGACY / "v0_1_0.json").read_text())
-BEHIND = "database at revision none, this code needs 0001: run `postdodo migrate`"
+HEAD = migrate.head_revision()
+# columns a later revision added: a database of 0.1.0 has none of them
+LEGACY_COLUMNS = {"posts": {"id", "workspace_id", "status", "caption", "media", "scheduled_at", "created_at", "updated_at"}}
+BEHIND = f"database at revision none, this code needs {HEAD}: run `postdodo migrate`"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -58,9 +61,13 @@ def database(request: pytest.FixtureRequest) -> Iterator[Database]:
 
 
 def snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, in a stable order."""
+    """Every row of every table, in a stable order (the columns of release 0.1.0: later revisions add some)."""
     with db.read() as conn:
-        return {t.name: sorted((tuple(r) for r in conn.execute(select(t))), key=repr) for t in metadata.sorted_tables}
+        inspector = inspect(conn)
+        known = {t.name: {c["name"] for c in inspector.get_columns(t.name)} for t in metadata.sorted_tables}
+        old = {t.name: [c for c in t.c if c.name in LEGACY_COLUMNS.get(t.name, known[t.name])]
+               for t in metadata.sorted_tables}
+        return {name: sorted((tuple(r) for r in conn.execute(select(*cols))), key=repr) for name, cols in old.items()}
 
 
 def test_models_and_migrations_never_drift(empty_url: str, database: Database) -> None:
@@ -75,8 +82,8 @@ def test_an_empty_database_is_refused_until_migrated_and_migrating_twice_is_a_no
     assert str(refused.value) == BEHIND
     assert migrate.upgrade(database) == migrate.Upgrade(None, migrate.head_revision())
     migrate.check(database)
-    assert migrate.upgrade(database) == migrate.Upgrade("0001", "0001")
-    assert migrate.current_revision(database) == migrate.head_revision() == "0001"
+    assert migrate.upgrade(database) == migrate.Upgrade(HEAD, HEAD)
+    assert migrate.current_revision(database) == migrate.head_revision() == HEAD
 
 
 def test_a_database_newer_than_this_code_is_refused(empty_url: str, database: Database) -> None:
@@ -106,6 +113,10 @@ def test_a_database_of_release_0_1_0_upgrades_with_every_row_intact(legacy_url: 
 
     assert done == migrate.Upgrade(None, migrate.head_revision(), adopted=True)
     assert snapshot(database) == before
+    with database.read() as conn:  # 0002: each post's event counter starts after the events it already has
+        counters = dict(conn.execute(select(posts.c.id, posts.c.event_seq)).all())
+        stored = dict(conn.execute(select(events.c.post_id, func.count()).group_by(events.c.post_id)).all())
+    assert counters and counters == {post_id: stored.get(post_id, 0) for post_id in counters}
     assert migrate.differences(database) == []
     with database.read() as conn:
         sealed = conn.execute(select(accounts.c.credentials)
@@ -121,8 +132,8 @@ def test_the_old_api_key_still_reads_its_posts_and_writes_after_the_upgrade(lega
     client = create_app({"ACCESS_LOG": False, "TESTING": True}, service=service).test_client()
     live = {"Authorization": f"Bearer {MANIFEST['live_key']}"}
 
-    posts = MANIFEST["posts"]
-    published = client.get(f"/v1/posts/{posts['published']}", headers=live)
+    posts_ids = MANIFEST["posts"]
+    published = client.get(f"/v1/posts/{posts_ids['published']}", headers=live)
     assert published.status_code == 200
     body = published.get_json()
     assert body["status"] == "published" and body["caption"] == "Launch day"
@@ -130,9 +141,9 @@ def test_the_old_api_key_still_reads_its_posts_and_writes_after_the_upgrade(lega
                                                         "https://mastodon.social/@acme/109"]
     listed = client.get("/v1/posts?limit=10", headers=live).get_json()["data"]
     assert {p["id"]: p["status"] for p in listed} == {
-        posts["published"]: "published", posts["partially_published"]: "partially_published",
-        posts["scheduled"]: "scheduled", posts["canceled"]: "canceled", posts["retrying"]: "publishing"}
-    sandbox = client.get(f"/v1/posts/{posts['sandbox']}", headers={"Authorization": f"Bearer {MANIFEST['test_key']}"})
+        posts_ids["published"]: "published", posts_ids["partially_published"]: "partially_published",
+        posts_ids["scheduled"]: "scheduled", posts_ids["canceled"]: "canceled", posts_ids["retrying"]: "publishing"}
+    sandbox = client.get(f"/v1/posts/{posts_ids['sandbox']}", headers={"Authorization": f"Bearer {MANIFEST['test_key']}"})
     assert sandbox.get_json()["status"] == "published"
 
     # new rows continue the old sequences (PostgreSQL's serials moved with the dump)
@@ -140,8 +151,19 @@ def test_the_old_api_key_still_reads_its_posts_and_writes_after_the_upgrade(lega
         "caption": "After the upgrade", "account_ids": [MANIFEST["accounts"]["bluesky"]],
         "scheduled_at": "2099-01-01T00:00:00Z"})
     assert created.status_code == 201, created.get_json()
-    events = client.get("/v1/events?limit=100", headers=live).get_json()["data"]
-    assert events[-1]["event"] == "post.scheduled" and events[-1]["data"]["post_id"] == created.get_json()["id"]
+    listed_events = client.get("/v1/events?limit=100", headers=live).get_json()["data"]
+    assert listed_events[-1]["event"] == "post.scheduled"
+    assert listed_events[-1]["data"]["post_id"] == created.get_json()["id"]
+    assert listed_events[-1]["data"]["sequence"] == 1
+
+    # an old post's next event is numbered after the events it had before the upgrade
+    with database.read() as conn:
+        had = conn.execute(select(func.count()).select_from(events)
+                           .where(events.c.post_id == posts_ids["scheduled"])).scalar_one()
+    assert client.delete(f"/v1/posts/{posts_ids['scheduled']}", headers=live).status_code == 200
+    canceled = [e for e in client.get("/v1/events?limit=100", headers=live).get_json()["data"]
+                if e["event"] == "post.canceled" and e["data"]["post_id"] == posts_ids["scheduled"]]
+    assert [e["data"]["sequence"] for e in canceled] == [had + 1]
 
 
 def test_concurrent_migrate_commands_upgrade_once_and_all_succeed(empty_url: str, database: Database) -> None:
@@ -151,7 +173,7 @@ def test_concurrent_migrate_commands_upgrade_once_and_all_succeed(empty_url: str
     results = [(p.wait(timeout=120), *p.communicate()) for p in procs]
     assert [code for code, _, _ in results] == [0] * 4, results
     lines = sorted(out.strip().rpartition(": ")[2] for _, out, _ in results)
-    assert lines == ["already at 0001"] * 3 + ["empty -> 0001"]
+    assert lines == [f"already at {HEAD}"] * 3 + [f"empty -> {HEAD}"]
     with database.read() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0001"]
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [HEAD]
     assert migrate.differences(database) == []
