@@ -11,8 +11,10 @@ from redis import Redis
 
 
 def fresh_redis_db(redis_url: str, db: int) -> str:
-    """The URL of Redis database `db` on the test Redis, emptied; fails clearly when Redis is down."""
-    url = redis_url.rsplit("/", 1)[0] + f"/{db}"
+    """The URL of Redis database `db` (counted from the test Redis URL's own) emptied; fails clearly when Redis is down."""
+    base, _, own = redis_url.rpartition("/")
+    # offset from the configured database, so runs pointed at different databases never flush each other's
+    url = f"{base}/{(int(own or 0) + db) % 16}"
     try:
         Redis.from_url(url, socket_connect_timeout=1).flushdb()
     except Exception as exc:  # noqa: BLE001
