@@ -28,7 +28,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, service: Service | 
     app.extensions["postdodo"] = service
     boundary.init_app(app)
     auth.init_app(app)
-    app.extensions["postdodo.limiter"] = limits.init_app(app, service.settings.rate_limit, service.settings.redis_url)
+    app.extensions["postdodo.limiter"] = limits.init_app(app, service.settings)
     for blueprint in (meta.bp, accounts.bp, posts.bp, webhooks.bp, events.bp):
         app.register_blueprint(blueprint)
     return app

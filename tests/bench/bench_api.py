@@ -1,6 +1,9 @@
-"""API throughput under gunicorn (2 sync workers) as a ratio of a bare Flask JSON endpoint, same run.
+"""API throughput under gunicorn (2 sync workers) against two baselines measured in the same run.
 
-Run: ``python tests/bench/bench_api.py [--seconds 5]``. Goals: create post ≥ 0.5×, GET post ≥ 0.7×.
+Run: ``python tests/bench/bench_api.py [--seconds 5] [--rounds 1]``.
+Baselines: the same work written by hand in plain Flask + stdlib sqlite3 (tests/bench/handwritten_app.py, same
+SQLite file, same gunicorn settings; goal create and GET each >= 0.8x), and a bare Flask JSON endpoint
+(tests/bench/bare_app.py). Each round measures every app again, so the ratios of one round share the box's mood.
 """
 
 from __future__ import annotations
@@ -17,9 +20,20 @@ from tests.bench.harness import ROOT, gunicorn, load  # noqa: E402
 from tests.support.factory import SECRET, make_api  # noqa: E402
 
 
+def measure(app: str, env: dict[str, str], create_url: str, get_url: str, auth: dict[str, str], body: dict,
+            seconds: int) -> tuple[float, float]:
+    """(create req/s, GET req/s) of one app under gunicorn."""
+    with gunicorn(app, env) as url:
+        load(url + get_url, headers=auth, seconds=1)  # warm-up: imports, connections, compiled statements
+        create = load(url + create_url, method="POST", body=body, headers=auth, seconds=seconds)
+        get = load(url + get_url, headers=auth, seconds=seconds)
+    return create, get
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=1)
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp())
     db_url = f"sqlite:///{workdir / 'bench.db'}"
@@ -33,16 +47,17 @@ def main() -> None:
     env |= {"POSTDODO_DATABASE_URL": db_url, "POSTDODO_SECRET_KEY": SECRET, "POSTDODO_RATE_LIMIT": "100000000/minute",
             "PYTHONPATH": str(ROOT)}
     auth = {"Authorization": f"Bearer {key}"}
-    with gunicorn("tests.bench.bare_app:app", env) as bare:
-        load(bare + "/bare", seconds=1)  # warm-up
-        bare_post = load(bare + "/bare", method="POST", body=body, seconds=args.seconds)
-        bare_get = load(bare + "/bare", seconds=args.seconds)
-    with gunicorn("postdodo_connect.api:create_app()", env) as url:
-        load(url + f"/v1/posts/{post_id}", headers=auth, seconds=1)
-        create = load(url + "/v1/posts", method="POST", body=body, headers=auth, seconds=args.seconds)
-        get = load(url + f"/v1/posts/{post_id}", headers=auth, seconds=args.seconds)
-    print(f"bare POST {bare_post:8.0f} req/s   create post {create:8.0f} req/s   ratio {create / bare_post:.2f}x (goal >= 0.5x)")
-    print(f"bare GET  {bare_get:8.0f} req/s   get post    {get:8.0f} req/s   ratio {get / bare_get:.2f}x (goal >= 0.7x)")
+    get_url = f"/v1/posts/{post_id}"
+    for n in range(1, args.rounds + 1):
+        bare = measure("tests.bench.bare_app:app", env, "/bare", "/bare", {}, body, args.seconds)
+        hand = measure("tests.bench.handwritten_app:app", env, "/v1/posts", get_url, auth, body, args.seconds)
+        ours = measure("postdodo_connect.api:create_app()", env, "/v1/posts", get_url, auth, body, args.seconds)
+        print(f"round {n}: req/s create: ours {ours[0]:6.0f}  hand-written {hand[0]:6.0f}  bare POST {bare[0]:6.0f}"
+              f"   GET: ours {ours[1]:6.0f}  hand-written {hand[1]:6.0f}  bare GET {bare[1]:6.0f}")
+        print(f"round {n}: create / hand-written {ours[0] / hand[0]:.2f}x   GET / hand-written {ours[1] / hand[1]:.2f}x"
+              f"   (goal >= 0.8x each)")
+        print(f"round {n}: create / bare POST {ours[0] / bare[0]:.2f}x   GET / bare GET {ours[1] / bare[1]:.2f}x",
+              flush=True)
 
 
 if __name__ == "__main__":
