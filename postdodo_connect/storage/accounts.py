@@ -9,7 +9,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 
 from .db import utcnow
 from .ids import new_id
-from .prepared import Prepared
+from .prepared import Conn, Prepared
 from .schema import accounts
 
 PUBLIC = (accounts.c.id, accounts.c.platform, accounts.c.handle, accounts.c.display_name,
@@ -52,7 +52,7 @@ _GET_ACCOUNT = Prepared(select(*PUBLIC).where(
 ))
 
 
-def get_accounts(conn: Connection, workspace_id: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+def get_accounts(conn: Conn, workspace_id: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
     """The workspace's live (not deleted) accounts among `ids`, by id."""
     found = (_GET_ACCOUNT.first(conn, {"id": account_id, "ws": workspace_id}) for account_id in set(ids))
     return {row["id"]: row for row in found if row is not None}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -13,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.engine import Engine
 
+from .prepared import Conn, DriverTransaction
 from .schema import metadata
 
 
@@ -65,6 +67,8 @@ class Database:
             kwargs["max_overflow"] = 20
         self.engine: Engine = create_engine(url, **kwargs)
         self._writer: AbstractContextManager[Any] = threading.RLock() if self.is_sqlite else nullcontext()
+        #: each thread's own SQLite driver connection for lean_read/lean_write: (process id, connection)
+        self._lean = threading.local()
         if self.is_sqlite:
             self._tune_sqlite(self.engine)
         if create:
@@ -114,6 +118,51 @@ class Database:
         """A read-only transaction."""
         with self.engine.connect() as conn, conn.begin():
             yield conn
+
+    def _driver(self) -> Any:
+        """This thread's own SQLite driver connection, configured like the pool's, outside the pool."""
+        held = getattr(self._lean, "held", None)
+        if held is None or held[0] != os.getpid():  # never use a connection across a fork
+            fairy = self.engine.raw_connection()  # the pool's "connect" hook has set its pragmas
+            fairy.detach()  # ours for this thread's life: the pool forgets it, it closes with the thread
+            held = self._lean.held = (os.getpid(), fairy.dbapi_connection)
+        return held[1]
+
+    @contextmanager
+    def lean_read(self) -> Iterator[Conn]:
+        """A read-only transaction for Prepared statements only (the API's hot path).
+
+        On SQLite it runs straight on a driver connection kept by this thread: SQLAlchemy's checkout,
+        transaction objects and events cost more than the indexed reads themselves. On PostgreSQL it is
+        `read()`, whose pre-ping and pool keep a restarted server transparent.
+        """
+        if not self.is_sqlite:
+            with self.read() as conn:
+                yield conn
+            return
+        raw = self._driver()
+        raw.execute("BEGIN")
+        try:
+            yield DriverTransaction(self.engine.dialect, raw)
+        finally:
+            raw.execute("ROLLBACK")  # nothing was written: this only ends the snapshot
+
+    @contextmanager
+    def lean_write(self) -> Iterator[Conn]:
+        """A write transaction for Prepared statements only; as `write()` (same lock, BEGIN IMMEDIATE)."""
+        if not self.is_sqlite:
+            with self.write() as conn:
+                yield conn
+            return
+        raw = self._driver()
+        with self._writer:
+            _begin_immediate(raw)
+            try:
+                yield DriverTransaction(self.engine.dialect, raw)
+                raw.execute("COMMIT")
+            finally:
+                if raw.in_transaction:  # an error before or during COMMIT
+                    raw.execute("ROLLBACK")
 
     def dispose(self) -> None:
         """Close every pooled connection (after fork, at shutdown)."""

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, bindparam, insert, select
 
 from .db import utcnow
 from .ids import new_id
-from .prepared import Prepared
+from .prepared import Conn, Prepared
 from .schema import deliveries, events, webhook_endpoints
 
 # built once: every state change of every target runs it
@@ -24,7 +24,7 @@ _INSERT_DELIVERY = Prepared(insert(deliveries), columns=(
     "updated_at"))
 
 
-def store_event(conn: Connection, workspace_id: str, event_type: str, data: dict[str, Any], *,
+def store_event(conn: Conn, workspace_id: str, event_type: str, data: dict[str, Any], *,
                 post_id: str | None = None, now: datetime | None = None) -> dict[str, Any]:
     """Store one event without fanning it out."""
     row = {"id": new_id("evt"), "workspace_id": workspace_id, "type": event_type, "post_id": post_id,
@@ -34,7 +34,7 @@ def store_event(conn: Connection, workspace_id: str, event_type: str, data: dict
 
 
 def emit(
-    conn: Connection,
+    conn: Conn,
     workspace_id: str,
     event_type: str,
     data: dict[str, Any],

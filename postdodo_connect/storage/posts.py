@@ -11,7 +11,7 @@ from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
 from ..models import format_time
 from .events import emit
 from .ids import new_id
-from .prepared import Prepared
+from .prepared import Conn, Prepared
 from .schema import posts, targets
 
 FINAL = frozenset({"confirmed", "failed", "canceled"})
@@ -28,7 +28,7 @@ _INSERT_TARGET = Prepared(insert(targets), columns=_TARGET_COLUMNS)
 
 
 def create_post(
-    conn: Connection,
+    conn: Conn,
     workspace_id: str,
     *,
     caption: str,
@@ -89,7 +89,7 @@ _GET_POST = Prepared(select(posts).where(posts.c.id == bindparam("post_id"), pos
 _POST_TARGETS = Prepared(select(targets).where(targets.c.post_id == bindparam("post_id")).order_by(targets.c.position))
 
 
-def get_post(conn: Connection, workspace_id: str, post_id: str) -> dict[str, Any] | None:
+def get_post(conn: Conn, workspace_id: str, post_id: str) -> dict[str, Any] | None:
     """One post of the workspace, with its targets."""
     post = _GET_POST.first(conn, {"post_id": post_id, "ws": workspace_id})
     if post is None:
