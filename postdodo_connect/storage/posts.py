@@ -86,7 +86,8 @@ def _attach_targets(conn: Connection, found: list[dict[str, Any]]) -> list[dict[
 
 # built once: reading one post is the hottest query after authentication
 _GET_POST = Prepared(select(posts).where(posts.c.id == bindparam("post_id"), posts.c.workspace_id == bindparam("ws")))
-_POST_TARGETS = Prepared(select(targets).where(targets.c.post_id == bindparam("post_id")).order_by(targets.c.position))
+_POST_TARGETS = Prepared(select(*(targets.c[name] for name in TARGET_FIELDS))
+                         .where(targets.c.post_id == bindparam("post_id")).order_by(targets.c.position))
 
 
 def get_post(conn: Conn, workspace_id: str, post_id: str) -> dict[str, Any] | None:

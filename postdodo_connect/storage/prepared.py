@@ -33,7 +33,7 @@ class _Plan:
     #: per parameter in `order`: its processor and its default (a literal of the statement, else _REQUIRED)
     slots: tuple[tuple[str, Processor | None, Any], ...]
     names: tuple[str, ...]  # result columns
-    results: tuple[Processor | None, ...]
+    results: tuple[tuple[str, Processor], ...]  # only the columns that have a result processor
 
 
 def _result_columns(stmt: Any) -> list[ColumnElement[Any]]:
@@ -87,11 +87,12 @@ class Prepared:
             if processor is not None:
                 binds[name] = processor
         columns = _result_columns(self.stmt)
-        results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
+        processors = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
         order = tuple(compiled.positiontup) if compiled.positional else tuple(by_name)
         slots = tuple((name, binds.get(name), _REQUIRED if by_name[name].required else compiled.params[name])
                       for name in order)
         names = tuple(str(c.key) for c in columns)
+        results = tuple((name, p) for name, p in zip(names, processors, strict=True) if p is not None)
         return _Plan(compiled.string, bool(compiled.positional), order, slots, names, results)
 
     @staticmethod
@@ -113,8 +114,12 @@ class Prepared:
 
     @staticmethod
     def _row(plan: _Plan, raw: Sequence[Any]) -> dict[str, Any]:
-        return {name: (value if processor is None or value is None else processor(value))
-                for name, processor, value in zip(plan.names, plan.results, raw, strict=True)}
+        row = dict(zip(plan.names, raw, strict=True))  # in C; then only the few columns that need converting
+        for name, processor in plan.results:
+            value = row[name]
+            if value is not None:
+                row[name] = processor(value)
+        return row
 
     def rows(self, conn: Conn, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """Every row, as dicts keyed by column name."""
