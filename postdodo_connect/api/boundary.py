@@ -74,7 +74,7 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _start() -> None:
-        incoming = request.headers.get("X-Request-Id", "")
+        incoming = request.environ.get("HTTP_X_REQUEST_ID", "")  # the header, without Headers' name lookup
         sane = 0 < len(incoming) <= 64 and incoming.isascii() and incoming.isprintable()
         g.request_id = incoming if sane else "req_" + secrets.token_hex(8)
         g.started = time.perf_counter()
@@ -82,7 +82,7 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _finish(response: Response) -> Response:
         response.headers["X-Request-Id"] = g.get("request_id", "")
-        if app.config.get("ACCESS_LOG", True):
+        if app.config.get("ACCESS_LOG", True) and log.isEnabledFor(logging.INFO):
             elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
             # the path only: query strings may carry cursors, never keys, but keep logs lean
             log.info("%s %s %s %.1fms %s", request.method, request.path, response.status_code, elapsed,

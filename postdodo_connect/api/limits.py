@@ -56,6 +56,20 @@ class Window(NamedTuple):
         return self.remaining >= 0
 
 
+class _Layout(NamedTuple):
+    """One limit's storage key around the caller's identity, its window and its amount."""
+
+    head: str
+    tail: str
+    seconds: int
+    amount: int
+
+
+def _layout(item: RateLimitItem) -> _Layout:
+    head, _, tail = item.key_for("\0").partition("\0")
+    return _Layout(head, tail, item.get_expiry(), item.amount)
+
+
 class _Local:
     """Fixed windows counted in this process (embedded mode, and while Redis is unreachable)."""
 
@@ -105,13 +119,16 @@ class Limiter:
     shared: _Shared | None
 
     def __post_init__(self) -> None:
+        # limits' own key layout (item.key_for), split once around the identity: this runs on every request
+        self._layouts = {id(items): [_layout(item) for item in items] for items in (self.per_key, self.anonymous)}
         self._local = _Local()
         self._redis_down_until = 0.0
         #: addresses over their unauthenticated limit, and when that window ends (this process's view)
         self._blocked: dict[str, float] = {}
 
     def _hit(self, items: list[RateLimitItem], identity: str) -> Window:
-        keys = [(item.key_for(identity), item.get_expiry()) for item in items]
+        layout = self._layouts[id(items)]
+        keys = [(each.head + identity + each.tail, each.seconds) for each in layout]
         now = time.time()
         counts = None
         if self.shared is not None and now >= self._redis_down_until:
@@ -127,8 +144,11 @@ class Limiter:
                 self._redis_down_until = now + RETRY_REDIS_AFTER
         if counts is None:
             counts = self._local.hit(keys, now)
+        if len(counts) == 1:
+            (count, end), amount = counts[0], layout[0].amount
+            return Window(amount, amount - count, end)
         # the window that is tightest now is the one the headers describe (as flask-limiter did)
-        return min((Window(item.amount, item.amount - count, end) for item, (count, end) in zip(items, counts,
+        return min((Window(each.amount, each.amount - count, end) for each, (count, end) in zip(layout, counts,
                                                                                                 strict=True)),
                    key=lambda w: (w.remaining, -w.reset_at))
 
