@@ -158,7 +158,7 @@ class Limiter:
         if until is None:
             return
         if until <= time.time():
-            del self._blocked[address]
+            self._blocked.pop(address, None)
             return
         self._refuse(Window(self.anonymous[0].amount, -1, until), "unauthenticated requests from this address")
 

@@ -42,6 +42,9 @@ def _begin_immediate(dbapi_connection: Any, patience: float = 30.0) -> None:
         cursor.close()
 
 
+_INHERITED: list[Any] = []  # lean connections a forked child got from its parent (see Database._forget_inherited)
+
+
 def utcnow() -> datetime:
     """The current time, aware UTC."""
     return datetime.now(UTC)
@@ -67,8 +70,9 @@ class Database:
             kwargs["max_overflow"] = 20
         self.engine: Engine = create_engine(url, **kwargs)
         self._writer: AbstractContextManager[Any] = threading.RLock() if self.is_sqlite else nullcontext()
-        #: each thread's own SQLite driver connection for lean_read/lean_write: (process id, connection)
-        self._lean = threading.local()
+        #: idle SQLite driver connections of lean_read/lean_write, and the process they were opened in
+        self._lean: list[Any] = []
+        self._lean_pid = os.getpid()
         if self.is_sqlite:
             self._tune_sqlite(self.engine)
         if create:
@@ -119,14 +123,21 @@ class Database:
         with self.engine.connect() as conn, conn.begin():
             yield conn
 
-    def _driver(self) -> Any:
-        """This thread's own SQLite driver connection, configured like the pool's, outside the pool."""
-        held = getattr(self._lean, "held", None)
-        if held is None or held[0] != os.getpid():  # never use a connection across a fork
+    @contextmanager
+    def _driver(self) -> Iterator[Any]:
+        """An idle SQLite driver connection of the lean path, configured like the pool's, outside the pool."""
+        if self._lean_pid != os.getpid():  # never use a connection across a fork
+            self._forget_inherited()
+        try:
+            raw = self._lean.pop()  # list.pop/append are atomic: threads share the stack without a lock
+        except IndexError:
             fairy = self.engine.raw_connection()  # the pool's "connect" hook has set its pragmas
-            fairy.detach()  # ours for this thread's life: the pool forgets it, it closes with the thread
-            held = self._lean.held = (os.getpid(), fairy.dbapi_connection)
-        return held[1]
+            fairy.detach()  # the pool forgets it; it lives on this stack (as many as ran at once)
+            raw = fairy.dbapi_connection
+        try:
+            yield raw
+        finally:
+            self._lean.append(raw)
 
     @contextmanager
     def lean_read(self) -> Iterator[Conn]:
@@ -140,12 +151,12 @@ class Database:
             with self.read() as conn:
                 yield conn
             return
-        raw = self._driver()
-        raw.execute("BEGIN")
-        try:
-            yield DriverTransaction(self.engine.dialect, raw)
-        finally:
-            raw.execute("ROLLBACK")  # nothing was written: this only ends the snapshot
+        with self._driver() as raw:
+            raw.execute("BEGIN")
+            try:
+                yield DriverTransaction(self.engine.dialect, raw)
+            finally:
+                raw.execute("ROLLBACK")  # nothing was written: this only ends the snapshot
 
     @contextmanager
     def lean_write(self) -> Iterator[Conn]:
@@ -154,8 +165,7 @@ class Database:
             with self.write() as conn:
                 yield conn
             return
-        raw = self._driver()
-        with self._writer:
+        with self._driver() as raw, self._writer:
             _begin_immediate(raw)
             try:
                 yield DriverTransaction(self.engine.dialect, raw)
@@ -166,7 +176,18 @@ class Database:
 
     def dispose(self) -> None:
         """Close every pooled connection (after fork, at shutdown)."""
+        if self._lean_pid != os.getpid():
+            self._forget_inherited()
+        lean, self._lean = self._lean, []
+        for raw in lean:
+            raw.close()
         self.engine.dispose()
+
+    def _forget_inherited(self) -> None:
+        # a forked child must neither use nor close its parent's SQLite connections (closing may checkpoint
+        # under the parent's feet): keep them referenced, so garbage collection never closes them either
+        _INHERITED.extend(self._lean)
+        self._lean, self._lean_pid = [], os.getpid()
 
     def drop_all(self) -> None:
         """Drop every table (tests only)."""

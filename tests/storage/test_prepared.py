@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from postdodo_connect.storage import Database
 from postdodo_connect.storage.prepared import Prepared
@@ -98,3 +99,24 @@ def test_a_failed_lean_write_stores_nothing_and_the_connection_goes_on(db: Datab
         _INSERT.run(conn, _post("post_3"))
     with db.lean_read() as conn:
         assert [_BY_ID.first(conn, {"id": i}) is not None for i in ("post_1", "post_2", "post_3")] == [False, False, True]
+
+
+def test_lean_transactions_from_many_threads_share_few_connections(db: Database) -> None:
+    _workspace(db)
+
+    def work(n: int) -> None:
+        for i in range(20):
+            with db.lean_write() as conn:
+                _INSERT.run(conn, _post(f"post_{n}_{i}"))
+            with db.lean_read() as conn:
+                assert _BY_ID.first(conn, {"id": f"post_{n}_{i}"}) is not None
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(6)]  # a thread per request, as some servers do
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(posts)).scalar_one() == 120
+    if db.is_sqlite:
+        assert 1 <= len(db._lean) <= 6  # reused, not one per thread that ever ran
