@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, g, request
+from flask import Flask, g, request
 
 from ..errors import AuthenticationError
 from ..storage import keys
@@ -35,7 +35,7 @@ def init_app(app: Flask) -> None:
         path = request.path
         if not path.startswith("/v1/"):
             return
-        limiter: Limiter = current_app.extensions["postdodo.limiter"]
+        limiter: Limiter = app.extensions["postdodo.limiter"]  # set up after this hook; `app`, not the proxy
         address = request.remote_addr or "?"
         if path in PUBLIC_PATHS:
             limiter.hit_address(address)

@@ -23,11 +23,12 @@ _HTTP_CODES = {400: "invalid_request", 404: "not_found", 405: "method_not_allowe
 def read_json(model: type[M], *, empty_ok: bool = False) -> M:
     """Parse the request body into `model`; 415 when not JSON, 400 with one detail per problem."""
     raw = request.get_data(cache=True)
-    if not raw.strip():
+    if not raw or raw.isspace():
         if empty_ok:
             return model()
         raise InvalidRequestError("request body is empty; send a JSON object")
-    if request.mimetype != "application/json":
+    # the common exact header first: parsing Content-Type's parameters is only needed for the others
+    if request.environ.get("CONTENT_TYPE") != "application/json" and request.mimetype != "application/json":
         raise UnsupportedMediaTypeError("send the body as JSON with Content-Type: application/json")
     try:
         return model.model_validate_json(raw)

@@ -216,11 +216,13 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
         if window is not None:
             reset = _reset_epoch(window)
             limit, remaining = str(window.limit), str(max(0, window.remaining))
-            headers = response.headers
-            headers["X-RateLimit-Limit"] = headers["RateLimit-Limit"] = limit
-            headers["X-RateLimit-Remaining"] = headers["RateLimit-Remaining"] = remaining
-            headers["X-RateLimit-Reset"] = str(reset)  # epoch, as flask-limiter sent it
-            headers["RateLimit-Reset"] = str(max(0, int(reset - time.time())))  # IETF draft: seconds from now
+            # added, not set: nothing else writes these names, and set() rescans every header each time
+            response.headers.extend((
+                ("RateLimit-Limit", limit), ("RateLimit-Remaining", remaining),
+                ("RateLimit-Reset", str(max(0, int(reset - time.time())))),  # IETF draft: seconds from now
+                ("X-RateLimit-Limit", limit), ("X-RateLimit-Remaining", remaining),
+                ("X-RateLimit-Reset", str(reset)),  # epoch, as flask-limiter sent it
+            ))
         return response
 
     return limiter

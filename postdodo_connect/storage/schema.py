@@ -50,12 +50,20 @@ class UTCDateTime(TypeDecorator[datetime]):
         if dialect.name != "sqlite":
             return super().bind_processor(dialect)
 
+        last: tuple[datetime | None, str | None] = (None, None)
+
         def process(value: datetime | None) -> str | None:
+            nonlocal last
             if value is None:
                 return None
+            seen = last  # one tuple, read and written whole: safe across threads
+            if seen[0] is value:  # a write binds the same `now` several times
+                return seen[1]
             if value.tzinfo is None:
                 raise ValueError("naive datetime reached the database")
-            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            text = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            last = (value, text)
+            return text
 
         return process
 
