@@ -87,6 +87,10 @@ class _Local:
             if now >= self._sweep_at or len(self._windows) > MAX_LOCAL_WINDOWS:
                 self._windows = {k: w for k, w in self._windows.items() if w[1] > now}
                 self._sweep_at = now + 60
+                if len(self._windows) > MAX_LOCAL_WINDOWS:
+                    # that many callers live at once (a spread-out flood): start over rather than sweep on
+                    # every request
+                    self._windows = {}
             for key, seconds in keys:
                 count, end = self._windows.get(key, (0, 0.0))
                 if end <= now:
