@@ -143,7 +143,7 @@ class Database:
     def lean_read(self) -> Iterator[Conn]:
         """A read-only transaction for Prepared statements only (the API's hot path).
 
-        On SQLite it runs straight on a driver connection kept by this thread: SQLAlchemy's checkout,
+        On SQLite it runs straight on a driver connection of the lean stack: SQLAlchemy's checkout,
         transaction objects and events cost more than the indexed reads themselves. On PostgreSQL it is
         `read()`, whose pre-ping and pool keep a restarted server transparent.
         """
