@@ -48,6 +48,8 @@ class Settings:
     redis_url: str | None = None
     secret_key: str | None = None
     rate_limit: str = "120/minute"
+    #: per client address, for requests without a valid key (counted before any key lookup)
+    rate_limit_anonymous: str = "60/minute"
     workers: int = 8
     #: delay in seconds before attempt 2, 3, ...; the last one repeats until max_attempts
     retry_delays: tuple[float, ...] = (30.0, 120.0, 600.0, 1800.0, 7200.0)
@@ -89,6 +91,7 @@ class Settings:
         "retention_events_days": ("POSTDODO_RETENTION_EVENTS_DAYS", float),
         "retention_attempt_bodies_days": ("POSTDODO_RETENTION_ATTEMPT_BODIES_DAYS", float),
         "rate_limit": ("POSTDODO_RATE_LIMIT", str),
+        "rate_limit_anonymous": ("POSTDODO_RATE_LIMIT_ANONYMOUS", str),
         "workers": ("POSTDODO_WORKERS", int),
         "retry_delays": ("POSTDODO_RETRY_DELAYS", _floats),
         "max_attempts": ("POSTDODO_MAX_ATTEMPTS", int),

@@ -47,11 +47,9 @@ MAX_TARGETS = 100
 
 def format_time(value: datetime) -> str:
     """ISO 8601 UTC with `Z`; milliseconds only when there are any."""
-    value = value.astimezone(UTC)
-    text = value.strftime("%Y-%m-%dT%H:%M:%S")
-    if value.microsecond:
-        text += f".{value.microsecond // 1000:03d}"
-    return text + "Z"
+    value = value.astimezone(UTC).replace(tzinfo=None)
+    # isoformat, not strftime: several times faster, and every API answer formats a few
+    return value.isoformat(timespec="milliseconds" if value.microsecond else "seconds") + "Z"
 
 
 # Output times always leave as `...Z`; input times must carry an offset (AwareDatetime refuses naive ones).

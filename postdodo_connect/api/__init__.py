@@ -29,7 +29,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, service: Service | 
     metrics.init_app(app, service, redis)  # first: it times and counts every request, refused ones included
     boundary.init_app(app)
     auth.init_app(app)
-    app.extensions["postdodo.limiter"] = limits.init_app(app, service.settings.rate_limit, service.settings.redis_url)
+    app.extensions["postdodo.limiter"] = limits.init_app(app, service.settings)
     for blueprint in (meta.bp, accounts.bp, posts.bp, webhooks.bp, events.bp):
         app.register_blueprint(blueprint)
     return app

@@ -1,4 +1,4 @@
-"""Bearer-key authentication for /v1: the key's workspace becomes `g.workspace`."""
+"""Bearer-key authentication for /v1: the key's workspace becomes `g.workspace`, after the rate limits allow it."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from flask import Flask, g, request
 
 from ..errors import AuthenticationError
 from ..storage import keys
+from .limits import Limiter
 from .service import service
 
 PUBLIC_PATHS = frozenset({"/v1/openapi.json"})
@@ -27,17 +28,29 @@ def workspace() -> dict[str, Any]:
 
 
 def init_app(app: Flask) -> None:
-    """Require a valid key on every /v1 route but the public ones."""
+    """Require a valid key on every /v1 route but the public ones; count each request against its limit."""
 
     @app.before_request
     def _authenticate() -> None:
-        if not request.path.startswith("/v1/") or request.path in PUBLIC_PATHS:
+        path = request.path
+        if not path.startswith("/v1/"):
             return
+        limiter: Limiter = app.extensions["postdodo.limiter"]  # set up after this hook; `app`, not the proxy
+        address = request.remote_addr or "?"
+        if path in PUBLIC_PATHS:
+            limiter.hit_address(address)
+            return
+        # before the lookup: a flood of wrong keys from one address costs no hash or read past its limit
+        limiter.check_blocked(address)
         key = bearer_key()
-        if key is None:
-            raise AuthenticationError("missing API key: send Authorization: Bearer pd_live_...")
-        with service().db.read() as conn:
-            found = keys.authenticate(conn, key)
+        found = None
+        if key is not None:
+            with service().db.lean_read() as conn:
+                found = keys.authenticate(conn, key)
         if found is None:
+            limiter.hit_address(address)
+            if key is None:
+                raise AuthenticationError("missing API key: send Authorization: Bearer pd_live_...")
             raise AuthenticationError("invalid API key (revoked, rotated or mistyped)")
+        limiter.hit_key(found["key_id"])
         g.workspace = found

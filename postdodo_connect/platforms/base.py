@@ -120,6 +120,10 @@ class Platform(Plumbing):
         """The caption's length in this platform's unit (characters unless overridden)."""
         return len(caption)
 
+    def caption_length_at_most(self, caption: str) -> int | None:
+        """A cheap upper bound of `caption_length`, when one exists (None: only the exact count will do)."""
+        return None
+
     def caption_limit(self, media: Sequence[Media]) -> int:
         """The caption limit for a post with this media (0: none)."""
         return self.max_caption
@@ -128,7 +132,9 @@ class Platform(Plumbing):
         """Every rule this post breaks on this platform (empty when it would be accepted)."""
         problems: list[Problem] = []
         limit = self.caption_limit(media)
-        if limit and (length := self.caption_length(caption)) > limit:
+        # the exact count (grapheme and URL scanning) only when a cheap bound cannot already rule it out
+        bound = self.caption_length_at_most(caption) if limit else None
+        if limit and (bound is None or bound > limit) and (length := self.caption_length(caption)) > limit:
             unit = f" {self.caption_unit}" if self.caption_unit else " long"
             problems.append(self.problem(
                 self.caption_rule, "caption", f"caption is {length}{unit}; {self.label or self.name} allows {limit}"))

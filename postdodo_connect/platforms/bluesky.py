@@ -97,6 +97,10 @@ class Bluesky(Platform):
         """Graphemes, the unit of the 300 limit."""
         return graphemes(caption)
 
+    def caption_length_at_most(self, caption: str) -> int:
+        """A grapheme holds at least one code point."""
+        return len(caption)
+
     def validate(self, caption: str, media: Sequence[Media]) -> list[Problem]:
         """Both text limits of the post lexicon, then the media rules."""
         problems = super().validate(caption, media)

@@ -19,7 +19,7 @@ from .base import (
     error_body,
     seed_digits,
 )
-from .text import mastodon_length
+from .text import URL_LENGTH, mastodon_length
 
 #: waits between polls of a media item still processing (bounded: a worker must not idle long)
 MEDIA_POLL_DELAYS = (1.0, 2.0, 3.0, 5.0)
@@ -52,6 +52,10 @@ class Mastodon(Platform):
     def caption_length(self, caption: str) -> int:
         """Graphemes, with URLs as 23 and remote mentions as `@user`."""
         return mastodon_length(caption)
+
+    def caption_length_at_most(self, caption: str) -> int:
+        """Code points, plus 23 for each "://" (a URL counts 23 whatever its length; mentions only shrink)."""
+        return len(caption) + URL_LENGTH * caption.count("://")
 
     def permalink(self, handle: str, post_id: str) -> str:
         """`https://{instance}/@{user}/{id}` for a handle `user@instance`."""

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 
 from .db import utcnow
 from .ids import new_id
-from .prepared import Prepared
+from .prepared import Conn, Prepared
 from .schema import accounts
 
 PUBLIC = (accounts.c.id, accounts.c.platform, accounts.c.handle, accounts.c.display_name,
@@ -46,16 +46,27 @@ def list_accounts(conn: Connection, workspace_id: str) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in rows]
 
 
-# built once: every post creation runs it, once per account (an indexed read each; posts name a few)
-_GET_ACCOUNT = Prepared(select(*PUBLIC).where(
-    accounts.c.id == bindparam("id"), accounts.c.workspace_id == bindparam("ws"), accounts.c.deleted_at.is_(None),
-))
+# every post creation reads its accounts in one statement; built once per number of ids (a post names a few)
+_GET_ACCOUNTS: dict[int, Prepared] = {}
 
 
-def get_accounts(conn: Connection, workspace_id: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+def _get_accounts(count: int) -> Prepared:
+    statement = _GET_ACCOUNTS.get(count)
+    if statement is None:
+        statement = _GET_ACCOUNTS[count] = Prepared(select(*PUBLIC).where(
+            accounts.c.id.in_([bindparam(f"id{i}") for i in range(count)]),
+            accounts.c.workspace_id == bindparam("ws"), accounts.c.deleted_at.is_(None),
+        ))
+    return statement
+
+
+def get_accounts(conn: Conn, workspace_id: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
     """The workspace's live (not deleted) accounts among `ids`, by id."""
-    found = (_GET_ACCOUNT.first(conn, {"id": account_id, "ws": workspace_id}) for account_id in set(ids))
-    return {row["id"]: row for row in found if row is not None}
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    params = {f"id{i}": account_id for i, account_id in enumerate(wanted)} | {"ws": workspace_id}
+    return {row["id"]: row for row in _get_accounts(len(wanted)).rows(conn, params)}
 
 
 _LOAD_ACCOUNT = Prepared(select(accounts).where(accounts.c.id == bindparam("account_id")))

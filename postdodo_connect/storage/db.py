@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -13,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, create_engine, event, text
 from sqlalchemy.engine import Engine
 
+from .prepared import Conn, DriverTransaction
 from .schema import metadata
 
 
@@ -40,6 +42,9 @@ def _begin_immediate(dbapi_connection: Any, patience: float = 30.0) -> None:
         cursor.close()
 
 
+_INHERITED: list[Any] = []  # lean connections a forked child got from its parent (see Database._forget_inherited)
+
+
 def utcnow() -> datetime:
     """The current time, aware UTC."""
     return datetime.now(UTC)
@@ -65,6 +70,9 @@ class Database:
             kwargs["max_overflow"] = 20
         self.engine: Engine = create_engine(url, **kwargs)
         self._writer: AbstractContextManager[Any] = threading.RLock() if self.is_sqlite else nullcontext()
+        #: idle SQLite driver connections of lean_read/lean_write, and the process they were opened in
+        self._lean: list[Any] = []
+        self._lean_pid = os.getpid()
         if self.is_sqlite:
             self._tune_sqlite(self.engine)
 
@@ -108,9 +116,71 @@ class Database:
         with self.engine.connect() as conn, conn.begin():
             yield conn
 
+    @contextmanager
+    def _driver(self) -> Iterator[Any]:
+        """An idle SQLite driver connection of the lean path, configured like the pool's, outside the pool."""
+        if self._lean_pid != os.getpid():  # never use a connection across a fork
+            self._forget_inherited()
+        try:
+            raw = self._lean.pop()  # list.pop/append are atomic: threads share the stack without a lock
+        except IndexError:
+            fairy = self.engine.raw_connection()  # the pool's "connect" hook has set its pragmas
+            fairy.detach()  # the pool forgets it; it lives on this stack (as many as ran at once)
+            raw = fairy.dbapi_connection
+        try:
+            yield raw
+        finally:
+            self._lean.append(raw)
+
+    @contextmanager
+    def lean_read(self) -> Iterator[Conn]:
+        """A read-only transaction for Prepared statements only (the API's hot path).
+
+        On SQLite it runs straight on a driver connection of the lean stack: SQLAlchemy's checkout,
+        transaction objects and events cost more than the indexed reads themselves. On PostgreSQL it is
+        `read()`, whose pre-ping and pool keep a restarted server transparent.
+        """
+        if not self.is_sqlite:
+            with self.read() as conn:
+                yield conn
+            return
+        with self._driver() as raw:
+            raw.execute("BEGIN")
+            try:
+                yield DriverTransaction(self.engine.dialect, raw)
+            finally:
+                raw.execute("ROLLBACK")  # nothing was written: this only ends the snapshot
+
+    @contextmanager
+    def lean_write(self) -> Iterator[Conn]:
+        """A write transaction for Prepared statements only; as `write()` (same lock, BEGIN IMMEDIATE)."""
+        if not self.is_sqlite:
+            with self.write() as conn:
+                yield conn
+            return
+        with self._driver() as raw, self._writer:
+            _begin_immediate(raw)
+            try:
+                yield DriverTransaction(self.engine.dialect, raw)
+                raw.execute("COMMIT")
+            finally:
+                if raw.in_transaction:  # an error before or during COMMIT
+                    raw.execute("ROLLBACK")
+
     def dispose(self) -> None:
         """Close every pooled connection (after fork, at shutdown)."""
+        if self._lean_pid != os.getpid():
+            self._forget_inherited()
+        lean, self._lean = self._lean, []
+        for raw in lean:
+            raw.close()
         self.engine.dispose()
+
+    def _forget_inherited(self) -> None:
+        # a forked child must neither use nor close its parent's SQLite connections (closing may checkpoint
+        # under the parent's feet): keep them referenced, so garbage collection never closes them either
+        _INHERITED.extend(self._lean)
+        self._lean, self._lean_pid = [], os.getpid()
 
     def drop_all(self) -> None:
         """Drop every table, the migrations' record included (tests only)."""

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 
 from .db import utcnow
 from .ids import new_id
-from .prepared import Prepared
+from .prepared import Conn, Prepared
 from .schema import deliveries, events, posts, webhook_endpoints
 
 # built once: every state change of every target runs it
@@ -27,7 +27,7 @@ _BUMP_SEQUENCE = Prepared(update(posts).where(posts.c.id == bindparam("post_id")
                           .values(event_seq=posts.c.event_seq + 1).returning(posts.c.event_seq))
 
 
-def next_sequence(conn: Connection, post_id: str) -> int:
+def next_sequence(conn: Conn, post_id: str) -> int:
     """The sequence number the post's next event gets; holds the post's row lock until the transaction ends."""
     bumped = _BUMP_SEQUENCE.first(conn, {"post_id": post_id})
     if bumped is None:
@@ -40,11 +40,14 @@ _INSERT_DELIVERY = Prepared(insert(deliveries), columns=(
     "updated_at"))
 
 
-def store_event(conn: Connection, workspace_id: str, event_type: str, data: dict[str, Any], *,
-                post_id: str | None = None, now: datetime | None = None) -> dict[str, Any]:
-    """Store one event without fanning it out; an event of a post carries the post's next ``data.sequence``."""
+def store_event(conn: Conn, workspace_id: str, event_type: str, data: dict[str, Any], *,
+                post_id: str | None = None, now: datetime | None = None, sequence: int | None = None) -> dict[str, Any]:
+    """Store one event without fanning it out; an event of a post carries the post's next ``data.sequence``.
+
+    `sequence` is for the writer that already set the post's counter (the post's creation): no bump then.
+    """
     if post_id is not None:
-        data = {**data, "sequence": next_sequence(conn, post_id)}
+        data = {**data, "sequence": sequence if sequence is not None else next_sequence(conn, post_id)}
     row = {"id": new_id("evt"), "workspace_id": workspace_id, "type": event_type, "post_id": post_id,
            "data": data, "created_at": now or utcnow()}
     _INSERT_EVENT.run(conn, row)
@@ -52,17 +55,18 @@ def store_event(conn: Connection, workspace_id: str, event_type: str, data: dict
 
 
 def emit(
-    conn: Connection,
+    conn: Conn,
     workspace_id: str,
     event_type: str,
     data: dict[str, Any],
     *,
     post_id: str | None = None,
     now: datetime | None = None,
+    sequence: int | None = None,
 ) -> dict[str, Any]:
     """Store one event and a pending delivery for every enabled endpoint subscribed to it."""
     now = now or utcnow()
-    row = store_event(conn, workspace_id, event_type, data, post_id=post_id, now=now)
+    row = store_event(conn, workspace_id, event_type, data, post_id=post_id, now=now, sequence=sequence)
     rows = [
         {"id": new_id("dlv"), "event_id": row["id"], "endpoint_id": ep["id"], "workspace_id": workspace_id,
          "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now, "updated_at": now}

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from .db import utcnow
 from .ids import new_id, random_base62
-from .prepared import Prepared
+from .prepared import Conn, Prepared
 from .schema import api_keys, workspaces
 
 
@@ -69,7 +69,7 @@ _AUTHENTICATE = Prepared(
 )
 
 
-def authenticate(conn: Connection, key: str) -> dict[str, Any] | None:
+def authenticate(conn: Conn, key: str) -> dict[str, Any] | None:
     """The workspace a live key belongs to, or None."""
     digest = hash_key(key)
     found = _AUTHENTICATE.first(conn, {"digest": digest})

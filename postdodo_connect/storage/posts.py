@@ -11,7 +11,7 @@ from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
 from ..models import format_time
 from .events import emit
 from .ids import new_id
-from .prepared import Prepared
+from .prepared import Conn, Prepared
 from .schema import posts, targets
 
 FINAL = frozenset({"confirmed", "failed", "canceled"})
@@ -20,7 +20,8 @@ TARGET_FIELDS = ("account_id", "platform", "status", "permalink", "platform_post
                  "next_attempt_at", "error")
 
 
-_POST_COLUMNS = ("id", "workspace_id", "status", "caption", "media", "scheduled_at", "created_at", "updated_at")
+_POST_COLUMNS = ("id", "workspace_id", "status", "caption", "media", "scheduled_at", "created_at", "updated_at",
+                 "event_seq")
 _TARGET_COLUMNS = ("id", "post_id", "position", "workspace_id", "account_id", "platform", "status", "attempts",
                    "next_attempt_at", "updated_at")
 _INSERT_POST = Prepared(insert(posts), columns=_POST_COLUMNS)
@@ -28,7 +29,7 @@ _INSERT_TARGET = Prepared(insert(targets), columns=_TARGET_COLUMNS)
 
 
 def create_post(
-    conn: Connection,
+    conn: Conn,
     workspace_id: str,
     *,
     caption: str,
@@ -43,6 +44,7 @@ def create_post(
     _INSERT_POST.run(conn, {
         "id": post_id, "workspace_id": workspace_id, "status": status, "caption": caption, "media": media,
         "scheduled_at": scheduled_at, "created_at": now, "updated_at": now,
+        "event_seq": 1 if scheduled_at else 0,  # post.scheduled below is its first event: no bump needed
     })
     rows = [
         {"id": new_id("tgt"), "post_id": post_id, "position": i, "workspace_id": workspace_id,
@@ -58,7 +60,7 @@ def create_post(
         emit(conn, workspace_id, "post.scheduled", {
             "post_id": post_id, "status": "scheduled", "scheduled_at": format_time(scheduled_at),
             "targets": [{"account_id": r["account_id"], "platform": r["platform"]} for r in rows],
-        }, post_id=post_id, now=now)
+        }, post_id=post_id, now=now, sequence=1)
     return post
 
 
@@ -86,10 +88,11 @@ def _attach_targets(conn: Connection, found: list[dict[str, Any]]) -> list[dict[
 
 # built once: reading one post is the hottest query after authentication
 _GET_POST = Prepared(select(posts).where(posts.c.id == bindparam("post_id"), posts.c.workspace_id == bindparam("ws")))
-_POST_TARGETS = Prepared(select(targets).where(targets.c.post_id == bindparam("post_id")).order_by(targets.c.position))
+_POST_TARGETS = Prepared(select(*(targets.c[name] for name in TARGET_FIELDS))
+                         .where(targets.c.post_id == bindparam("post_id")).order_by(targets.c.position))
 
 
-def get_post(conn: Connection, workspace_id: str, post_id: str) -> dict[str, Any] | None:
+def get_post(conn: Conn, workspace_id: str, post_id: str) -> dict[str, Any] | None:
     """One post of the workspace, with its targets."""
     post = _GET_POST.first(conn, {"post_id": post_id, "ws": workspace_id})
     if post is None:

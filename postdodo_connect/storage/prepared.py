@@ -4,6 +4,8 @@ SQLAlchemy's per-execute machinery (cache key, execution context, result proxy, 
 40 µs a statement: more than the indexed read itself, and paid several times by every API request and
 every publish attempt. A `Prepared` statement is still written in Core (one code path for SQLite and
 PostgreSQL) and still runs inside the caller's SQLAlchemy transaction; it skips only that per-call work.
+It also runs on a `DriverTransaction` (`Database.lean_read/lean_write`), the API's hot path on SQLite,
+which skips SQLAlchemy's per-transaction work too (connection checkout, transaction objects, events).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.elements import ColumnElement
 
 Processor = Callable[[Any], Any]
+_REQUIRED = object()
 
 
 @dataclass(frozen=True)
@@ -27,11 +30,10 @@ class _Plan:
     sql: str
     positional: bool  # qmark (SQLite) takes a tuple in `order`; pyformat (psycopg) a dict
     order: tuple[str, ...]
-    defaults: dict[str, Any]  # literal values written into the statement
-    required: frozenset[str]
-    binds: dict[str, Processor]
+    #: per parameter in `order`: its processor and its default (a literal of the statement, else _REQUIRED)
+    slots: tuple[tuple[str, Processor | None, Any], ...]
     names: tuple[str, ...]  # result columns
-    results: tuple[Processor | None, ...]
+    results: tuple[tuple[str, Processor], ...]  # only the columns that have a result processor
 
 
 def _result_columns(stmt: Any) -> list[ColumnElement[Any]]:
@@ -40,8 +42,22 @@ def _result_columns(stmt: Any) -> list[ColumnElement[Any]]:
     return list(getattr(stmt, "exported_columns", ()) or ())
 
 
-def _driver_cursor(conn: Connection) -> Any:
+@dataclass(frozen=True)
+class DriverTransaction:
+    """A driver connection inside a transaction its owner opened: Prepared statements only."""
+
+    dialect: Dialect
+    dbapi_connection: Any
+
+
+#: what a Prepared statement runs on
+Conn = Connection | DriverTransaction
+
+
+def _driver_cursor(conn: Conn) -> Any:
     """A cursor of the driver connection under `conn`, inside its transaction."""
+    if isinstance(conn, DriverTransaction):
+        return conn.dbapi_connection.cursor()
     return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
 
 
@@ -71,26 +87,26 @@ class Prepared:
             if processor is not None:
                 binds[name] = processor
         columns = _result_columns(self.stmt)
-        results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
-        defaults = {k: v for k, v in compiled.params.items() if not by_name[k].required}
-        required = frozenset(k for k, b in by_name.items() if b.required)
+        processors = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
         order = tuple(compiled.positiontup) if compiled.positional else tuple(by_name)
+        slots = tuple((name, binds.get(name), _REQUIRED if by_name[name].required else compiled.params[name])
+                      for name in order)
         names = tuple(str(c.key) for c in columns)
-        return _Plan(compiled.string, bool(compiled.positional), order, defaults, required, binds, names, results)
+        results = tuple((name, p) for name, p in zip(names, processors, strict=True) if p is not None)
+        return _Plan(compiled.string, bool(compiled.positional), order, slots, names, results)
 
-    def _params(self, plan: _Plan, params: Mapping[str, Any]) -> Any:
-        missing = plan.required - params.keys()
-        if missing:
-            raise KeyError(f"missing parameters {sorted(missing)} for {plan.sql!r}")
-        values = plan.defaults | dict(params) if plan.defaults else dict(params)
-        for name, processor in plan.binds.items():
-            if name in values:
-                values[name] = processor(values[name])
-        if plan.positional:
-            return tuple(values[name] for name in plan.order)
-        return {name: values[name] for name in plan.order}
+    @staticmethod
+    def _params(plan: _Plan, params: Mapping[str, Any]) -> Any:
+        # one pass in the driver's order: this runs for every row of every hot statement
+        values = []
+        for name, processor, default in plan.slots:
+            value = params.get(name, default)
+            if value is _REQUIRED:
+                raise KeyError(f"missing parameter {name!r} for {plan.sql!r}")
+            values.append(value if processor is None else processor(value))
+        return tuple(values) if plan.positional else dict(zip(plan.order, values, strict=True))
 
-    def _cursor(self, conn: Connection, params: Mapping[str, Any]) -> tuple[_Plan, Any]:
+    def _cursor(self, conn: Conn, params: Mapping[str, Any]) -> tuple[_Plan, Any]:
         plan = self._plan(conn.dialect)
         cursor = _driver_cursor(conn)
         cursor.execute(plan.sql, self._params(plan, params))
@@ -98,10 +114,14 @@ class Prepared:
 
     @staticmethod
     def _row(plan: _Plan, raw: Sequence[Any]) -> dict[str, Any]:
-        return {name: (value if processor is None or value is None else processor(value))
-                for name, processor, value in zip(plan.names, plan.results, raw, strict=True)}
+        row = dict(zip(plan.names, raw, strict=True))  # in C; then only the few columns that need converting
+        for name, processor in plan.results:
+            value = row[name]
+            if value is not None:
+                row[name] = processor(value)
+        return row
 
-    def rows(self, conn: Connection, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    def rows(self, conn: Conn, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """Every row, as dicts keyed by column name."""
         plan, cursor = self._cursor(conn, params or {})
         try:
@@ -109,7 +129,7 @@ class Prepared:
         finally:
             cursor.close()
 
-    def first(self, conn: Connection, params: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+    def first(self, conn: Conn, params: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
         """The first row, or None."""
         plan, cursor = self._cursor(conn, params or {})
         try:
@@ -118,7 +138,7 @@ class Prepared:
         finally:
             cursor.close()
 
-    def run(self, conn: Connection, params: Mapping[str, Any] | None = None) -> int:
+    def run(self, conn: Conn, params: Mapping[str, Any] | None = None) -> int:
         """Execute for its effect; the number of rows it changed."""
         _, cursor = self._cursor(conn, params or {})
         try:
@@ -126,7 +146,7 @@ class Prepared:
         finally:
             cursor.close()
 
-    def run_many(self, conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
+    def run_many(self, conn: Conn, rows: Iterable[Mapping[str, Any]]) -> None:
         """Execute once per parameter set (bulk INSERT)."""
         plan = self._plan(conn.dialect)
         batch = [self._params(plan, row) for row in rows]
@@ -139,4 +159,4 @@ class Prepared:
             cursor.close()
 
 
-__all__ = ["Prepared"]
+__all__ = ["Conn", "DriverTransaction", "Prepared"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,6 +42,39 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         stored: datetime = value
         return stored.replace(tzinfo=UTC)
+
+    # On SQLite both directions in one step: the generic chain (this decorator, then SQLite's DATETIME
+    # text format) costs a few µs a value, and every API read and write converts several. The text is
+    # exactly SQLite DATETIME's own "YYYY-MM-DD HH:MM:SS.ffffff", so stored values compare and sort alike.
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        last: tuple[datetime | None, str | None] = (None, None)
+
+        def process(value: datetime | None) -> str | None:
+            nonlocal last
+            if value is None:
+                return None
+            seen = last  # one tuple, read and written whole: safe across threads
+            if seen[0] is value:  # a write binds the same `now` several times
+                return seen[1]
+            if value.tzinfo is None:
+                raise ValueError("naive datetime reached the database")
+            text = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            last = (value, text)
+            return text
+
+        return process
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], Any] | None:
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+
+        def process(value: str | None) -> datetime | None:
+            return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+        return process
 
 
 metadata = MetaData()

@@ -61,7 +61,7 @@ def test_a_request_in_flight_at_sigterm_gets_its_full_answer(tmp_path: Path, sto
         else:  # what a terminal does: the whole foreground process group gets SIGINT
             os.killpg(server.process.pid, signal.SIGINT)
         # the parent signals the engine, then the workers: once the engine has stopped, the workers know too
-        wait_until(lambda: said(server, "engine stopped"), what="the shutdown to be under way")
+        wait_until(lambda: said(server, "engine stopped"), timeout=60, what="the shutdown to be under way")
         sock.sendall(body)
         answer = _read_response(sock)
     assert answer["status"] == 201 and answer["json"]["id"].startswith("post_")

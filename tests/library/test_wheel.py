@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("postdodo_connect", "receiver")
-SERVER_DISTRIBUTIONS = {"flask", "sqlalchemy", "rq", "gunicorn", "redis", "cryptography", "flask-limiter", "regex",
+SERVER_DISTRIBUTIONS = {"flask", "sqlalchemy", "rq", "gunicorn", "redis", "cryptography", "limits", "regex",
                         "werkzeug", "alembic", "prometheus-client", "psycopg"}
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from postdodo_connect.storage import Database
 from postdodo_connect.storage.prepared import Prepared
@@ -72,3 +73,50 @@ def test_expanding_parameters_are_refused(db: Database) -> None:
     statement = Prepared(select(posts).where(posts.c.id.in_(bindparam("ids", expanding=True))))
     with db.read() as conn, pytest.raises(ValueError, match="expanding"):
         statement.rows(conn, {"ids": ["a"]})
+
+
+def test_lean_transactions_read_and_write_what_the_others_do(db: Database) -> None:
+    _workspace(db)
+    with db.lean_write() as conn:
+        _INSERT.run_many(conn, [_post("post_1"), _post("post_2", scheduled_at=None)])
+    with db.lean_read() as lean, db.read() as full:
+        assert [_BY_ID.first(lean, {"id": i}) for i in ("post_1", "post_2")] == \
+            [dict(full.execute(select(posts).where(posts.c.id == i)).one()._mapping) for i in ("post_1", "post_2")]
+    # and the full path reads what the lean one wrote, times included
+    with db.read() as conn:
+        assert conn.execute(select(posts.c.scheduled_at).where(posts.c.id == "post_1")).scalar_one() == WHEN
+
+
+def test_a_failed_lean_write_stores_nothing_and_the_connection_goes_on(db: Database) -> None:
+    _workspace(db)
+    with pytest.raises(RuntimeError), db.lean_write() as conn:
+        _INSERT.run(conn, _post("post_1"))
+        raise RuntimeError("boom")
+    with pytest.raises(Exception, match="(?i)unique|duplicate"), db.lean_write() as conn:
+        _INSERT.run(conn, _post("post_2"))
+        _INSERT.run(conn, _post("post_2"))  # the database refuses: the whole transaction goes
+    with db.lean_write() as conn:
+        _INSERT.run(conn, _post("post_3"))
+    with db.lean_read() as conn:
+        assert [_BY_ID.first(conn, {"id": i}) is not None for i in ("post_1", "post_2", "post_3")] == [False, False, True]
+
+
+def test_lean_transactions_from_many_threads_share_few_connections(db: Database) -> None:
+    _workspace(db)
+
+    def work(n: int) -> None:
+        for i in range(20):
+            with db.lean_write() as conn:
+                _INSERT.run(conn, _post(f"post_{n}_{i}"))
+            with db.lean_read() as conn:
+                assert _BY_ID.first(conn, {"id": f"post_{n}_{i}"}) is not None
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(6)]  # a thread per request, as some servers do
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(posts)).scalar_one() == 120
+    if db.is_sqlite:
+        assert 1 <= len(db._lean) <= 6  # reused, not one per thread that ever ran

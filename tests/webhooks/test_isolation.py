@@ -25,10 +25,13 @@ def test_a_slow_endpoint_does_not_delay_a_fast_one(make_env: Callable[..., Env],
     started = time.time()
     env.runtime.start()
     fast.wait_for(EVENTS, timeout=SLOW * EVENTS)
-    fast_done = max(hit.arrived for hit in fast.hits) - started
+    fast_done = max(hit.arrived for hit in fast.hits)
     slow_so_far = len(slow.hits)
-    # the slow endpoint holds at most its share of the 8 workers: 16 x 1.5 s would take 6 s on 4 workers
-    assert fast_done < 1.0, f"fast endpoint waited {fast_done:.2f}s behind the slow one"
+    # the slow endpoint holds at most its share of the 8 workers: the fast one's last event arrives while
+    # the slow one's first replies are still being awaited (measured against the slow receiver's own clock,
+    # not a wall-clock bound a loaded machine can break)
+    first_slow_reply = min(hit.arrived for hit in slow.hits) + SLOW
+    assert fast_done < first_slow_reply, f"fast endpoint waited {fast_done - started:.2f}s behind the slow one"
     assert slow_so_far < EVENTS
     slow.wait_for(EVENTS, timeout=SLOW * EVENTS)
     assert {h.json()["id"] for h in slow.hits} == {h.json()["id"] for h in fast.hits}
