@@ -1,0 +1,175 @@
+"""Find the code blocks of README.md and docs/*.md marked `<!-- doc-test -->` and run them as a user would."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.support.server import wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
+MARKER = re.compile(r"^\s*<!--\s*doc-test:?(?P<options>[^>]*?)-->\s*$")
+FENCE = re.compile(r"^(?P<indent>\s*)```(?P<lang>\w+)\s*$")
+LANGUAGES = {"bash", "python"}
+DEFAULT_TIMEOUT = 30.0
+# Prepended to shell blocks: an HTTP error answer fails the block (curl alone exits 0 on a 400), body shown.
+BASH_PRELUDE = 'curl() { command curl --fail-with-body --no-progress-meter "$@"; }\n'
+
+
+@dataclass(frozen=True)
+class Block:
+    """One marked block: where it is, its language, its text and the marker's options."""
+
+    path: Path
+    line: int  # 1-based line of the opening fence
+    lang: str
+    code: str
+    exit_code: int = 0
+    timeout: float = DEFAULT_TIMEOUT
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """`docs/client.md:19`, the block's id in test output."""
+        where = self.path.relative_to(ROOT) if self.path.is_relative_to(ROOT) else self.path
+        return f"{where}:{self.line}"
+
+
+def doc_files() -> list[Path]:
+    """README.md and every page under docs/."""
+    return [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+def parse_options(text: str) -> dict[str, str]:
+    """`exit=1 timeout=60 env=A=b` -> {"exit": "1", ...}; env may repeat."""
+    options: dict[str, str] = {}
+    for word in shlex.split(text):
+        key, _, value = word.partition("=")
+        options[key] = f"{options[key]} {value}" if key in options else value
+    return options
+
+
+def find_blocks(path: Path) -> list[Block]:
+    """The marked blocks of one Markdown file; a marker not followed by a bash/python fence is an error."""
+    lines = path.read_text().splitlines()
+    blocks: list[Block] = []
+    for number, line in enumerate(lines):
+        marker = MARKER.match(line)
+        if not marker:
+            continue
+        fence = FENCE.match(lines[number + 1]) if number + 1 < len(lines) else None
+        if not fence or fence["lang"] not in LANGUAGES:
+            raise ValueError(f"{path}:{number + 1}: doc-test marker not followed by a ```bash or ```python fence")
+        indent = len(fence["indent"])
+        body: list[str] = []
+        for inner in lines[number + 2:]:
+            if inner.strip() == "```":
+                break
+            body.append(inner[indent:])
+        else:
+            raise ValueError(f"{path}:{number + 2}: unterminated fence")
+        options = parse_options(marker["options"])
+        env = dict(pair.split("=", 1) for pair in options.get("env", "").split())
+        blocks.append(Block(path, number + 2, fence["lang"], "\n".join(body) + "\n",
+                            int(options.get("exit", "0")), float(options.get("timeout", DEFAULT_TIMEOUT)), env))
+    return blocks
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every block gets: the server, its key, a working directory shared by one page's blocks."""
+
+    base_url: str  # http://127.0.0.1:PORT
+    api_key: str
+    database_url: str
+    workdir: Path
+
+
+def substitute(code: str, ctx: Context) -> str:
+    """Point the docs' localhost:8080 and `pd_test_...` placeholder at the test's server and key."""
+    host = ctx.base_url.removeprefix("http://")
+    code = re.sub(r"(?:localhost|127\.0\.0\.1):8080", host, code)
+    return code.replace("pd_test_...", ctx.api_key)
+
+
+def block_env(ctx: Context, block: Block) -> dict[str, str]:
+    """A user's shell: the venv first on PATH, the one key variable and base URL, no test settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POSTDODO_")}
+    venv_bin = str(Path(sys.executable).parent)
+    env.update({
+        "PATH": f"{venv_bin}{os.pathsep}{env.get('PATH', '')}",
+        "VIRTUAL_ENV": str(Path(venv_bin).parent),
+        "POSTDODO_API_KEY": ctx.api_key,
+        "POSTDODO_BASE_URL": ctx.base_url,
+        "POSTDODO_DATABASE_URL": ctx.database_url,
+        "PYTHONUNBUFFERED": "1",
+        "HOME": str(ctx.workdir),
+    })
+    env.update(block.env)
+    return env
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a block ended."""
+
+    returncode: int | None  # None: killed at the timeout
+    stdout: str
+    stderr: str
+
+
+def run_block(block: Block, ctx: Context) -> Outcome:
+    """Run one block in its own process group; whatever it left running in the background is stopped after."""
+    script = ctx.workdir / (".doc-block.sh" if block.lang == "bash" else ".doc-block.py")
+    prelude = BASH_PRELUDE if block.lang == "bash" else ""
+    script.write_text(prelude + substitute(block.code, ctx))
+    argv = ["bash", "-euo", "pipefail", str(script)] if block.lang == "bash" else [sys.executable, str(script)]
+    out_path, err_path = ctx.workdir / ".doc-block.out", ctx.workdir / ".doc-block.err"
+    # Files, not pipes: a background process the block starts would hold a pipe open past the block's end.
+    with out_path.open("w") as out, err_path.open("w") as err:
+        process = subprocess.Popen(argv, cwd=ctx.workdir, env=block_env(ctx, block), stdin=subprocess.DEVNULL,
+                                   stdout=out, stderr=err, start_new_session=True)
+        try:
+            returncode: int | None = process.wait(timeout=block.timeout)
+        except subprocess.TimeoutExpired:
+            returncode = None
+        finally:
+            _stop_group(process)
+    return Outcome(returncode, out_path.read_text(), err_path.read_text())
+
+
+def _stop_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the block's process group (servers it left in the background), SIGKILL what outlives 5 s."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            wait_until(lambda: not _group_alive(process), timeout=5, what="the block's processes to stop")
+            break
+        except AssertionError:
+            continue
+    process.wait(timeout=5)
+
+
+def _group_alive(process: subprocess.Popen[bytes]) -> bool:
+    process.poll()  # reap the leader, or it counts as alive
+    try:
+        os.killpg(process.pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def report(block: Block, outcome: Outcome) -> str:
+    """The failure message: where the block is, what it ran, what it printed."""
+    ended = f"timed out after {block.timeout}s" if outcome.returncode is None else f"exit {outcome.returncode}"
+    return (f"{block.name} ({block.lang}) {ended}, expected exit {block.exit_code}\n"
+            f"--- block ---\n{block.code}--- stdout ---\n{outcome.stdout}--- stderr ---\n{outcome.stderr}")
