@@ -33,6 +33,7 @@ class Block:
     exit_code: int = 0
     timeout: float = DEFAULT_TIMEOUT
     env: dict[str, str] = field(default_factory=dict)
+    file: str | None = None  # `file=PATH`: the block is that file's content, written for later blocks, not run
 
     @property
     def name(self) -> str:
@@ -77,7 +78,8 @@ def find_blocks(path: Path) -> list[Block]:
         options = parse_options(marker["options"])
         env = dict(pair.split("=", 1) for pair in options.get("env", "").split())
         blocks.append(Block(path, number + 2, fence["lang"], "\n".join(body) + "\n",
-                            int(options.get("exit", "0")), float(options.get("timeout", DEFAULT_TIMEOUT)), env))
+                            int(options.get("exit", "0")), float(options.get("timeout", DEFAULT_TIMEOUT)), env,
+                            options.get("file")))
     return blocks
 
 
@@ -89,12 +91,16 @@ class Context:
     api_key: str
     database_url: str
     workdir: Path
+    receiver_port: int = 8081  # the docs' receiver port, moved to a free one so parallel runs cannot clash
+    redis_port: int = 6390  # the port of the Redis receiver.md starts for itself, likewise
 
 
 def substitute(code: str, ctx: Context) -> str:
     """Point the docs' localhost:8080 and `pd_test_...` placeholder at the test's server and key."""
     host = ctx.base_url.removeprefix("http://")
     code = re.sub(r"(?:localhost|127\.0\.0\.1):8080", host, code)
+    code = re.sub(r"(127\.0\.0\.1:|--port )8081\b", rf"\g<1>{ctx.receiver_port}", code)
+    code = re.sub(r"(127\.0\.0\.1:|--port |-p )6390\b", rf"\g<1>{ctx.redis_port}", code)
     return code.replace("pd_test_...", ctx.api_key)
 
 
@@ -126,6 +132,11 @@ class Outcome:
 
 def run_block(block: Block, ctx: Context) -> Outcome:
     """Run one block in its own process group; whatever it left running in the background is stopped after."""
+    if block.file:
+        target = ctx.workdir / block.file
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(block.code)
+        return Outcome(0, "", "")
     script = ctx.workdir / (".doc-block.sh" if block.lang == "bash" else ".doc-block.py")
     prelude = BASH_PRELUDE if block.lang == "bash" else ""
     script.write_text(prelude + substitute(block.code, ctx))

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.docs.blocks import ROOT, Block, Context, doc_files, find_blocks, report, run_block
-from tests.support.server import Server
+from tests.support.server import Server, free_port
 
 BLOCKS = [block for path in doc_files() for block in find_blocks(path)]
 
@@ -22,7 +22,8 @@ def workdirs(tmp_path_factory: pytest.TempPathFactory) -> dict[Path, Path]:
 def test_doc_block_runs_as_written(block: Block, live_server: Server, workdirs: dict[Path, Path]) -> None:
     """The block exits as its marker says (0 unless `exit=N`) within its time limit."""
     assert live_server.key
-    ctx = Context(live_server.url, live_server.key, live_server.env["POSTDODO_DATABASE_URL"], workdirs[block.path])
+    ctx = Context(live_server.url, live_server.key, live_server.env["POSTDODO_DATABASE_URL"], workdirs[block.path],
+                  free_port(), free_port())
     outcome = run_block(block, ctx)
     assert outcome.returncode == block.exit_code, report(block, outcome)
 
@@ -30,7 +31,8 @@ def test_doc_block_runs_as_written(block: Block, live_server: Server, workdirs: 
 def test_every_page_with_a_runnable_example_is_covered() -> None:
     """The pages a user runs commands from keep at least one marked block, so the harness cannot go quiet."""
     covered = {block.path.relative_to(ROOT).as_posix() for block in BLOCKS}
-    expected = {"README.md", "docs/automation.md", "docs/cli.md", "docs/client.md", "docs/webhooks.md"}
+    expected = {"README.md", "docs/automation.md", "docs/cli.md", "docs/client.md", "docs/receiver.md",
+                "docs/webhooks.md"}
     assert expected <= covered, f"no doc-test block in {sorted(expected - covered)}"
 
 
