@@ -34,6 +34,8 @@ class Block:
     timeout: float = DEFAULT_TIMEOUT
     env: dict[str, str] = field(default_factory=dict)
     file: str | None = None  # `file=PATH`: the block is that file's content, written for later blocks, not run
+    http_errors: bool = False  # `http-errors=ok`: the block shows error answers on purpose; curl may get a 4xx
+    expect: tuple[str, ...] = ()  # `expect="text"`: each must appear in the block's stdout
 
     @property
     def name(self) -> str:
@@ -47,12 +49,12 @@ def doc_files() -> list[Path]:
     return [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 
-def parse_options(text: str) -> dict[str, str]:
-    """`exit=1 timeout=60 env=A=b` -> {"exit": "1", ...}; env may repeat."""
-    options: dict[str, str] = {}
+def parse_options(text: str) -> dict[str, list[str]]:
+    """`exit=1 timeout=60 env=A=b expect="some text"` -> {"exit": ["1"], ...}; every option may repeat."""
+    options: dict[str, list[str]] = {}
     for word in shlex.split(text):
         key, _, value = word.partition("=")
-        options[key] = f"{options[key]} {value}" if key in options else value
+        options.setdefault(key, []).append(value)
     return options
 
 
@@ -60,8 +62,11 @@ def find_blocks(path: Path) -> list[Block]:
     """The marked blocks of one Markdown file; a marker not followed by a bash/python fence is an error."""
     lines = path.read_text().splitlines()
     blocks: list[Block] = []
+    in_fence = False  # a marker shown inside a code block (as in development.md) is an example, not a marker
     for number, line in enumerate(lines):
-        marker = MARKER.match(line)
+        if line.lstrip().startswith("```"):
+            in_fence = not in_fence
+        marker = None if in_fence else MARKER.match(line)
         if not marker:
             continue
         fence = FENCE.match(lines[number + 1]) if number + 1 < len(lines) else None
@@ -76,10 +81,14 @@ def find_blocks(path: Path) -> list[Block]:
         else:
             raise ValueError(f"{path}:{number + 2}: unterminated fence")
         options = parse_options(marker["options"])
-        env = dict(pair.split("=", 1) for pair in options.get("env", "").split())
+        unknown = set(options) - {"exit", "timeout", "env", "file", "http-errors", "expect"}
+        if unknown:
+            raise ValueError(f"{path}:{number + 1}: unknown doc-test option(s) {sorted(unknown)}")
+        one = {key: values[-1] for key, values in options.items()}
         blocks.append(Block(path, number + 2, fence["lang"], "\n".join(body) + "\n",
-                            int(options.get("exit", "0")), float(options.get("timeout", DEFAULT_TIMEOUT)), env,
-                            options.get("file")))
+                            int(one.get("exit", "0")), float(one.get("timeout", DEFAULT_TIMEOUT)),
+                            dict(pair.split("=", 1) for pair in options.get("env", [])), one.get("file"),
+                            one.get("http-errors") == "ok", tuple(options.get("expect", []))))
     return blocks
 
 
@@ -138,7 +147,7 @@ def run_block(block: Block, ctx: Context) -> Outcome:
         target.write_text(block.code)
         return Outcome(0, "", "")
     script = ctx.workdir / (".doc-block.sh" if block.lang == "bash" else ".doc-block.py")
-    prelude = BASH_PRELUDE if block.lang == "bash" else ""
+    prelude = BASH_PRELUDE if block.lang == "bash" and not block.http_errors else ""
     script.write_text(prelude + substitute(block.code, ctx))
     argv = ["bash", "-euo", "pipefail", str(script)] if block.lang == "bash" else [sys.executable, str(script)]
     out_path, err_path = ctx.workdir / ".doc-block.out", ctx.workdir / ".doc-block.err"

@@ -26,12 +26,14 @@ def test_doc_block_runs_as_written(block: Block, live_server: Server, workdirs: 
                   free_port(), free_port())
     outcome = run_block(block, ctx)
     assert outcome.returncode == block.exit_code, report(block, outcome)
+    missing = [text for text in block.expect if text not in outcome.stdout]
+    assert not missing, f"stdout lacks {missing}\n" + report(block, outcome)
 
 
 def test_every_page_with_a_runnable_example_is_covered() -> None:
     """The pages a user runs commands from keep at least one marked block, so the harness cannot go quiet."""
     covered = {block.path.relative_to(ROOT).as_posix() for block in BLOCKS}
-    expected = {"README.md", "docs/automation.md", "docs/cli.md", "docs/client.md", "docs/receiver.md",
+    expected = {"README.md", "docs/api.md", "docs/automation.md", "docs/deployment.md", "docs/cli.md", "docs/client.md", "docs/receiver.md",
                 "docs/webhooks.md"}
     assert expected <= covered, f"no doc-test block in {sorted(expected - covered)}"
 
@@ -41,6 +43,14 @@ def test_a_marker_must_precede_a_fence(tmp_path: Path) -> None:
     page = tmp_path / "page.md"
     page.write_text("<!-- doc-test -->\n\ntext\n")
     with pytest.raises(ValueError, match="not followed by"):
+        find_blocks(page)
+
+
+def test_an_unknown_option_is_refused(tmp_path: Path) -> None:
+    """A misspelt option (`exits=1`) is an error, not a block that silently expects exit 0."""
+    page = tmp_path / "page.md"
+    page.write_text("<!-- doc-test: exits=1 -->\n```bash\nfalse\n```\n")
+    with pytest.raises(ValueError, match="unknown doc-test option"):
         find_blocks(page)
 
 
