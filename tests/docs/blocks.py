@@ -180,12 +180,23 @@ def _stop_group(process: subprocess.Popen[bytes]) -> None:
 
 
 def _group_alive(process: subprocess.Popen[bytes]) -> bool:
+    """Whether a process of the block's group still runs (zombies left for init to reap do not count)."""
     process.poll()  # reap the leader, or it counts as alive
-    try:
-        os.killpg(process.pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+    proc = Path("/proc")
+    if not proc.is_dir():  # not Linux: ask the kernel, zombies included
+        try:
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # exited while we looked
+        if int(fields[2]) == process.pid and fields[0] != "Z":
+            return True
+    return False
 
 
 def report(block: Block, outcome: Outcome) -> str:
