@@ -13,6 +13,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from ..errors import ConfigurationError
 from . import homeassistant, n8n, zapier
 from .catalogue import ACTIONS, CATALOGUE_VERSION, TRIGGERS
 
@@ -139,12 +140,26 @@ def _targets(out_dir: Path) -> dict[Path, bytes]:
     return targets
 
 
-def default_out_dir() -> Path:
-    """integrations/generated of the source checkout this package runs from, else of the current directory."""
+def _checkout_root() -> Path | None:
+    """The source checkout this package runs from (an editable install), or None for an installed wheel."""
     root = Path(__file__).resolve().parents[2]
     if (root / "pyproject.toml").is_file() and (root / "postdodo_connect").is_dir():
+        return root
+    return None
+
+
+def default_out_dir() -> Path:
+    """integrations/generated of the checkout this package runs from, else of a checkout in the current directory."""
+    root = _checkout_root()
+    if root is not None:
         return root / "integrations" / "generated"
-    return Path.cwd() / "integrations" / "generated"
+    here = Path.cwd() / "integrations" / "generated"
+    if here.is_dir():
+        return here
+    # An installed wheel has no integrations/ folder: comparing against nothing would call every file stale.
+    raise ConfigurationError("postdodo export works on a source checkout's integrations/generated, and this "
+                             "package is installed from a wheel: run it from a checkout of postdodo-connect "
+                             "(or an editable install), or pass --out DIR")
 
 
 def write(out_dir: Path) -> list[Path]:
@@ -172,6 +187,9 @@ def _stray(out_dir: Path, targets: dict[Path, bytes]) -> list[Path]:
 
 def check(out_dir: Path) -> list[str]:
     """Files that are missing, stale or stray: names in ``out_dir``, paths from the integrations folder else."""
+    if not out_dir.is_dir():
+        raise ConfigurationError(f"{out_dir} does not exist: nothing to check (write the files with "
+                                 "`postdodo export --out DIR` first)")
     targets = _targets(out_dir)
     stale = [path for path, data in targets.items() if not path.is_file() or path.read_bytes() != data]
     stale += _stray(out_dir, targets)

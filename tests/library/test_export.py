@@ -252,3 +252,18 @@ def test_vendored_client_works_without_the_library(live_server: Server) -> None:
     assert out.returncode == 0, out.stderr
     count, status, version = out.stdout.split()
     assert int(count) >= 4 and status == "401" and version == postdodo_connect.__version__
+
+
+def test_check_from_an_installed_wheel_says_it_needs_a_checkout(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Outside a checkout, `export --check` says what it needs instead of calling every file out of date."""
+    monkeypatch.setattr(export, "_checkout_root", lambda: None)  # what a wheel in site-packages sees
+    monkeypatch.chdir(tmp_path)
+    assert main(["export", "--check"]) == 2
+    err = capsys.readouterr().err
+    assert "checkout" in err and "--out DIR" in err and "out of date" not in err
+    assert main(["export", "--check", "--out", str(tmp_path / "nowhere")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    shutil.copytree(COMMITTED, tmp_path / "integrations" / "generated")  # run from a checkout's folder
+    shutil.copytree(VENDORED, tmp_path / "integrations" / export.VENDOR_DIR, ignore=shutil.ignore_patterns("__pycache__"))
+    assert main(["export", "--check"]) == 0, capsys.readouterr().err
