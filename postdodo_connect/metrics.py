@@ -8,13 +8,37 @@ prometheus_client decides between in-memory values and per-process files when it
 from __future__ import annotations
 
 import atexit
+import functools
 import glob
 import os
 import shutil
 import tempfile
-from typing import Any
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 ENV = "PROMETHEUS_MULTIPROC_DIR"
+T = TypeVar("T")
+
+
+def built_once(build: Callable[[], T]) -> Callable[[], T]:
+    """`build` runs once per process, also when threads race to the first call.
+
+    (functools.cache lets two threads build at once, and registering a metric twice raises
+    DuplicateTimeseries: a 500 for one of the first requests a threaded worker serves.)
+    """
+    lock = threading.Lock()
+    built: list[T] = []
+
+    @functools.wraps(build)
+    def get() -> T:
+        if not built:
+            with lock:
+                if not built:
+                    built.append(build())
+        return built[0]
+
+    return get
 
 
 def prepare_multiprocess_dir(*, clean: bool = True) -> str:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from flask import Flask, Response, g, request
 
-from postdodo_connect.metrics import client, exposition
+from postdodo_connect.metrics import built_once, client, exposition
 
 if TYPE_CHECKING:
     from prometheus_client import Counter, Histogram
@@ -26,7 +25,7 @@ class ReceiverMetrics:
     enqueue_seconds: Histogram
 
 
-@functools.cache
+@built_once
 def receiver_metrics() -> ReceiverMetrics:
     """Built on first use, after serve's parent prepared PROMETHEUS_MULTIPROC_DIR."""
     prom = client()

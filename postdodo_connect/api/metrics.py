@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -10,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, Response, request
 
 from ..engine.metrics import EngineCollector
+from ..metrics import built_once, exposition
 from ..metrics import client as metrics_client
-from ..metrics import exposition
 from .service import Service
 
 if TYPE_CHECKING:
@@ -31,7 +30,7 @@ class HTTPMetrics:
     seconds: Histogram
 
 
-@functools.cache
+@built_once
 def http_metrics() -> HTTPMetrics:
     """Built on first use (see postdodo_connect.metrics on why not at import)."""
     prom = metrics_client()

@@ -7,7 +7,6 @@ reports the same figures however many engines run.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
+from ..metrics import built_once
 from ..metrics import client as metrics_client
 from ..storage import Database
 from ..storage import heartbeat as heartbeat_store
@@ -41,7 +41,7 @@ class EngineMetrics:
     delivery_failures: Counter
 
 
-@functools.cache
+@built_once
 def engine_metrics() -> EngineMetrics:
     """Built on first use, so a parent that forks workers can set PROMETHEUS_MULTIPROC_DIR first."""
     prom = metrics_client()

@@ -48,3 +48,34 @@ def test_a_configured_directory_is_created_and_emptied_only_when_asked(tmp_path:
     assert (folder / "counter_123.db").exists()
     prepare_multiprocess_dir()
     assert not (folder / "counter_123.db").exists()
+
+
+def test_metrics_built_by_racing_threads_are_registered_once() -> None:
+    # a threaded worker's first requests race to build the metrics: a second registration would be a 500
+    import threading
+
+    from prometheus_client import CollectorRegistry, Counter
+
+    from postdodo_connect.metrics import built_once
+
+    registry = CollectorRegistry()
+
+    @built_once
+    def counter() -> Counter:
+        return Counter("raced", "built by whichever thread comes first", registry=registry)
+
+    start, got, errors = threading.Barrier(16), [], []
+
+    def first_call() -> None:
+        start.wait(timeout=10)
+        try:
+            got.append(counter())
+        except Exception as exc:  # noqa: BLE001 - the failure this test is about
+            errors.append(exc)
+
+    threads = [threading.Thread(target=first_call) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert errors == [] and len(got) == 16 and len({id(c) for c in got}) == 1
