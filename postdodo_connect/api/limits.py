@@ -53,7 +53,10 @@ def init_app(app: Flask, rate_limit: str, storage_uri: str | None) -> Limiter:
         storage_uri=storage_uri or "memory://",
         strategy="fixed-window",
         on_breach=_breach,
-        swallow_errors=True,  # a limiter backend outage must not take the API down
+        # a Redis outage must neither take the API down nor switch limits off unseen: count per process in
+        # memory meanwhile (flask-limiter logs the switch once, and tries Redis again with a backoff)
+        in_memory_fallback_enabled=True,
+        swallow_errors=True,
     )
 
     return limiter

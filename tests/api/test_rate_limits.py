@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
+import pytest
+
 from tests.support.factory import make_api
+from tests.support.server import free_port
 
 
 def test_headers_and_429(tmp_path: Path) -> None:
@@ -24,3 +28,17 @@ def test_headers_and_429(tmp_path: Path) -> None:
     assert limited.headers["RateLimit-Remaining"] == "0"
     assert api.call("GET", "/v1/accounts", other).status_code == 200  # per key, not global
     assert api.call("GET", "/healthz").status_code == 200  # health checks are never limited
+
+
+def test_redis_down_keeps_limits_per_process_and_says_so_once(tmp_path: Path,
+                                                                caplog: pytest.LogCaptureFixture) -> None:
+    api = make_api(f"sqlite:///{tmp_path / 'rl.db'}", rate_limit="2/minute",
+                   redis_url=f"redis://:hunter2@127.0.0.1:{free_port()}/0")
+    key = api.new_key("a")
+    with caplog.at_level(logging.WARNING):
+        codes = [api.call("GET", "/v1/accounts", key).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]  # not silently unlimited
+    switched = [r for r in caplog.records if "falling back to in-memory" in r.getMessage()]
+    assert len(switched) == 1 and not any("hunter2" in r.getMessage() for r in caplog.records)
+    redis = api.call("GET", "/healthz").get_json()["checks"]["redis"]
+    assert redis["status"] == "error" and "rate limits count per process" in redis["error"]
