@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from postdodo_connect.clihelp import Parser
 from postdodo_connect.errors import ConfigurationError, QueueUnavailable
 from postdodo_connect.extras import install_hint
 from postdodo_connect.redact import redact_url
@@ -141,14 +142,14 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``postdodo-receiver``."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="postdodo-receiver",
         description=f"Verify PostDodo webhook deliveries and run them as RQ jobs (settings: {ENV_PREFIX}*).",
     )
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve the webhook endpoint")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8081)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8081, help="port to listen on")
     serve.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     serve.set_defaults(func=cmd_serve)
     worker = sub.add_parser("worker", help="run an RQ worker on the routed queues")
@@ -161,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--simple", action="store_true", help="SimpleWorker: no fork per job, for tiny jobs")
     worker.add_argument("--burst", action="store_true", help="quit when the queues are empty")
     worker.add_argument("--queue", action="append", help="listen on this queue only (repeatable)")
-    worker.add_argument("--log-level", default="INFO")
+    worker.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
     worker.set_defaults(func=cmd_worker)
     requeue = sub.add_parser("requeue-failed", help="requeue every failed job on the routed queues")
     requeue.set_defaults(func=cmd_requeue_failed)

@@ -10,6 +10,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from ..clihelp import Parser
 from ..errors import PostDodoError
 from ..extras import install_hint
 from . import accounts, database, demo, export, keys, posts, secretkey, service, webhooks
@@ -19,7 +20,7 @@ MODULES = (service, database, keys, posts, accounts, webhooks, export, demo, sec
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command tree."""
-    parser = argparse.ArgumentParser(prog="postdodo", description="PostDodo: create, schedule and confirm posts.")
+    parser = Parser(prog="postdodo", description="PostDodo: create, schedule and confirm posts.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in MODULES:
         module.register(commands)

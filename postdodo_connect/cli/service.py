@@ -29,8 +29,8 @@ def register(commands: Any) -> None:
     serve = commands.add_parser(
         "serve", help="run the API (gunicorn workers) and one engine process: the embedded default",
         description="The API on gunicorn worker processes plus one supervised engine process.")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8080, help="port to listen on")
     serve.add_argument("--workers", type=_positive, default=None, metavar="N",
                        help="HTTP worker processes (default: one per CPU, 2 to 8)")
     serve.add_argument("--threads", type=_positive, default=4, metavar="N",

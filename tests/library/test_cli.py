@@ -79,7 +79,10 @@ def test_exit_codes(run: Any, accounts: dict[str, str], live_server: Server,
     assert code == 2 and json.loads(out)["error"]["code"] == "unauthorized"
     capsys.readouterr()
     code = main(["webhooks", "rotate", "wh_x", "--base-url", "http://127.0.0.1:9", "--api-key", "pd_test_x"])
-    assert code == 2 and "could not reach" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err == ("error: cannot reach PostDodo at http://127.0.0.1:9: connection refused"
+                   " — is `postdodo serve` running?\n")
     code, out, _ = run("posts", "create", "--caption", "waits too little", "--account", accounts["x"],
                        "--at", later(), "--wait", "--wait-timeout", "0.2", "--json")
     assert code == 3 and json.loads(out)["error"]["code"] == "wait_timeout"

@@ -119,7 +119,7 @@ def as_utc_text(value: TimeInput, name: str = "scheduled_at") -> str:
     else:
         raise TypeError(f"{name} must be a datetime or an ISO 8601 string, not {type(value).__name__}")
     if parsed.tzinfo is None or parsed.utcoffset() is None:
-        raise ValueError(f"{name} has no timezone; add an offset (Z or +02:00) or use an aware datetime")
+        raise ValueError(f"{name} has no timezone; add an offset (Z or +02:00)")
     return format_time(parsed)
 
 

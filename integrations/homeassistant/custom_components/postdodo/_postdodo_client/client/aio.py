@@ -27,6 +27,7 @@ from ._wire import (
     SAFE_METHODS,
     ResponseInfo,
     RetryPolicy,
+    cannot_reach,
     clean_params,
     decode_answer,
     normalize_base_url,
@@ -143,7 +144,7 @@ class AsyncTransport:
                     await self.sleep(wait)
                     attempt += 1
                     continue
-                raise APIConnectionError(f"could not reach {self.base_url}: {type(exc).__name__}: {exc}") from exc
+                raise APIConnectionError(cannot_reach(self.base_url, exc)) from exc
             except aiohttp.ClientError as exc:  # a malformed URL or the like: trying again cannot help
                 raise APIConnectionError(f"request to {url} failed: {type(exc).__name__}: {exc}") from exc
             wait = self.retry.after_answer(status, answer_headers, attempt, repeatable)
@@ -323,7 +324,7 @@ class AsyncClient:
     ) -> None:
         key = api_key or os.environ.get("POSTDODO_API_KEY", "").strip()
         if not key:
-            raise ConfigurationError("no API key: pass api_key=... or set POSTDODO_API_KEY")
+            raise ConfigurationError("no API key: set POSTDODO_API_KEY or give the client an api_key")
         url = base_url or os.environ.get("POSTDODO_BASE_URL", "").strip() or DEFAULT_BASE_URL
         self._transport = AsyncTransport(key, url, session=session, timeout=timeout, max_retries=max_retries,
                                          sleep=sleep, max_retry_wait=max_retry_wait, agent=user_agent)
