@@ -103,7 +103,7 @@ def purge(connection: Any, queue_name: str) -> None:
                      ScheduledJobRegistry, CanceledJobRegistry):
         job_ids.update(registry(queue_name, connection=connection, serializer=JSONSerializer).get_job_ids())
     for job_id in job_ids:
-        connection.delete(Job.key_for(job_id), Job.dependents_key_for(job_id), Result.get_key(job_id))
+        connection.delete(Job.key_for(job_id), Job.dependents_key_for(job_id), Result.get_key(job_id))  # type: ignore[no-untyped-call]
     connection.srem(rq_queue.redis_queues_keys, rq_queue.key)
     # the registries' own keys (rq:finished:<queue>, ...): the queue name is random, so this matches only ours
     for key in connection.scan_iter(match=f"rq:*:{queue_name}*"):
