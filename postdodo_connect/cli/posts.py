@@ -273,6 +273,12 @@ def _create_all(client: Client, rows: list[Row], concurrency: int) -> list[dict[
             return {"line": row.line, "post_id": None, "status": None, "result": "failed", "error": str(exc)}
         info = client.last_response  # per thread, so it is this call's answer
         result = "existing" if info is not None and info.replayed else "created"
+        if result == "existing":
+            # a replay answers what the first import was told; the post has moved on since
+            try:
+                post = client.posts.get(post.id)
+            except PostDodoError:
+                pass  # the replayed answer is still true about the post's id
         return {"line": row.line, "post_id": post.id, "status": post.status, "result": result,
                 "accounts": len(post.targets), "scheduled_at": plain(post).get("scheduled_at")}
 

@@ -19,7 +19,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import APIConnectionError, ConfigurationError
-from ..models import Account, Delivery, Post, Redelivery, Validation, WebhookEndpoint, WebhookTest
+from ..models import Account, Delivery, Event, Post, Redelivery, Validation, WebhookEndpoint, WebhookTest
 from . import _calls as calls
 from ._calls import Call, ListCall, MediaInput, TimeInput, WaitUntil
 from ._wire import (
@@ -291,6 +291,15 @@ class AsyncWebhooks(_Resource):
 
 class AsyncEvents(_Resource):
     """Events that were sent to webhooks."""
+
+    async def list(self, type: str | None = None, post_id: str | None = None,  # noqa: A002 - the API's name
+                   limit: int | None = 100) -> builtins.list[Event]:
+        """The workspace's events oldest first (the order they happened); at most ``limit`` (None: all)."""
+        return [event async for event in self._t.pages(calls.list_events(type, post_id, limit))]
+
+    async def get(self, event_id: str) -> Event:
+        """One event."""
+        return await self._t.call(calls.get_event(event_id))
 
     async def redeliver(self, event_id: str, endpoint_id: str | None = None) -> Redelivery:
         """Send an event again (same id) to every endpoint subscribed to it now, or to ``endpoint_id`` only."""
