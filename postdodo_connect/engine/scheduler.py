@@ -44,6 +44,7 @@ class Scheduler:
     def tick(self) -> int:
         """Claim and dispatch due work once; returns how many jobs were dispatched."""
         dispatched = 0
+        outage: QueueUnavailable | None = None
         room = {kind: min(self.batch, self.dispatcher.free_slots(kind)) for kind in ("publish", "deliver")}
         due = dict.fromkeys(room, False)
         if any(room.values()):
@@ -57,7 +58,11 @@ class Scheduler:
             with self.db.write() as conn:
                 claimed = claim(conn, now, now + self.lease, limit, skip_locked=not self.db.is_sqlite)
             if claimed:
-                self._submit(kind, [(row.id, row.attempts) for row in claimed])
+                try:
+                    self._submit(kind, [(row.id, row.attempts) for row in claimed])
+                except QueueUnavailable as exc:
+                    outage = exc  # raised after the reaper and the heartbeat: /healthz must not call the engine dead
+                    continue
             dispatched += len(claimed)
         if time.monotonic() - self._last_reap > REAP_EVERY:
             self._last_reap = time.monotonic()
@@ -65,6 +70,8 @@ class Scheduler:
         self.purge_if_due()
         if time.monotonic() - self._last_beat > heartbeat.EVERY:
             self.beat()
+        if outage is not None:
+            raise outage
         return dispatched
 
     def _submit(self, kind: str, jobs: list[tuple[str, int]]) -> None:
@@ -134,8 +141,7 @@ class Scheduler:
             dispatched = self.tick()
         except QueueUnavailable as exc:
             if not self.queue_down:
-                log.warning("%s; due work waits in the database until the queue "
-                            "is back", exc)
+                log.warning("%s; due work waits in the database until the queue is back", exc)
             self.queue_down = True
             return False
         except Exception:

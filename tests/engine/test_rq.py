@@ -11,6 +11,7 @@ from sqlalchemy import select
 from postdodo_connect.engine import Runtime
 from postdodo_connect.engine.dispatch import PUBLISH_QUEUE, RQDispatcher
 from postdodo_connect.engine.scheduler import Scheduler
+from postdodo_connect.storage import heartbeat
 from postdodo_connect.storage.schema import sandbox_posts, targets
 from tests.support import rq
 from tests.support.factory import SECRET, make_api
@@ -79,6 +80,8 @@ def test_redis_down_is_said_once_and_the_post_waits(tmp_path: Path, pg_url: str,
         said = [r for r in caplog.records if r.name == "postdodo.scheduler"]
         assert len(said) == 1 and said[0].levelname == "WARNING" and said[0].exc_info is None
         assert "Redis unreachable (ConnectionError)" in said[0].getMessage() and "hunter2" not in caplog.text
+        with api.db.read() as conn:
+            assert heartbeat.last(conn) is not None  # the engine still says it is alive
         target = api.call("GET", f"/v1/posts/{post['id']}", key).get_json()["targets"][0]
         assert (target["status"], target["attempts"]) == ("scheduled", 0)  # unclaimed at once, nothing spent
         api.db.dispose()
