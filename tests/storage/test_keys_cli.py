@@ -73,3 +73,14 @@ def test_keys_never_create_a_missing_sqlite_file(action: list[str], tmp_path: Pa
     assert err.startswith("error: no database at sqlite:///postdodo.db (") and "does not exist" in err
     assert "POSTDODO_DATABASE_URL" in err and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unreachable_postgresql_is_one_line_without_the_password(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.support.server import free_port
+
+    monkeypatch.setenv("POSTDODO_DATABASE_URL", f"postgresql+psycopg://u:s3cret-pw@127.0.0.1:{free_port()}/x")
+    assert main(["keys", "list"]) == 2
+    err = capsys.readouterr().err
+    assert "error: cannot reach database postgresql+psycopg://u:***@127.0.0.1:" in err
+    assert "s3cret-pw" not in err and "Traceback" not in err
