@@ -201,7 +201,10 @@ def check_url(
         reason = _refusal_reason(addr)
         if reason and not exempt:
             # The category is named but the resolved address is not, so this is no DNS oracle.
-            raise UnsafeURLError(f"refused URL: host {host!r} points to a non-public address ({reason})")
+            # the server's operator can allow it: say how, since a local test receiver is the usual cause
+            raise UnsafeURLError(f"refused URL: host {host!r} points to a non-public address ({reason}); "
+                                 f"the server allows such hosts with POSTDODO_WEBHOOK_ALLOW_PRIVATE=1 or "
+                                 f"POSTDODO_WEBHOOK_ALLOWED_HOSTS={hostport}")
     if ip is not None and not bracketed and host != raw_host.removesuffix("."):
         # Odd spellings (2130706433, 0x7f.1) are read differently by other parsers and proxies.
         raise UnsafeURLError("refused URL: IPv4 address not in dotted-decimal form")

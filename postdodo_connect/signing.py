@@ -30,6 +30,7 @@ MIN_KEY_BYTES = 24  # the Standard Webhooks spec allows 24..64 random bytes
 MAX_KEY_BYTES = 64
 _BRANDED = ("x-postdodo-id", "x-postdodo-timestamp", "x-postdodo-signature")
 _STANDARD = ("webhook-id", "webhook-timestamp", "webhook-signature")
+_BRANDED_SHOWN = ("X-PostDodo-Id", "X-PostDodo-Timestamp", "X-PostDodo-Signature")
 # Digits only: int() would also take "+1", " 1", "1_0" and non-ASCII digits.
 _TIMESTAMP = re.compile(r"[0-9]{1,15}")
 _MAX_ID_LENGTH = 256
@@ -90,19 +91,22 @@ def signature_header(secrets: Sequence[str], event_id: str, timestamp: int, body
 def delivery_headers(secrets: Sequence[str], event_id: str, timestamp: int, body: bytes) -> dict[str, str]:
     """The branded and the Standard Webhooks headers of one delivery attempt."""
     values = (event_id, str(int(timestamp)), signature_header(secrets, event_id, timestamp, body))
-    names = ("X-PostDodo-Id", "X-PostDodo-Timestamp", "X-PostDodo-Signature", *_STANDARD)
+    names = (*_BRANDED_SHOWN, *_STANDARD)
     return dict(zip(names, values * 2, strict=True))
 
 
 def _read_headers(headers: Mapping[str, str]) -> tuple[str, str, str]:
     """The id, timestamp and signature values, branded names first, any letter case."""
     lowered = {str(name).lower(): value for name, value in headers.items()}
-    names = _BRANDED if any(name in lowered for name in _BRANDED) else _STANDARD
+    standard = not any(name in lowered for name in _BRANDED) and any(name in lowered for name in _STANDARD)
+    names = _STANDARD if standard else _BRANDED
     values = []
-    for name in names:
+    for position, name in enumerate(names):
         value = lowered.get(name)
         if value is None or not str(value).strip():
-            raise _fail("missing_header", f"missing header {name}")
+            # ours first: a sender with neither family is told the name our docs use, and that the other works
+            shown = name if standard else f"{_BRANDED_SHOWN[position]} (or {_STANDARD[position]})"
+            raise _fail("missing_header", f"missing header {shown}")
         if not isinstance(value, str) or not value.isascii() or not value.isprintable():
             raise _fail("malformed_header", f"header {name} must be printable ASCII")
         values.append(value.strip())

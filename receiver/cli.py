@@ -8,7 +8,8 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from postdodo_connect.errors import ConfigurationError
+from postdodo_connect.clihelp import Parser
+from postdodo_connect.errors import ConfigurationError, QueueUnavailable
 from postdodo_connect.extras import install_hint
 from postdodo_connect.redact import redact_url
 from receiver.config import ENV_PREFIX, ReceiverSettings, load_settings
@@ -61,11 +62,24 @@ def _serve_gunicorn(app: Flask, host: str, port: int, workers: int) -> int:
     return 0
 
 
+def _need_redis(settings: ReceiverSettings, command: str) -> None:
+    """Redis-only commands stop with one line when Redis is down (the rule in docs/receiver.md)."""
+    from postdodo_connect.redisprobe import unreachable
+
+    if reason := unreachable(settings.redis_url):
+        raise QueueUnavailable(f"{reason}: `postdodo-receiver {command}` needs it")
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the receiver (gunicorn when installed, else Flask's development server)."""
+    from postdodo_connect.redisprobe import unreachable
     from receiver.app import create_app
 
     app = create_app()
+    settings = load_settings(require_secrets=False)
+    if settings.queue != "inline" and (reason := unreachable(settings.redis_url)):
+        print(f"warning: {reason}; serving degraded until it is back: deliveries get 503 and PostDodo retries "
+              "them, /healthz reports redis", file=sys.stderr, flush=True)
     try:
         import gunicorn  # noqa: F401
     except ImportError:
@@ -83,6 +97,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from receiver.queue import worker_redis
 
     settings, routes = _load(require_secrets=False)
+    _need_redis(settings, "worker")
     connection = worker_redis(settings.redis_url)
     names = args.queue or _queue_names(routes)
     queues = [Queue(name, connection=connection, serializer=JSONSerializer) for name in names]
@@ -97,6 +112,7 @@ def cmd_requeue_failed(args: argparse.Namespace) -> int:
     from receiver.queue import requeue_failed, worker_redis
 
     settings, routes = _load(require_secrets=False)
+    _need_redis(settings, "requeue-failed")
     count = requeue_failed(worker_redis(settings.redis_url), _queue_names(routes))
     print(f"requeued {count} failed job(s) on {', '.join(_queue_names(routes))}")
     return 0
@@ -126,14 +142,14 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``postdodo-receiver``."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="postdodo-receiver",
         description=f"Verify PostDodo webhook deliveries and run them as RQ jobs (settings: {ENV_PREFIX}*).",
     )
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve the webhook endpoint")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8081)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8081, help="port to listen on")
     serve.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     serve.set_defaults(func=cmd_serve)
     worker = sub.add_parser("worker", help="run an RQ worker on the routed queues")
@@ -146,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--simple", action="store_true", help="SimpleWorker: no fork per job, for tiny jobs")
     worker.add_argument("--burst", action="store_true", help="quit when the queues are empty")
     worker.add_argument("--queue", action="append", help="listen on this queue only (repeatable)")
-    worker.add_argument("--log-level", default="INFO")
+    worker.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
     worker.set_defaults(func=cmd_worker)
     requeue = sub.add_parser("requeue-failed", help="requeue every failed job on the routed queues")
     requeue.set_defaults(func=cmd_requeue_failed)
@@ -163,6 +179,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except ConfigurationError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
+        return 1
+    except QueueUnavailable as exc:  # an expected outage: one line, no traceback
+        print(f"error: {exc}", file=sys.stderr)
         return 1
     except ModuleNotFoundError as exc:  # flask, rq or redis missing on the bare install: one line, no traceback
         hint = install_hint(exc, "`postdodo-receiver`", "receiver")

@@ -52,7 +52,8 @@ def _redis(redis: Any) -> dict[str, Any]:
         redis.ping()
     except Exception as exc:
         log.warning("health: Redis unreachable (%s)", exc.__class__.__name__)
-        return {"status": "error", "required": True, "error": f"unreachable ({exc.__class__.__name__})"}
+        return {"status": "error", "required": True, "error": f"unreachable ({exc.__class__.__name__}); "
+                "rate limits count per process and queued work waits until it is back"}
     return {"status": "ok", "required": True}
 
 

@@ -10,16 +10,17 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from ..clihelp import Parser
 from ..errors import PostDodoError
 from ..extras import install_hint
-from . import accounts, database, demo, export, keys, posts, secretkey, service, webhooks
+from . import accounts, database, demo, events, export, keys, posts, secretkey, service, webhooks
 
-MODULES = (service, database, keys, posts, accounts, webhooks, export, demo, secretkey)
+MODULES = (service, database, keys, posts, accounts, webhooks, events, export, demo, secretkey)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command tree."""
-    parser = argparse.ArgumentParser(prog="postdodo", description="PostDodo: create, schedule and confirm posts.")
+    parser = Parser(prog="postdodo", description="PostDodo: create, schedule and confirm posts.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in MODULES:
         module.register(commands)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..models import SandboxFaults
 from .output import command, common_options, make_client, show
 
 _COLUMNS = (
@@ -28,7 +29,8 @@ def register(commands: Any) -> None:
     add.add_argument("--handle", help="a sandbox account's handle")
     add.add_argument("--name", help="display name")
     add.add_argument("--fault", action="append", default=[], metavar="KEY=NUMBER",
-                     help="a sandbox fault, e.g. latency_ms=200 or rate_limit_rate=0.5 (docs/api.md)")
+                     help="a sandbox fault (repeatable), e.g. latency_ms=200 or rate_limit_rate=0.5; the faults: "
+                          f"{', '.join(SandboxFaults.model_fields)} (docs/api.md)")
     add.set_defaults(func=cmd_add)
     remove = sub.add_parser("remove", parents=[common_options()], help="disconnect an account")
     remove.add_argument("account_id")
@@ -45,6 +47,29 @@ def _pairs(values: list[str], what: str) -> dict[str, str]:
     return pairs
 
 
+def _faults(pairs: dict[str, str]) -> dict[str, float]:
+    """--fault values checked here, so a typo is answered with the list of faults rather than the API's 400."""
+    bounds = {name: _bounds(info.metadata) for name, info in SandboxFaults.model_fields.items()}
+    faults = {}
+    for name, text in pairs.items():
+        if name not in bounds:
+            raise ValueError(f"--fault {name}: no such fault; the faults are {', '.join(bounds)}")
+        low, high = bounds[name]
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(f"--fault {name}={text!r}: the value must be a number from {low:g} to {high:g}") from None
+        if not low <= value <= high:
+            raise ValueError(f"--fault {name}={text}: the value must be from {low:g} to {high:g}")
+        faults[name] = value
+    return faults
+
+
+def _bounds(metadata: list[Any]) -> tuple[float, float]:
+    low = next((float(m.ge) for m in metadata if hasattr(m, "ge")), 0.0)
+    return low, next((float(m.le) for m in metadata if hasattr(m, "le")), float("inf"))
+
+
 @command
 def cmd_list(args: argparse.Namespace) -> int:
     """Print the accounts."""
@@ -55,7 +80,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_add(args: argparse.Namespace) -> int:
     """Connect an account; the server checks live credentials with the platform before storing them."""
     credentials = _pairs(args.credential, "--credential") or None
-    faults = {k: float(v) for k, v in _pairs(args.fault, "--fault").items()} or None
+    faults = _faults(_pairs(args.fault, "--fault")) or None
     account = make_client(args).accounts.create(args.platform, handle=args.handle, credentials=credentials,
                                                 sandbox=faults, display_name=args.name)
     return show(account, args.json, _COLUMNS)

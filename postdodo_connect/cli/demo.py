@@ -82,12 +82,39 @@ def _redis_url() -> str | None:
         return None
 
 
+def purge(connection: Any, queue_name: str) -> None:
+    """Delete a queue with every job it ever held (queued, running, finished, failed, deferred, scheduled)."""
+    from rq import Queue
+    from rq.job import Job
+    from rq.registry import (
+        CanceledJobRegistry,
+        DeferredJobRegistry,
+        FailedJobRegistry,
+        FinishedJobRegistry,
+        ScheduledJobRegistry,
+        StartedJobRegistry,
+    )
+    from rq.results import Result
+    from rq.serializers import JSONSerializer
+
+    rq_queue = Queue(queue_name, connection=connection, serializer=JSONSerializer)
+    job_ids = set(rq_queue.get_job_ids())
+    for registry in (StartedJobRegistry, FinishedJobRegistry, FailedJobRegistry, DeferredJobRegistry,
+                     ScheduledJobRegistry, CanceledJobRegistry):
+        job_ids.update(registry(queue_name, connection=connection, serializer=JSONSerializer).get_job_ids())
+    for job_id in job_ids:
+        connection.delete(Job.key_for(job_id), Job.dependents_key_for(job_id), Result.get_key(job_id))  # type: ignore[no-untyped-call]
+    connection.srem(rq_queue.redis_queues_keys, rq_queue.key)
+    # the registries' own keys (rq:finished:<queue>, ...): the queue name is random, so this matches only ours
+    for key in connection.scan_iter(match=f"rq:*:{queue_name}*"):
+        connection.delete(key)
+    rq_queue.delete(delete_jobs=False)
+
+
 def _start_worker(url: str, queue_name: str, stop: threading.Event) -> Callable[[], None]:
     """An RQ SimpleWorker on a thread (no signals, timer-based job timeouts); returns a cleanup function."""
     from redis import Redis
     from rq import Queue
-    from rq.job import Job
-    from rq.registry import FinishedJobRegistry
     from rq.serializers import JSONSerializer
     from rq.timeouts import TimerDeathPenalty
     from rq.worker import SimpleWorker
@@ -113,13 +140,11 @@ def _start_worker(url: str, queue_name: str, stop: threading.Event) -> Callable[
     def cleanup() -> None:
         stop.set()
         thread.join(timeout=5)
-        try:  # a demo leaves nothing behind in the user's Redis
-            registry = FinishedJobRegistry(queue_name, connection=connection, serializer=JSONSerializer)
-            for job_id in registry.get_job_ids():
-                Job.fetch(job_id, connection=connection, serializer=JSONSerializer).delete()
-            rq_queue.delete(delete_jobs=True)
-        except Exception:  # noqa: BLE001 - best effort only
-            pass
+        try:  # a demo leaves nothing behind in the user's Redis, finished or not
+            purge(connection, queue_name)
+        except Exception as exc:  # noqa: BLE001 - best effort: the demo's own result matters more
+            print(f"warning: could not remove the demo queue {queue_name} from Redis ({type(exc).__name__})",
+                  file=sys.stderr)
         connection.close()
 
     return cleanup
@@ -185,10 +210,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
             f"{', '.join(f'{a.platform} @{a.handle}' for a in accounts)}")
         ok = _follow(client, post.id, started + args.timeout)
     finally:
-        cleanup()
-        api.shutdown()
+        # the receiver and the engine first: a delivery arriving during cleanup would leave a job behind
         receiver_server.shutdown()
         runtime.stop()
+        api.shutdown()
+        cleanup()
         if temporary:
             shutil.rmtree(workdir, ignore_errors=True)
     if ok:
@@ -231,4 +257,4 @@ def _follow(client: Client, post_id: str, deadline: float) -> bool:
     return final and failed == 0 and len(events) >= confirmed > 0
 
 
-__all__ = ["DEMO_MEDIA", "cmd_demo", "on_published", "register"]
+__all__ = ["DEMO_MEDIA", "cmd_demo", "on_published", "purge", "register"]

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
+from ..errors import ConfigurationError
 from ..models import format_time
+from ..redact import redact_url
 
 if TYPE_CHECKING:
     from ..storage import Database
@@ -35,11 +39,35 @@ def register(commands: Any) -> None:
         action.set_defaults(func=func)
 
 
-def _db() -> Database:
+def sqlite_file(url: str) -> Path | None:
+    """The file a sqlite:/// URL names (None for other databases and in-memory SQLite)."""
+    if not url.startswith("sqlite"):
+        return None
+    from sqlalchemy.engine import make_url
+
+    name = make_url(url).database
+    return Path(name) if name and name != ":memory:" else None
+
+
+def _db(*, create: bool = False) -> Database:
+    """The configured database, named on stderr; only `keys create` may make a new SQLite file."""
     # like `postdodo serve`: SQLite is migrated here, PostgreSQL must be at head already (`postdodo migrate`)
+    from sqlalchemy.exc import OperationalError
+
     from ..storage.migrate import open_database
 
-    return open_database(Settings.from_env().database_url, migrate_sqlite=True)
+    url = Settings.from_env().database_url
+    path = sqlite_file(url)
+    if not create and path is not None and not path.exists():
+        # a typo'd URL or the wrong directory must not leave an empty postdodo.db behind
+        raise ConfigurationError(f"no database at {redact_url(url)} ({path.resolve()} does not exist): "
+                                 "set POSTDODO_DATABASE_URL to the database `postdodo serve` uses")
+    print(f"using database {redact_url(url)}", file=sys.stderr)
+    try:
+        return open_database(url, migrate_sqlite=True)
+    except OperationalError as exc:
+        raise ConfigurationError(f"cannot reach database {redact_url(url)}: "
+                                 f"{' '.join(str(exc.orig).split())}") from None
 
 
 def _show_new(row: dict[str, Any], key: str, workspace: dict[str, Any], as_json: bool) -> None:
@@ -54,14 +82,14 @@ def cmd_create(args: argparse.Namespace) -> int:
     """Create a key, making the workspace on first use."""
     from ..storage import keys as store
 
-    db = _db()
+    db = _db(create=True)
     with db.write() as conn:
         workspace = store.find_workspace(conn, args.workspace)
         if workspace is None:
             workspace = store.create_workspace(conn, args.workspace, test=args.test)
         elif args.test != (workspace["mode"] == "test"):
-            print(f"workspace {args.workspace!r} is a {workspace['mode']} workspace; "
-                  f"{'drop' if not args.test else 'add'} --test or pick another name")
+            print(f"error: workspace {args.workspace!r} is a {workspace['mode']} workspace; "
+                  f"{'drop' if args.test else 'add'} --test or pick another name", file=sys.stderr)
             return 1
         row, key = store.create_key(conn, workspace)
     _show_new(row, key, workspace, args.json)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TextIO
@@ -64,9 +65,12 @@ def common_options() -> argparse.ArgumentParser:
     return parent
 
 
-def make_client(args: argparse.Namespace) -> Client:
+def make_client(args: argparse.Namespace, **options: Any) -> Client:
     """A client from the command line options (falling back to the environment)."""
-    return Client(api_key=args.api_key, base_url=args.base_url, timeout=args.timeout)
+    if not (args.api_key or os.environ.get("POSTDODO_API_KEY", "").strip()):
+        raise ConfigurationError("no API key: set POSTDODO_API_KEY or use --api-key "
+                                 "(`postdodo keys create` makes one)")
+    return Client(api_key=args.api_key, base_url=args.base_url, timeout=args.timeout, **options)
 
 
 def plain(value: Any) -> Any:
@@ -138,6 +142,8 @@ def report_error(exc: Exception, as_json: bool) -> int:
         code = EXIT_USER
     else:
         lines = [f"error: {exc}"]
+        if isinstance(exc, APIConnectionError) and str(exc).endswith(": connection refused"):
+            lines[0] += " — is `postdodo serve` running?"
         kind = ("configuration_error" if isinstance(exc, ConfigurationError)
                 else "connection_error" if isinstance(exc, APIConnectionError) else "error")
         body = {"error": {"code": kind, "message": str(exc)}}

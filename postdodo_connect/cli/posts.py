@@ -54,7 +54,8 @@ def register(commands: Any) -> None:
     create.add_argument("--media", action="append", metavar="URL", help="an image or video URL (repeatable)")
     create.add_argument("--idempotency-key", metavar="KEY", help="repeat-safe key (default: a fresh one)")
     create.add_argument("--wait", action="store_true", help="wait until every target is final")
-    create.add_argument("--wait-timeout", type=float, default=120.0, metavar="SECONDS")
+    create.add_argument("--wait-timeout", type=float, default=120.0, metavar="SECONDS",
+                        help="with --wait: how long to wait")
     create.set_defaults(func=cmd_create)
     get = sub.add_parser("get", parents=[common], help="show one post and its targets")
     get.add_argument("post_id")
@@ -272,6 +273,12 @@ def _create_all(client: Client, rows: list[Row], concurrency: int) -> list[dict[
             return {"line": row.line, "post_id": None, "status": None, "result": "failed", "error": str(exc)}
         info = client.last_response  # per thread, so it is this call's answer
         result = "existing" if info is not None and info.replayed else "created"
+        if result == "existing":
+            # a replay answers what the first import was told; the post has moved on since
+            try:
+                post = client.posts.get(post.id)
+            except PostDodoError:
+                pass  # the replayed answer is still true about the post's id
         return {"line": row.line, "post_id": post.id, "status": post.status, "result": result,
                 "accounts": len(post.targets), "scheduled_at": plain(post).get("scheduled_at")}
 
@@ -290,8 +297,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise ValueError("--concurrency must be from 1 to 10")
     rows, file_problems = read_rows(args.file)
     # more retries than usual: a big file may meet the server's rate limit, and every call is repeat-safe
-    client = None if file_problems else Client(api_key=args.api_key, base_url=args.base_url,
-                                               timeout=args.timeout, max_retries=8)
+    client = None if file_problems else make_client(args, max_retries=8)
     if client is not None:
         seen: dict[str, int] = {}
         for row in rows:

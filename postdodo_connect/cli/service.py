@@ -29,8 +29,8 @@ def register(commands: Any) -> None:
     serve = commands.add_parser(
         "serve", help="run the API (gunicorn workers) and one engine process: the embedded default",
         description="The API on gunicorn worker processes plus one supervised engine process.")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8080, help="port to listen on")
     serve.add_argument("--workers", type=_positive, default=None, metavar="N",
                        help="HTTP worker processes (default: one per CPU, 2 to 8)")
     serve.add_argument("--threads", type=_positive, default=4, metavar="N",
@@ -95,10 +95,20 @@ def start_up(settings: Settings, *, demo: bool) -> str | None:
         db.dispose()
 
 
+def warn_if_redis_down(settings: Settings) -> None:
+    """The servers' half of the Redis rule: one line at start, then run degraded (docs/deployment.md, health)."""
+    from ..redisprobe import unreachable
+
+    if settings.redis_url and (reason := unreachable(settings.redis_url)):
+        print(f"warning: {reason}; running degraded until it is back: posts wait in the database, rate limits "
+              "count per process, /healthz reports redis", file=sys.stderr, flush=True)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """gunicorn workers for HTTP and one engine process (scheduler, reaper, publish and delivery threads)."""
     settings = Settings.from_env()
     key = start_up(settings, demo=not args.no_demo)
+    warn_if_redis_down(settings)
 
     def announce(port: int) -> None:
         url = f"http://{args.host}:{port}"
@@ -147,7 +157,10 @@ def cmd_engine(args: argparse.Namespace) -> int:
     """Scheduler and reaper without HTTP; work goes to RQ when POSTDODO_REDIS_URL is set."""
     from ..engine import Runtime
 
-    runtime = Runtime(Settings.from_env())
+    settings = Settings.from_env()
+    if args.supervised is None:  # under `postdodo serve`, which has said it already
+        warn_if_redis_down(settings)
+    runtime = Runtime(settings)
     runtime.start()
     done = threading.Event()
     _stop_on_signals(done.set)
@@ -184,14 +197,19 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from rq.worker import SimpleWorker
 
     from ..engine.dispatch import PUBLISH_QUEUE, WEBHOOK_QUEUE
+    from ..errors import QueueUnavailable
     from ..metrics import multiprocess
+    from ..redisprobe import unreachable
     from ..storage import keyring
 
     # a database that is behind or a wrong secret key stops the worker now, not each job
     settings = keyring.check(Settings.from_env())
     if not settings.redis_url:
-        print("error: set POSTDODO_REDIS_URL for `postdodo worker`")
+        print("error: set POSTDODO_REDIS_URL for `postdodo worker`", file=sys.stderr)
         return 2
+    if reason := unreachable(settings.redis_url):
+        # a worker has nothing to do without Redis: stop plainly and let the supervisor start it again
+        raise QueueUnavailable(f"{reason}: `postdodo worker` needs it")
     cls = SimpleWorker if args.simple else Worker
     if multiprocess() and not args.simple:
         # every forked job is a new pid, hence a new metrics file that outlives it: scrapes slow down for ever

@@ -12,6 +12,7 @@ from .output import EXIT_OK, command, common_options, emit_json, make_client, pr
 _ENDPOINT_COLUMNS = (
     ("id", lambda w: w.id), ("status", lambda w: w.status), ("events", lambda w: w.events or ["(all)"]),
     ("url", lambda w: w.url), ("description", lambda w: w.description),
+    ("disabled because", lambda w: w.disabled_reason),
 )
 
 
@@ -100,7 +101,7 @@ def cmd_deliveries(args: argparse.Namespace) -> int:
         ("status", lambda d: d.status), ("attempts", lambda d: d.attempts),
         ("last http", lambda d: d.last_status_code),
         ("next attempt", lambda d: d.next_attempt_at and f"{d.next_attempt_at:%Y-%m-%d %H:%M:%S}"),
-    ), empty="no deliveries yet")
+    ), empty=f"no {args.status} deliveries" if args.status else "no deliveries yet")
 
 
 @command

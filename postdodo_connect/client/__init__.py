@@ -56,7 +56,7 @@ class Client:
     ) -> None:
         key = api_key or os.environ.get("POSTDODO_API_KEY", "").strip()
         if not key:
-            raise ConfigurationError("no API key: pass api_key=... or set POSTDODO_API_KEY")
+            raise ConfigurationError("no API key: set POSTDODO_API_KEY or give the client an api_key")
         url = base_url or os.environ.get("POSTDODO_BASE_URL", "").strip() or DEFAULT_BASE_URL
         self._transport = Transport(key, url, timeout=timeout, session=session, max_retries=max_retries,
                                     sleep=sleep, max_retry_wait=max_retry_wait)

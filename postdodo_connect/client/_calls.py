@@ -17,6 +17,7 @@ from ..errors import PostDodoError
 from ..models import (
     Account,
     Delivery,
+    Event,
     Media,
     Post,
     Redelivery,
@@ -118,7 +119,7 @@ def as_utc_text(value: TimeInput, name: str = "scheduled_at") -> str:
     else:
         raise TypeError(f"{name} must be a datetime or an ISO 8601 string, not {type(value).__name__}")
     if parsed.tzinfo is None or parsed.utcoffset() is None:
-        raise ValueError(f"{name} has no timezone; add an offset (Z or +02:00) or use an aware datetime")
+        raise ValueError(f"{name} has no timezone; add an offset (Z or +02:00)")
     return format_time(parsed)
 
 
@@ -266,6 +267,17 @@ def list_deliveries(endpoint_id: str, status: str | None, limit: int | None) -> 
     """GET /v1/webhooks/:id/deliveries newest first."""
     params = {"status": status, "limit": min(MAX_PAGE, limit or MAX_PAGE)}
     return ListCall(f"/v1/webhooks/{_segment(endpoint_id)}/deliveries", Delivery.model_validate, params, limit)
+
+
+def list_events(event_type: str | None, post_id: str | None, limit: int | None) -> ListCall[Event]:
+    """GET /v1/events oldest first (the order they happened)."""
+    params = {"type": event_type, "post_id": post_id, "limit": min(MAX_PAGE, limit or MAX_PAGE)}
+    return ListCall("/v1/events", Event.model_validate, params, limit)
+
+
+def get_event(event_id: str) -> Call[Event]:
+    """GET /v1/events/:id."""
+    return Call("GET", f"/v1/events/{_segment(event_id)}", Event.model_validate)
 
 
 def redeliver(event_id: str, endpoint_id: str | None) -> Call[Redelivery]:

@@ -17,6 +17,7 @@ from ._wire import (
     SAFE_METHODS,
     ResponseInfo,
     RetryPolicy,
+    cannot_reach,
     clean_params,
     decode_answer,
     error_from_answer,
@@ -133,7 +134,7 @@ class Transport:
                     self.sleep(wait)
                     attempt += 1
                     continue
-                raise APIConnectionError(f"could not reach {self.base_url}: {type(exc).__name__}: {exc}") from exc
+                raise APIConnectionError(cannot_reach(self.base_url, exc)) from exc
             except requests.RequestException as exc:  # a malformed URL or the like: trying again cannot help
                 raise APIConnectionError(f"request to {url} failed: {type(exc).__name__}: {exc}") from exc
             wait = self.retry.after_answer(response.status_code, response.headers, attempt, repeatable)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import functools
 import json
 import random
+import socket
+import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -20,6 +22,7 @@ __all__ = [
     "SAFE_METHODS",
     "ResponseInfo",
     "RetryPolicy",
+    "cannot_reach",
     "decode_answer",
     "error_from_answer",
     "normalize_base_url",
@@ -41,6 +44,38 @@ def user_agent() -> str:
     except metadata.PackageNotFoundError:  # running from a bare source tree or a vendored copy
         version = "0.0.0"
     return f"postdodo-connect/{version}"
+
+
+def cannot_reach(base_url: str, exc: BaseException) -> str:
+    """Why no answer came, in words, not the HTTP library's: "cannot reach PostDodo at URL: connection refused"."""
+    return f"cannot reach PostDodo at {base_url}: {_why(exc)}"
+
+
+def _why(exc: BaseException) -> str:
+    """The first cause a person can act on, found anywhere in the chain of wrapped exceptions."""
+    seen: set[int] = set()
+    todo = [exc]
+    while todo:
+        error = todo.pop(0)
+        if id(error) in seen:
+            continue
+        seen.add(id(error))
+        name = type(error).__name__
+        if isinstance(error, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(error, socket.gaierror) or "NameResolution" in name:
+            return "host name not found"
+        if isinstance(error, ssl.SSLError) or "SSL" in name or "Certificate" in name:
+            return "TLS handshake failed (certificate or protocol)"
+        if isinstance(error, TimeoutError) or "Timeout" in name:
+            return "no answer in time"
+        if isinstance(error, ConnectionResetError) or "ChunkedEncoding" in name or "Payload" in name:
+            return "the connection broke off"
+        # requests and urllib3 wrap the OS error in .args / .reason; aiohttp keeps it in .os_error
+        nested = [error.__cause__, error.__context__, getattr(error, "reason", None), getattr(error, "os_error", None),
+                  *error.args]
+        todo.extend(e for e in nested if isinstance(e, BaseException))
+    return "connection failed"
 
 
 def normalize_base_url(base_url: str) -> str:

@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from ..models import Account, Delivery, Post, Redelivery, Validation, WebhookEndpoint, WebhookTest
+from ..models import Account, Delivery, Event, Post, Redelivery, Validation, WebhookEndpoint, WebhookTest
 from . import _calls as calls
 from ._calls import (
     FINAL_POST_STATUSES,
@@ -174,6 +174,15 @@ class Webhooks(_Resource):
 
 class Events(_Resource):
     """Events that were sent to webhooks."""
+
+    def list(self, type: str | None = None, post_id: str | None = None,  # noqa: A002 - the API's name
+             limit: int | None = 100) -> builtins.list[Event]:
+        """The workspace's events oldest first (the order they happened); at most ``limit`` (None: all)."""
+        return builtins.list(self._t.pages(calls.list_events(type, post_id, limit)))
+
+    def get(self, event_id: str) -> Event:
+        """One event."""
+        return self._t.call(calls.get_event(event_id))
 
     def redeliver(self, event_id: str, endpoint_id: str | None = None) -> Redelivery:
         """Send an event again (same id) to every endpoint subscribed to it now, or to ``endpoint_id`` only."""

@@ -11,6 +11,8 @@ from typing import Protocol
 
 from rq import Queue
 
+from ..errors import QueueUnavailable
+
 log = logging.getLogger("postdodo.dispatch")
 
 PUBLISH_QUEUE = "postdodo-publish"
@@ -123,7 +125,15 @@ class RQDispatcher:
 
     def submit(self, kind: str, jobs: Sequence[tuple[str, int]]) -> None:
         """Enqueue a claim batch in one pipeline; if Redis loses it, the leases run out and the reaper takes over."""
+        from redis.exceptions import RedisError
+
         queue = self.queues[kind]
+        try:
+            self._enqueue(queue, kind, jobs)
+        except RedisError as exc:  # an expected outage, said once by the scheduler, not a bug's traceback
+            raise QueueUnavailable(f"Redis unreachable ({type(exc).__name__}): cannot dispatch") from exc
+
+    def _enqueue(self, queue: Queue, kind: str, jobs: Sequence[tuple[str, int]]) -> None:
         queue.enqueue_many([
             Queue.prepare_data(self.FUNCS[kind], (row_id, attempt), job_id=f"{row_id}-{attempt}", result_ttl=3600,
                                failure_ttl=JOB_TTL, timeout=600)

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from ..errors import QueueUnavailable
 from ..storage import Database, heartbeat, work
 from ..storage.retention import Purger, Retention
 from ..storage.schema import deliveries, targets
@@ -26,6 +27,7 @@ class Scheduler:
     def __init__(self, db: Database, dispatcher: Dispatcher, clock: Callable[[], datetime], *,
                  lease_seconds: float, tick_seconds: float, batch: int, retention: Retention | None = None) -> None:
         self.db, self.dispatcher, self.clock = db, dispatcher, clock
+        self.queue_down = False  # a dispatch outage is logged once, not every tick
         self.purger = Purger(db, retention or Retention())
         self._last_purge: datetime | None = None
         self.lease = timedelta(seconds=lease_seconds)
@@ -42,6 +44,7 @@ class Scheduler:
     def tick(self) -> int:
         """Claim and dispatch due work once; returns how many jobs were dispatched."""
         dispatched = 0
+        outage: QueueUnavailable | None = None
         room = {kind: min(self.batch, self.dispatcher.free_slots(kind)) for kind in ("publish", "deliver")}
         due = dict.fromkeys(room, False)
         if any(room.values()):
@@ -55,7 +58,11 @@ class Scheduler:
             with self.db.write() as conn:
                 claimed = claim(conn, now, now + self.lease, limit, skip_locked=not self.db.is_sqlite)
             if claimed:
-                self.dispatcher.submit(kind, [(row.id, row.attempts) for row in claimed])
+                try:
+                    self._submit(kind, [(row.id, row.attempts) for row in claimed])
+                except QueueUnavailable as exc:
+                    outage = exc  # raised after the reaper and the heartbeat: /healthz must not call the engine dead
+                    continue
             dispatched += len(claimed)
         if time.monotonic() - self._last_reap > REAP_EVERY:
             self._last_reap = time.monotonic()
@@ -63,7 +70,19 @@ class Scheduler:
         self.purge_if_due()
         if time.monotonic() - self._last_beat > heartbeat.EVERY:
             self.beat()
+        if outage is not None:
+            raise outage
         return dispatched
+
+    def _submit(self, kind: str, jobs: list[tuple[str, int]]) -> None:
+        try:
+            self.dispatcher.submit(kind, jobs)
+        except QueueUnavailable:
+            # never handed over: undo the claims now, so the rows wait as they were (no attempt spent, no lease)
+            table, busy = (targets, "publishing") if kind == "publish" else (deliveries, "delivering")
+            with self.db.write() as conn:
+                work.unclaim(conn, table, busy, jobs, self.clock())
+            raise
 
     def beat(self) -> None:
         """Record the heartbeat /healthz and /metrics read: this scheduler is alive and ticking."""
@@ -113,13 +132,25 @@ class Scheduler:
         """Tick until `stop()`; errors are logged and the loop goes on."""
         while not self.stopped.is_set():
             self.wake.clear()  # before the tick: a kick that arrives during it starts the next one at once
-            try:
-                busy = self.tick() >= self.batch
-            except Exception:
-                log.exception("scheduler tick failed")
-                busy = False
-            if not busy:
+            if not self.safe_tick():
                 self.wake.wait(self.tick_seconds)
+
+    def safe_tick(self) -> bool:
+        """One tick that never raises; True when it was busy. A queue outage is logged when it starts and ends."""
+        try:
+            dispatched = self.tick()
+        except QueueUnavailable as exc:
+            if not self.queue_down:
+                log.warning("%s; due work waits in the database until the queue is back", exc)
+            self.queue_down = True
+            return False
+        except Exception:
+            log.exception("scheduler tick failed")
+            return False
+        if self.queue_down and dispatched:
+            self.queue_down = False
+            log.info("the queue is reachable again")
+        return dispatched >= self.batch
 
     def stop(self) -> None:
         """End `run` at its next turn."""

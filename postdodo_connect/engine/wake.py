@@ -163,7 +163,11 @@ class _RedisListener:
         self.redis = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=30)
         self.channel, self.on_wake = channel(self.redis), on_wake
         self.closed = threading.Event()
-        self.pubsub = self._subscribe()  # at once: a ring right after start must not be lost
+        self.lost = False  # an outage is logged when it starts and when it ends, not every retry
+        try:
+            self.pubsub: Any = self._subscribe()  # at once: a ring right after start must not be lost
+        except Exception as exc:  # Redis down at start: the engine runs on its tick, _run keeps trying
+            self._lose(exc)
         self.thread = threading.Thread(target=self._run, name="postdodo-wake", daemon=True)
         self.thread.start()
 
@@ -177,15 +181,23 @@ class _RedisListener:
             try:
                 if self.pubsub is None:
                     self.pubsub = self._subscribe()
+                    if self.lost:
+                        self.lost = False
+                        log.info("wake-up channel back")
                     self.on_wake()  # rings may have been lost while Redis was away
                 if self.pubsub.get_message(timeout=0.5) is not None:
                     self.on_wake()
             except Exception as exc:
-                log.warning("wake-up channel lost (%s); retrying, the engine ticks meanwhile", type(exc).__name__)
                 with contextlib.suppress(Exception):
-                    self.pubsub.close()
-                self.pubsub = None
+                    if self.pubsub is not None:
+                        self.pubsub.close()
+                self._lose(exc)
                 self.closed.wait(1.0)
+
+    def _lose(self, exc: Exception) -> None:
+        if not self.lost:
+            log.warning("wake-up channel lost (%s); retrying, the engine ticks meanwhile", type(exc).__name__)
+        self.lost, self.pubsub = True, None
 
     def close(self) -> None:
         self.closed.set()

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from postdodo_connect.engine import Runtime
 from postdodo_connect.engine.dispatch import PUBLISH_QUEUE, RQDispatcher
 from postdodo_connect.engine.scheduler import Scheduler
+from postdodo_connect.storage import heartbeat
 from postdodo_connect.storage.schema import sandbox_posts, targets
 from tests.support import rq
 from tests.support.factory import SECRET, make_api
@@ -57,3 +58,30 @@ def test_rq_end_to_end_and_redis_flush_loses_nothing(tmp_path: Path, rq_url: str
         per_target = [r.reference for r in conn.execute(select(sandbox_posts.c.reference))]
         assert len(per_target) == len(set(per_target)) == 6
         assert conn.execute(select(targets.c.status).distinct()).scalars().all() == ["confirmed"]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_redis_down_is_said_once_and_the_post_waits(tmp_path: Path, pg_url: str, backend: str,
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    from tests.support.databases import scratch_database
+    from tests.support.server import free_port
+
+    dead = f"redis://:hunter2@127.0.0.1:{free_port()}/0"
+    with scratch_database(pg_url, "rqdown") as pg:
+        db_url = f"sqlite:///{tmp_path / 'down.db'}" if backend == "sqlite" else pg
+        api = make_api(db_url, redis_url=dead, rate_limit="1000/minute")
+        scheduler = Scheduler(api.db, RQDispatcher(dead), Runtime(api.service.settings, api.db).clock,
+                              lease_seconds=60, tick_seconds=0.05, batch=100)
+        key = api.new_key()
+        acct = api.sandbox_account(key, "bluesky")["id"]
+        post = api.call("POST", "/v1/posts", key, json={"caption": "redis is down", "account_ids": [acct]}).get_json()
+        with caplog.at_level("INFO", logger="postdodo.scheduler"):
+            assert [scheduler.safe_tick() for _ in range(3)] == [False, False, False]
+        said = [r for r in caplog.records if r.name == "postdodo.scheduler"]
+        assert len(said) == 1 and said[0].levelname == "WARNING" and said[0].exc_info is None
+        assert "Redis unreachable (ConnectionError)" in said[0].getMessage() and "hunter2" not in caplog.text
+        with api.db.read() as conn:
+            assert heartbeat.last(conn) is not None  # the engine still says it is alive
+        target = api.call("GET", f"/v1/posts/{post['id']}", key).get_json()["targets"][0]
+        assert (target["status"], target["attempts"]) == ("scheduled", 0)  # unclaimed at once, nothing spent
+        api.db.dispose()

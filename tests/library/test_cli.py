@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
+from postdodo_connect import Client
 from postdodo_connect.cli import main
 from tests.library.conftest import Sink
-from tests.support.server import Server
+from tests.support.server import Server, wait_until
 
 MEDIA = "https://picsum.photos/id/237/1080/1080"
 
@@ -79,7 +80,10 @@ def test_exit_codes(run: Any, accounts: dict[str, str], live_server: Server,
     assert code == 2 and json.loads(out)["error"]["code"] == "unauthorized"
     capsys.readouterr()
     code = main(["webhooks", "rotate", "wh_x", "--base-url", "http://127.0.0.1:9", "--api-key", "pd_test_x"])
-    assert code == 2 and "could not reach" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err == ("error: cannot reach PostDodo at http://127.0.0.1:9: connection refused"
+                   " — is `postdodo serve` running?\n")
     code, out, _ = run("posts", "create", "--caption", "waits too little", "--account", accounts["x"],
                        "--at", later(), "--wait", "--wait-timeout", "0.2", "--json")
     assert code == 3 and json.loads(out)["error"]["code"] == "wait_timeout"
@@ -133,3 +137,43 @@ def test_accounts_add_and_remove(run: Any) -> None:
     assert code == 1 and "KEY=VALUE" in err
     code, out, _ = run("accounts", "list", "--json")
     assert "cli_threads" not in out
+
+
+def test_webhooks_list_says_why_an_endpoint_is_disabled(run: Any, sink: Sink, client: Client) -> None:
+    code, out, _ = run("webhooks", "add", sink.url, "--event", "account.disconnected", "--json")
+    endpoint_id = json.loads(out)["id"]
+    code, out, _ = run("webhooks", "deliveries", endpoint_id, "--status", "failed")
+    assert code == 0 and out == "no failed deliveries\n"
+    sink.status = 410
+    try:
+        run("webhooks", "test", endpoint_id)
+        wait_until(lambda: client.webhooks.get(endpoint_id).status == "disabled", what="endpoint disabled")
+    finally:
+        sink.status = 200
+    code, out, _ = run("webhooks", "list")
+    header, *rows = out.splitlines()
+    assert code == 0 and header.split()[-2:] == ["DISABLED", "BECAUSE"]
+    assert any(endpoint_id in row and "disabled" in row and row.endswith("the endpoint answered 410 Gone")
+               for row in rows)
+    run("webhooks", "remove", endpoint_id)
+
+
+def test_events_list_get_redeliver(run: Any, sink: Sink) -> None:
+    code, out, _ = run("webhooks", "add", sink.url, "--event", "account.disconnected", "--json")
+    endpoint_id = json.loads(out)["id"]
+    code, out, _ = run("webhooks", "test", endpoint_id, "--json")
+    event_id = json.loads(out)["event"]["id"]
+    sink.next_event("webhook.test")
+    code, out, _ = run("events", "list", "--type", "webhook.test", "--limit", "1000")
+    assert code == 0 and out.splitlines()[0].split()[:3] == ["ID", "EVENT", "CREATED"] and event_id in out
+    code, out, _ = run("events", "list", "--post", "post_none")
+    assert code == 0 and out == "no events for post_none\n"
+    code, out, _ = run("events", "get", event_id)
+    assert code == 0 and json.loads(out)["id"] == event_id
+    code, out, err = run("events", "redeliver", event_id, "--endpoint", endpoint_id)
+    assert code == 0 and out.startswith(f"queued {event_id} again as 1 delivery(ies): ")
+    _, again, _ = sink.next_event("webhook.test")
+    assert again["id"] == event_id  # the same event, sent again
+    code, _, err = run("events", "get", "evt_nothere")
+    assert code == 1 and "not_found" in err
+    run("webhooks", "remove", endpoint_id)

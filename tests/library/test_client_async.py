@@ -36,6 +36,7 @@ from postdodo_connect import (
     RateLimitError,
     WaitTimeout,
 )
+from postdodo_connect.client import _calls as calls
 from tests.library.test_client_transport import ERROR_TABLE, POST_JSON, error_body
 from tests.support.server import Server, free_port
 
@@ -340,7 +341,8 @@ def test_unreachable_and_slow_servers_are_connection_errors(scripted: Scripted) 
 
     async def body(session: aiohttp.ClientSession) -> tuple[APIConnectionError, APIConnectionError]:
         refused = client_on(session, f"http://127.0.0.1:{free_port()}", sleeps)
-        with pytest.raises(APIConnectionError, match="could not reach") as unreachable:
+        with pytest.raises(APIConnectionError, match=r"^cannot reach PostDodo at http://127\.0\.0\.1:\d+: "
+                                                     r"connection refused$") as unreachable:
             await refused.accounts.list()
         with pytest.raises(APIConnectionError) as timed_out:
             await client_on(session, scripted.url, timeout=0.2, max_retries=0).posts.get("slow")
@@ -348,7 +350,7 @@ def test_unreachable_and_slow_servers_are_connection_errors(scripted: Scripted) 
 
     unreachable, timed_out = run(body)
     assert len(sleeps) == 3 and "pd_test_abc" not in str(unreachable)
-    assert "TimeoutError" in str(timed_out)
+    assert str(timed_out) == f"cannot reach PostDodo at {scripted.url}: no answer in time"
 
 
 def test_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -371,3 +373,25 @@ def test_the_docs_example_runs(live_server: Server) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[0].startswith("published ['https://")
+
+
+def test_events_list_and_get_match_the_blocking_client(scripted: Scripted) -> None:
+    event = {"id": "evt_1", "event": "post.published", "created_at": "2030-01-01T00:00:00Z",
+             "data": {"post_id": "post_1"}}
+    scripted.add("GET", "/v1/events", 200, {"data": [event], "has_more": True, "next_cursor": "c2"})
+    scripted.add("GET", "/v1/events", 200, {"data": [event | {"id": "evt_2"}], "has_more": False,
+                                            "next_cursor": "c3"})
+    scripted.add("GET", "/v1/events/evt_1", 200, event)
+
+    async def body(session: aiohttp.ClientSession) -> tuple[list[str], str]:
+        client = client_on(session, scripted.url)
+        listed = await client.events.list(type="post.published", post_id="post_1")
+        return [e.id for e in listed], (await client.events.get("evt_1")).post_id or ""
+
+    assert run(body) == (["evt_1", "evt_2"], "post_1")
+    assert [path for _, path, _, _ in scripted.requests] == [
+        "/v1/events?type=post.published&post_id=post_1&limit=100",
+        "/v1/events?type=post.published&post_id=post_1&limit=100&cursor=c2", "/v1/events/evt_1"]
+    blocking = calls.list_events("post.published", "post_1", 100)  # one request builder for both clients
+    assert (blocking.path, dict(blocking.params or {})) == ("/v1/events", {"type": "post.published",
+                                                                            "post_id": "post_1", "limit": 100})

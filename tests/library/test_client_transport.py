@@ -27,6 +27,7 @@ from postdodo_connect import (
 )
 from postdodo_connect.client import error_from_response
 from postdodo_connect.client._http import parse_retry_after
+from tests.support.server import free_port
 
 BASE = "http://api.test"
 POST_JSON: dict[str, Any] = {
@@ -115,9 +116,20 @@ def test_connection_error_then_200(client: Client, sleeps: Sleeps) -> None:
 @responses.activate
 def test_connection_errors_end_as_api_connection_error(client: Client, sleeps: Sleeps) -> None:
     responses.get(f"{BASE}/v1/accounts", body=requests.ConnectTimeout("slow"))
-    with pytest.raises(APIConnectionError, match="could not reach"):
+    with pytest.raises(APIConnectionError) as info:
         client.accounts.list()
+    assert str(info.value) == f"cannot reach PostDodo at {BASE}: no answer in time"
     assert len(responses.calls) == 4 and len(sleeps) == 3
+
+
+def test_a_refused_connection_is_said_in_words() -> None:
+    port = free_port()
+    with pytest.raises(APIConnectionError) as info:
+        Client("pd_test_abc", base_url=f"http://127.0.0.1:{port}/v1", max_retries=0).accounts.list()
+    assert str(info.value) == f"cannot reach PostDodo at http://127.0.0.1:{port}: connection refused"
+    with pytest.raises(APIConnectionError) as info:
+        Client("pd_test_abc", base_url="http://no-such-host.invalid", max_retries=0).accounts.list()
+    assert str(info.value) == "cannot reach PostDodo at http://no-such-host.invalid: host name not found"
 
 
 @responses.activate

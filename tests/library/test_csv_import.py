@@ -134,3 +134,15 @@ def test_a_row_the_api_cannot_read_is_reported_with_its_line(run: Any, accounts:
     code, out, err = run("posts", "import", str(path), "--json")
     assert code == 1
     assert [p.split(":")[0] for p in json.loads(out)["problems"]] == ["line 3"]
+
+
+def test_a_reimported_row_shows_the_posts_status_now(run: Any, client: Client, accounts: dict[str, str],
+                                                     tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "one.csv", [["reimport shows now", accounts["x"], future(7), ""]])
+    code, out, _ = run("posts", "import", str(path), "--json")
+    first = json.loads(out)["rows"][0]
+    assert code == 0 and first["status"] == "scheduled"
+    client.posts.cancel(first["post_id"])
+    code, out, _ = run("posts", "import", str(path), "--json")
+    again = json.loads(out)["rows"][0]
+    assert (again["post_id"], again["result"], again["status"]) == (first["post_id"], "existing", "canceled")

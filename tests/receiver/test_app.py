@@ -298,3 +298,14 @@ def test_a_real_bug_is_a_json_500_without_internals(app: Flask, client: FlaskCli
     response = deliver(client, make_event("evt_bug"))
     assert response.status_code == 500
     assert response.json == {"error": {"code": "internal_error", "message": "internal error"}}
+
+
+def test_missing_headers_name_ours_first(client: FlaskClient, rconn: Redis) -> None:
+    response = client.post(PATH, data=BODY, headers={}, content_type="application/json")
+    assert response.status_code == 401 and response.json is not None
+    assert response.json["error"]["message"] == "missing header X-PostDodo-Id (or webhook-id)"
+    standard = {k: v for k, v in signed(BODY, "evt_std").items() if k.startswith("webhook-") and k != "webhook-id"}
+    response = client.post(PATH, data=BODY, headers=standard, content_type="application/json")
+    assert response.status_code == 401 and response.json is not None
+    assert response.json["error"]["message"] == "missing header webhook-id"  # the family the sender uses
+    assert queue_length(rconn) == 0

@@ -165,3 +165,19 @@ def test_a_redirect_to_metadata_is_never_followed(env: Env, receiver: Receiver) 
     env.drain()
     assert len(receiver.hits) == 1
     assert env.attempts(env.delivery_rows()[0]["id"])[0]["error"] == "http_302"
+
+
+@pytest.mark.parametrize(("url", "hostport"), [("http://127.0.0.1:9000/hook", "127.0.0.1:9000"),
+                                                ("http://[::1]/hook", "[::1]:80"),
+                                                ("https://loop.example.com/hook", "loop.example.com:443")])
+def test_a_private_url_refusal_says_how_the_server_allows_it(strict: Env, url: str, hostport: str) -> None:
+    response = strict.call("POST", "/v1/webhooks", {"url": url})
+    error = response.get_json()["error"]
+    assert response.status_code == 400 and error["code"] == "url_not_allowed"
+    assert "POSTDODO_WEBHOOK_ALLOW_PRIVATE=1" in error["message"]
+    assert f"POSTDODO_WEBHOOK_ALLOWED_HOSTS={hostport}" in error["message"]
+
+
+def test_a_metadata_refusal_offers_no_switch(strict: Env) -> None:
+    message = strict.call("POST", "/v1/webhooks", {"url": "http://169.254.169.254/"}).get_json()["error"]["message"]
+    assert "metadata" in message and "POSTDODO_WEBHOOK" not in message

@@ -19,7 +19,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import APIConnectionError, ConfigurationError
-from ..models import Account, Delivery, Post, Redelivery, Validation, WebhookEndpoint, WebhookTest
+from ..models import Account, Delivery, Event, Post, Redelivery, Validation, WebhookEndpoint, WebhookTest
 from . import _calls as calls
 from ._calls import Call, ListCall, MediaInput, TimeInput, WaitUntil
 from ._wire import (
@@ -27,6 +27,7 @@ from ._wire import (
     SAFE_METHODS,
     ResponseInfo,
     RetryPolicy,
+    cannot_reach,
     clean_params,
     decode_answer,
     normalize_base_url,
@@ -143,7 +144,7 @@ class AsyncTransport:
                     await self.sleep(wait)
                     attempt += 1
                     continue
-                raise APIConnectionError(f"could not reach {self.base_url}: {type(exc).__name__}: {exc}") from exc
+                raise APIConnectionError(cannot_reach(self.base_url, exc)) from exc
             except aiohttp.ClientError as exc:  # a malformed URL or the like: trying again cannot help
                 raise APIConnectionError(f"request to {url} failed: {type(exc).__name__}: {exc}") from exc
             wait = self.retry.after_answer(status, answer_headers, attempt, repeatable)
@@ -291,6 +292,15 @@ class AsyncWebhooks(_Resource):
 class AsyncEvents(_Resource):
     """Events that were sent to webhooks."""
 
+    async def list(self, type: str | None = None, post_id: str | None = None,  # noqa: A002 - the API's name
+                   limit: int | None = 100) -> builtins.list[Event]:
+        """The workspace's events oldest first (the order they happened); at most ``limit`` (None: all)."""
+        return [event async for event in self._t.pages(calls.list_events(type, post_id, limit))]
+
+    async def get(self, event_id: str) -> Event:
+        """One event."""
+        return await self._t.call(calls.get_event(event_id))
+
     async def redeliver(self, event_id: str, endpoint_id: str | None = None) -> Redelivery:
         """Send an event again (same id) to every endpoint subscribed to it now, or to ``endpoint_id`` only."""
         return await self._t.call(calls.redeliver(event_id, endpoint_id))
@@ -323,7 +333,7 @@ class AsyncClient:
     ) -> None:
         key = api_key or os.environ.get("POSTDODO_API_KEY", "").strip()
         if not key:
-            raise ConfigurationError("no API key: pass api_key=... or set POSTDODO_API_KEY")
+            raise ConfigurationError("no API key: set POSTDODO_API_KEY or give the client an api_key")
         url = base_url or os.environ.get("POSTDODO_BASE_URL", "").strip() or DEFAULT_BASE_URL
         self._transport = AsyncTransport(key, url, session=session, timeout=timeout, max_retries=max_retries,
                                          sleep=sleep, max_retry_wait=max_retry_wait, agent=user_agent)
