@@ -7,15 +7,16 @@ from typing import Any, get_args
 
 from flask import Blueprint, request
 
-from .. import platforms
-from ..errors import ConflictError, InvalidRequestError, NotFoundError
+from .. import netguard, platforms
+from ..errors import ConflictError, InvalidRequestError, NotFoundError, UnsafeURLError
 from ..models import Post, PostCreate, PostStatus, format_time
 from ..storage import accounts as accounts_store
 from ..storage import posts as store
 from .auth import workspace
 from .boundary import limit_param, read_json
 from .idempotency import idempotent
-from .service import service
+from .service import service, time_and_id
+from .webhooks import url_policy
 
 bp = Blueprint("posts", __name__, url_prefix="/v1/posts")
 
@@ -54,6 +55,11 @@ def preflight(body: PostCreate, workspace_id: str, now: datetime) -> tuple[list[
             problems.append({"field": "account_ids", "platform": account["platform"],
                              "rule": f"account.{account['status']}",
                              "message": f"account {account['id']} is {account['status']}; reconnect it first"})
+    for index, item in enumerate(body.media):
+        try:  # the webhook URL rules; no DNS lookup here: the publish-time fetch checks where a name points
+            netguard.check_url(item.url, url_policy(), resolve=False)
+        except UnsafeURLError as exc:
+            problems.append({"field": f"media.{index}.url", "rule": "media.url.not_allowed", "message": str(exc)})
     media = [platforms.Media(type=m.type, url=m.url) for m in body.media]
     for name in sorted({a["platform"] for a in found.values()}):
         problems.extend(p.as_detail() for p in platforms.validate(name, body.caption, media))
@@ -101,8 +107,7 @@ def list_() -> dict[str, Any]:
         raise InvalidRequestError(f"unknown status {status!r}", param="status")
     after = None
     if cursor := request.args.get("cursor"):
-        created, last_id = svc.load_cursor(cursor)
-        after = (datetime.fromisoformat(created), last_id)
+        after = svc.load_cursor(cursor, time_and_id)
     with svc.db.read() as conn:
         found, has_more = store.list_posts(conn, ws["id"], limit=limit, after=after, status=status,
                                            account_id=request.args.get("account_id") or None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, current_app, request
@@ -15,7 +15,7 @@ from ..storage import webhooks as store
 from .auth import workspace
 from .boundary import limit_param, read_json
 from .idempotency import idempotent
-from .service import service
+from .service import service, time_and_id
 
 bp = Blueprint("webhooks", __name__, url_prefix="/v1")
 ROTATION_OVERLAP = timedelta(hours=24)
@@ -156,11 +156,7 @@ def deliveries(endpoint_id: str) -> dict[str, Any]:
                                   param="status")
     after = None
     if cursor := request.args.get("cursor"):
-        try:
-            created, last_id = svc.load_cursor(cursor)
-            after = (datetime.fromisoformat(created), str(last_id))
-        except (TypeError, ValueError):
-            raise InvalidRequestError("cursor is invalid", param="cursor") from None
+        after = svc.load_cursor(cursor, time_and_id)
     with svc.db.read() as conn:
         rows, has_more = store.list_deliveries(conn, workspace()["id"], endpoint_id, limit, after=after,
                                                status=status)
