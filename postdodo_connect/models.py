@@ -127,7 +127,9 @@ class Media(_Input):
     """One media item, attached by URL."""
 
     type: Literal["image", "video"] = "image"
-    url: str = Field(max_length=2048)
+    # the pattern is the cheap part of the rules (documented in OpenAPI); the API applies netguard's in full
+    url: str = Field(min_length=10, max_length=2048,
+                     json_schema_extra={"pattern": r"^[Hh][Tt][Tt][Pp][Ss]?://[^\x00-\x20\x7f\\]+$"})
 
     @field_validator("url")
     @classmethod

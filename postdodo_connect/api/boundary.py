@@ -43,10 +43,9 @@ def read_json(model: type[M], *, empty_ok: bool = False) -> M:
 
 def limit_param(default: int) -> int:
     """The `?limit=` of a list request: an integer from 1 to 100, else a 400."""
-    try:
-        limit = int(request.args.get("limit", str(default)))
-    except ValueError:
-        limit = 0
+    raw = request.args.get("limit", str(default))
+    # ASCII digits only: int() would also take " 5", "+5", "1_0" and other scripts' digits
+    limit = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 3 else 0
     if not 1 <= limit <= 100:
         raise InvalidRequestError("limit must be an integer from 1 to 100", param="limit")
     return limit

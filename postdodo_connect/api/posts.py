@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, get_args
 
-from flask import Blueprint, request
+from flask import Blueprint, Response, request
+from werkzeug.exceptions import MethodNotAllowed
 
 from .. import netguard, platforms
 from ..errors import ConflictError, InvalidRequestError, NotFoundError, UnsafeURLError
@@ -89,12 +90,22 @@ def create() -> tuple[dict[str, Any], int]:
     return post_json(post), 201
 
 
-@bp.post("/validate")
+@bp.route("/validate", methods=["POST"], provide_automatic_options=False)  # OPTIONS: the rule below
 def validate() -> dict[str, Any]:
     """Dry run: every problem the same body would meet, nothing created."""
     body = read_json(PostCreate)
     _, problems = preflight(body, workspace()["id"], service().clock())
     return {"valid": not problems, "details": problems}
+
+
+# `validate` is no post id: without this rule GET/DELETE /v1/posts/validate would look up a post "validate"
+# and OPTIONS would list their methods; static rules match before `/<post_id>`
+@bp.route("/validate", methods=["GET", "DELETE", "PUT", "PATCH", "OPTIONS"], provide_automatic_options=False)
+def validate_other_methods() -> Response:
+    """OPTIONS lists POST; any other method is a 405."""
+    if request.method == "OPTIONS":
+        return Response(status=200, headers={"Allow": "POST, OPTIONS"})
+    raise MethodNotAllowed(valid_methods=["POST", "OPTIONS"])
 
 
 @bp.get("")
