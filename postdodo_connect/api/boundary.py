@@ -41,6 +41,15 @@ def read_json(model: type[M], *, empty_ok: bool = False) -> M:
         raise invalid(exc) from None
 
 
+def known_args(*names: str) -> None:
+    """Refuse a query parameter the view does not take: a typo (`?stauts=`) must not widen a list silently."""
+    if request.query_string:
+        unknown = sorted(set(request.args) - set(names))
+        if unknown:
+            raise InvalidRequestError(f"unknown query parameter {unknown[0]!r}; known: {', '.join(names)}",
+                                      param=unknown[0])
+
+
 def limit_param(default: int) -> int:
     """The `?limit=` of a list request: an integer from 1 to 100, else a 400."""
     raw = request.args.get("limit", str(default))

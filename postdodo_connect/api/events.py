@@ -9,7 +9,7 @@ from flask import Blueprint, request
 from ..errors import NotFoundError
 from ..storage import events as store
 from .auth import workspace
-from .boundary import limit_param
+from .boundary import known_args, limit_param
 from .service import service
 
 bp = Blueprint("events", __name__, url_prefix="/v1/events")
@@ -24,6 +24,7 @@ def _sequence(value: Any) -> int:
 @bp.get("")
 def list_() -> dict[str, Any]:
     """Events oldest first; `cursor` continues after the last one seen, `type` and `post_id` filter."""
+    known_args("limit", "cursor", "type", "post_id")
     svc = service()
     after = svc.load_cursor(request.args["cursor"], _sequence) if request.args.get("cursor") else 0
     limit = limit_param(50)

@@ -62,12 +62,15 @@ _NO_CONTROLS = r"^[^\x00-\x1f\x7f]*$"
 # the exact values each query parameter takes (what the views accept, no more)
 PARAMETERS: dict[str, dict[str, Any]] = {
     "limit": {"type": "integer", "minimum": 1, "maximum": 100},
-    "cursor": {"type": "string", "minLength": 1, "maxLength": 1000, "pattern": r"^[A-Za-z0-9_.=-]+$"},
-    "account_id": {"type": "string", "maxLength": 100, "pattern": _NO_CONTROLS},
-    "post_id": {"type": "string", "maxLength": 100, "pattern": _NO_CONTROLS},
-    "endpoint_id": {"type": "string", "maxLength": 100, "pattern": _NO_CONTROLS},
-    "type": {"type": "string", "maxLength": 100, "pattern": _NO_CONTROLS},
+    # an empty value is the same as none (as for every filter)
+    "cursor": {"type": "string", "pattern": r"^[A-Za-z0-9_.=-]*$"},
+    "account_id": {"type": "string", "pattern": _NO_CONTROLS},
+    "post_id": {"type": "string", "pattern": _NO_CONTROLS},
+    "endpoint_id": {"type": "string", "pattern": _NO_CONTROLS},
+    "type": {"type": "string", "pattern": _NO_CONTROLS},
 }
+#: the operations that honour Idempotency-Key (the other POSTs are safe to retry as they are)
+IDEMPOTENT = {("post", "/v1/posts"), ("post", "/v1/accounts"), ("post", "/v1/webhooks")}
 #: a path id: what `storage.ids.new_id` makes ("post_..."), never a path segment of its own ("validate")
 ID = {"type": "string", "minLength": 1, "maxLength": 100, "pattern": r"^[a-z]+_[A-Za-z0-9]+$"}
 #: Idempotency-Key: 1-255 printable ASCII characters (HTTP drops spaces at either end)
@@ -85,7 +88,7 @@ HEALTH = {"type": "object", "required": ["status", "checks"], "properties": {
 def _query_schema(method: str, path: str, name: str) -> dict[str, Any]:
     if name == "status":
         statuses = get_args(PostStatus) if path == "/v1/posts" else DELIVERY_STATUSES
-        return {"type": "string", "enum": list(statuses)}
+        return {"type": "string", "enum": [*statuses, ""], "description": "empty: any status"}
     return PARAMETERS[name]
 
 
@@ -118,7 +121,7 @@ def document() -> dict[str, Any]:
         for name in QUERY.get((method, path), ()):
             op.setdefault("parameters", []).append(
                 {"name": name, "in": "query", "required": False, "schema": _query_schema(method, path, name)})
-        if method == "post":
+        if (method, path) in IDEMPOTENT:
             op.setdefault("parameters", []).append(
                 {"name": "Idempotency-Key", "in": "header", "required": False, "schema": IDEMPOTENCY_KEY})
         if request is not None:

@@ -14,7 +14,7 @@ from ..models import Post, PostCreate, PostStatus, format_time
 from ..storage import accounts as accounts_store
 from ..storage import posts as store
 from .auth import workspace
-from .boundary import limit_param, read_json
+from .boundary import known_args, limit_param, read_json
 from .idempotency import idempotent
 from .service import service, time_and_id
 from .webhooks import url_policy
@@ -111,6 +111,7 @@ def validate_other_methods() -> Response:
 @bp.get("")
 def list_() -> dict[str, Any]:
     """Posts newest first, filtered by status or account, paged by cursor."""
+    known_args("limit", "cursor", "status", "account_id")
     svc, ws = service(), workspace()
     limit = limit_param(20)
     status = request.args.get("status") or None

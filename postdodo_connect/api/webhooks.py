@@ -13,7 +13,7 @@ from ..models import EVENT_TYPES, Delivery, Redelivery, WebhookCreate, WebhookEn
 from ..storage import events as events_store
 from ..storage import webhooks as store
 from .auth import workspace
-from .boundary import limit_param, read_json
+from .boundary import known_args, limit_param, read_json
 from .idempotency import idempotent
 from .service import service, time_and_id
 
@@ -147,6 +147,7 @@ def test(endpoint_id: str) -> tuple[dict[str, Any], int]:
 @bp.get("/webhooks/<endpoint_id>/deliveries")
 def deliveries(endpoint_id: str) -> dict[str, Any]:
     """The endpoint's deliveries, newest first, with every attempt; paged by cursor, filtered by status."""
+    known_args("limit", "cursor", "status")
     svc = service()
     _endpoint_or_404(endpoint_id)
     limit = limit_param(20)
@@ -168,6 +169,7 @@ def deliveries(endpoint_id: str) -> dict[str, Any]:
 @bp.post("/events/<event_id>/redeliver")
 def redeliver(event_id: str) -> tuple[dict[str, Any], int]:
     """Send an event again (same event id, new attempts) to its endpoints, or to `?endpoint_id=` only."""
+    known_args("endpoint_id")
     svc, ws = service(), workspace()
     only = request.args.get("endpoint_id") or None
     now = svc.clock()

@@ -73,3 +73,12 @@ def test_limit_takes_ascii_digits_from_1_to_100(api: Api) -> None:
         response = api.call("GET", f"/v1/posts?limit={bad}", key)
         assert response.status_code == 400, bad
         assert response.get_json()["error"]["param"] == "limit"
+
+
+def test_unknown_query_parameters_are_refused(api: Api) -> None:
+    key = api.new_key("main")
+    for path in ("/v1/posts?stauts=failed", "/v1/events?limit=5&postid=p", "/v1/posts?=x"):
+        response = api.call("GET", path, key)
+        assert response.status_code == 400, path
+        assert "unknown query parameter" in response.get_json()["error"]["message"]
+    assert api.call("GET", "/v1/posts?status=&cursor=&account_id=", key).status_code == 200  # empty: no filter
