@@ -60,7 +60,7 @@ def preflight(body: PostCreate, workspace_id: str, now: datetime) -> tuple[list[
         try:  # the webhook URL rules; no DNS lookup here: the publish-time fetch checks where a name points
             netguard.check_url(item.url, url_policy(), resolve=False)
         except UnsafeURLError as exc:
-            problems.append({"field": f"media.{index}.url", "rule": "media.url.not_allowed", "message": str(exc)})
+            problems.append({"field": f"media.{index}.url", "rule": "post.media.url_not_allowed", "message": str(exc)})
     media = [platforms.Media(type=m.type, url=m.url) for m in body.media]
     for name in sorted({a["platform"] for a in found.values()}):
         problems.extend(p.as_detail() for p in platforms.validate(name, body.caption, media))

@@ -144,10 +144,10 @@ def test_format_time_pads_the_year() -> None:
 def test_media_urls_get_the_webhook_url_rules_at_create_and_validate(api: Api, key: str, url: str) -> None:
     account = api.sandbox_account(key, "instagram")
     body = {"caption": "x", "account_ids": [account["id"]], "media": [{"type": "image", "url": url}]}
-    error = refused(api.call("POST", "/v1/posts", key, json=body), "media.url.not_allowed", "media.0.url")
+    error = refused(api.call("POST", "/v1/posts", key, json=body), "post.media.url_not_allowed", "media.0.url")
     assert "refused URL" in error["message"]
     validated = api.call("POST", "/v1/posts/validate", key, json=body).get_json()
-    assert "media.url.not_allowed" in [d["rule"] for d in validated["details"]]
+    assert "post.media.url_not_allowed" in [d["rule"] for d in validated["details"]]
     assert count(api, posts) == 0
     assert "pw" not in str(error)
 
@@ -167,7 +167,7 @@ def test_private_media_hosts_follow_the_allow_private_setting(tmp_path: Path) ->
     body = {"caption": "x", "account_ids": [account["id"]], "media": [{"url": "http://127.0.0.1:8000/a.jpg"}]}
     assert api.call("POST", "/v1/posts", key, json=body).status_code == 201
     body["media"] = [{"url": "http://169.254.169.254/a.jpg"}]  # metadata: never
-    refused(api.call("POST", "/v1/posts", key, json=body), "media.url.not_allowed")
+    refused(api.call("POST", "/v1/posts", key, json=body), "post.media.url_not_allowed")
 
 
 @pytest.mark.parametrize("when", [1893456000, 1893456000.5, "1893456000", True])
