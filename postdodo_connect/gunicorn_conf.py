@@ -9,7 +9,11 @@ from typing import Any
 
 from .metrics import child_exit, prepare_multiprocess_dir
 
-__all__ = ["child_exit", "on_starting"]
+__all__ = ["child_exit", "on_starting", "worker_class"]
+
+#: gunicorn's sync worker answering its own errors (request line or headers too large) with JSON;
+#: `-k postdodo_connect.http_workers.ThreadWorker` for threads
+worker_class = "postdodo_connect.http_workers.SyncWorker"
 
 
 def on_starting(server: Any) -> None:

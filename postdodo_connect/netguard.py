@@ -144,9 +144,13 @@ def _parse_host(host: str, bracketed: bool) -> IPAddress | None:
 
 
 def check_url(
-    url: str, policy: URLPolicy = URLPolicy(), resolver: Resolver | None = None
+    url: str, policy: URLPolicy = URLPolicy(), resolver: Resolver | None = None, *, resolve: bool = True
 ) -> CheckedURL:
-    """Validate ``url`` and pick the single address to connect to, or raise UnsafeURLError."""
+    """Validate ``url`` and pick the single address to connect to, or raise UnsafeURLError.
+
+    With ``resolve=False`` a host name is not looked up (its ``address`` is ""): every syntax rule and the
+    policy for IP literals and metadata names still apply; the addresses are checked when connecting.
+    """
     if any(ch <= " " or ch in "\\\x7f" for ch in url):
         # Parsers disagree on these; refusing them removes any parser-differential trick.
         raise UnsafeURLError("refused URL: whitespace, control characters or backslashes")
@@ -186,6 +190,8 @@ def check_url(
     exempt = policy.allow_private or host in allowed or hostport in allowed
     if ip is not None:
         addresses = [ip]
+    elif not resolve:
+        addresses = []
     else:
         try:
             answers = (resolver or _default_resolver)(host, port)
@@ -208,7 +214,7 @@ def check_url(
     if ip is not None and not bracketed and host != raw_host.removesuffix("."):
         # Odd spellings (2130706433, 0x7f.1) are read differently by other parsers and proxies.
         raise UnsafeURLError("refused URL: IPv4 address not in dotted-decimal form")
-    return CheckedURL(url=url, scheme=scheme, host=host, port=port, address=str(addresses[0]))
+    return CheckedURL(url=url, scheme=scheme, host=host, port=port, address=str(addresses[0]) if addresses else "")
 
 
 class _PinnedAdapter(HTTPAdapter):

@@ -56,7 +56,7 @@ def _serve_gunicorn(app: Flask, host: str, port: int, workers: int) -> int:
     from postdodo_connect.metrics import child_exit, prepare_multiprocess_dir
 
     prepare_multiprocess_dir()  # before the fork: every worker's metrics summed on /metrics
-    options = {"bind": f"{host}:{port}", "workers": workers, "worker_class": "sync", "timeout": 30,
+    options = {"bind": f"{host}:{port}", "workers": workers, "worker_class": "postdodo_connect.http_workers.SyncWorker", "timeout": 30,
                "child_exit": child_exit}
     _Server(app, options).run()
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import time
 from typing import TypeVar
@@ -15,6 +16,11 @@ from ..errors import APIError, InvalidRequestError, UnsupportedMediaTypeError, e
 
 log = logging.getLogger("postdodo.api")
 M = TypeVar("M", bound=BaseModel)
+
+# NUL or another C0 control in a path or query value: PostgreSQL refuses NUL in text (a 500), SQLite stores it,
+# and no id, filter or cursor of ours has one. Raw bytes and their %-escapes, one regex over each string.
+_CONTROL_IN_PATH = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_IN_QUERY = re.compile(rb"[\x00-\x1f\x7f]|%[01][0-9a-fA-F]|%7[fF]")
 
 _HTTP_CODES = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
                415: "unsupported_media_type", 429: "rate_limited"}
@@ -36,12 +42,20 @@ def read_json(model: type[M], *, empty_ok: bool = False) -> M:
         raise invalid(exc) from None
 
 
+def known_args(*names: str) -> None:
+    """Refuse a query parameter the view does not take: a typo (`?stauts=`) must not widen a list silently."""
+    if request.query_string:
+        unknown = sorted(set(request.args) - set(names))
+        if unknown:
+            raise InvalidRequestError(f"unknown query parameter {unknown[0]!r}; known: {', '.join(names)}",
+                                      param=unknown[0])
+
+
 def limit_param(default: int) -> int:
     """The `?limit=` of a list request: an integer from 1 to 100, else a 400."""
-    try:
-        limit = int(request.args.get("limit", str(default)))
-    except ValueError:
-        limit = 0
+    raw = request.args.get("limit", str(default))
+    # ASCII digits only: int() would also take " 5", "+5", "1_0" and other scripts' digits
+    limit = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 3 else 0
     if not 1 <= limit <= 100:
         raise InvalidRequestError("limit must be an integer from 1 to 100", param="limit")
     return limit
@@ -58,6 +72,17 @@ def invalid(exc: ValidationError) -> InvalidRequestError:
     if first["rule"] in ("json_invalid", "model_type", "model_attributes_type"):
         return InvalidRequestError(f"body is not a valid JSON object: {first['message']}")
     return InvalidRequestError(f"{first['field']}: {first['message']}", param=first["field"], details=details)
+
+
+def _refuse_control_characters() -> None:
+    """The 400 for a path or query value holding a control character, naming which one."""
+    where = "path"
+    if not _CONTROL_IN_PATH.search(request.path):
+        where = next((name for name, value in request.args.items(multi=True)
+                      if _CONTROL_IN_PATH.search(name + value)), "query")
+    message = "must not contain NUL or other control characters (%00-%1F, %7F)"
+    raise InvalidRequestError(f"{where}: {message}", param=where,
+                              details=[{"field": where, "rule": "control_characters", "message": message}])
 
 
 def error_response(error: APIError) -> Response:
@@ -79,6 +104,8 @@ def init_app(app: Flask) -> None:
         sane = 0 < len(incoming) <= 64 and incoming.isascii() and incoming.isprintable()
         g.request_id = incoming if sane else "req_" + secrets.token_hex(8)
         g.started = time.perf_counter()
+        if _CONTROL_IN_PATH.search(request.path) or _CONTROL_IN_QUERY.search(request.query_string):
+            _refuse_control_characters()
 
     @app.after_request
     def _finish(response: Response) -> Response:

@@ -25,7 +25,7 @@ def _fingerprint() -> str:
     raw = request.get_data(cache=True)
     try:  # the same JSON with other spacing or key order is the same request
         raw = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to normalise: the bytes as sent
         pass
     digest.update(raw)
     return digest.hexdigest()

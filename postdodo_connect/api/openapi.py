@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from .. import __version__
+from .. import __version__, platforms
 from ..models import (
     Account,
     AccountCreate,
@@ -16,6 +16,7 @@ from ..models import (
     Event,
     Post,
     PostCreate,
+    PostStatus,
     Redelivery,
     Validation,
     WebhookCreate,
@@ -23,6 +24,7 @@ from ..models import (
     WebhookRotate,
     WebhookTest,
 )
+from .webhooks import DELIVERY_STATUSES
 
 # (method, path, summary, request model, response model, success status, list response?)
 OPERATIONS: list[tuple[str, str, str, type[BaseModel] | None, type[BaseModel] | None, int, bool]] = [
@@ -55,6 +57,25 @@ QUERY = {
 }
 ERRORS = {"400": "Invalid request", "401": "Missing or invalid API key", "404": "Not found",
           "409": "Conflict", "429": "Rate limited"}
+BODY_ERRORS = {"413": "Body too large", "415": "Body is not JSON"}
+_NO_CONTROLS = r"^[^\x00-\x1f\x7f]*$"
+# the exact values each query parameter takes (what the views accept, no more)
+PARAMETERS: dict[str, dict[str, Any]] = {
+    "limit": {"type": "integer", "minimum": 1, "maximum": 100},
+    # an empty value is the same as none (as for every filter)
+    "cursor": {"type": "string", "pattern": r"^[A-Za-z0-9_.=-]*$"},
+    "account_id": {"type": "string", "pattern": _NO_CONTROLS},
+    "post_id": {"type": "string", "pattern": _NO_CONTROLS},
+    "endpoint_id": {"type": "string", "pattern": _NO_CONTROLS},
+    "type": {"type": "string", "pattern": _NO_CONTROLS},
+}
+#: the operations that honour Idempotency-Key (the other POSTs are safe to retry as they are)
+IDEMPOTENT = {("post", "/v1/posts"), ("post", "/v1/accounts"), ("post", "/v1/webhooks")}
+#: a path id: what `storage.ids.new_id` makes ("post_..."), never a path segment of its own ("validate")
+ID = {"type": "string", "minLength": 1, "maxLength": 100, "pattern": r"^[a-z]+_[A-Za-z0-9]+$"}
+#: Idempotency-Key: 1-255 printable ASCII characters (HTTP drops spaces at either end)
+IDEMPOTENCY_KEY = {"type": "string", "minLength": 1, "maxLength": 255,
+                   "pattern": r"^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$"}
 _CHECK = {"type": "object", "required": ["status", "required"], "properties": {
     "status": {"type": "string", "description": "ok, or error | stale | missing | unknown"},
     "required": {"type": "boolean", "description": "whether a failure makes /healthz answer 503"},
@@ -62,6 +83,13 @@ _CHECK = {"type": "object", "required": ["status", "required"], "properties": {
 HEALTH = {"type": "object", "required": ["status", "checks"], "properties": {
     "status": {"type": "string", "enum": ["ok", "degraded", "down"]},
     "checks": {"type": "object", "additionalProperties": _CHECK}}}
+
+
+def _query_schema(method: str, path: str, name: str) -> dict[str, Any]:
+    if name == "status":
+        statuses = get_args(PostStatus) if path == "/v1/posts" else DELIVERY_STATUSES
+        return {"type": "string", "enum": [*statuses, ""], "description": "empty: any status"}
+    return PARAMETERS[name]
 
 
 def _ref(model: type[BaseModel]) -> dict[str, str]:
@@ -78,6 +106,7 @@ def document() -> dict[str, Any]:
         ref_template="#/components/schemas/{model}",
     )
     schemas: dict[str, Any] = dict(defs.get("$defs", {}))
+    schemas["AccountCreate"]["properties"]["platform"]["enum"] = list(platforms.NAMES)
     schemas["Error"] = {"type": "object", "required": ["error"], "properties": {"error": {
         "type": "object", "required": ["code", "message"], "properties": {
             "code": {"type": "string"}, "message": {"type": "string"}, "param": {"type": "string"},
@@ -88,14 +117,13 @@ def document() -> dict[str, Any]:
         op: dict[str, Any] = {"summary": summary, "operationId": f"{method}_{path}".replace("/", "_").strip("_"),
                               "responses": {}}
         if "{id}" in path:
-            op["parameters"] = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
+            op["parameters"] = [{"name": "id", "in": "path", "required": True, "schema": ID}]
         for name in QUERY.get((method, path), ()):
             op.setdefault("parameters", []).append(
-                {"name": name, "in": "query", "required": False,
-                 "schema": {"type": "integer" if name == "limit" else "string"}})
-        if method == "post":
+                {"name": name, "in": "query", "required": False, "schema": _query_schema(method, path, name)})
+        if (method, path) in IDEMPOTENT:
             op.setdefault("parameters", []).append(
-                {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string"}})
+                {"name": "Idempotency-Key", "in": "header", "required": False, "schema": IDEMPOTENCY_KEY})
         if request is not None:
             op["requestBody"] = {"required": request is not WebhookRotate,
                                  "content": {"application/json": {"schema": _ref(request)}}}
@@ -107,7 +135,7 @@ def document() -> dict[str, Any]:
                     "data": {"type": "array", "items": _ref(response)}, "has_more": {"type": "boolean"},
                     "next_cursor": {"type": ["string", "null"]}}}
         op["responses"][str(status)] = {"description": "Success", "content": {"application/json": {"schema": body}}}
-        for code, text in ERRORS.items():
+        for code, text in (ERRORS | BODY_ERRORS if request is not None else ERRORS).items():
             op["responses"][code] = {"description": text,
                                      "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
         paths.setdefault(path, {})[method] = op

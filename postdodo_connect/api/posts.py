@@ -5,17 +5,19 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, get_args
 
-from flask import Blueprint, request
+from flask import Blueprint, Response, request
+from werkzeug.exceptions import MethodNotAllowed
 
-from .. import platforms
-from ..errors import ConflictError, InvalidRequestError, NotFoundError
+from .. import netguard, platforms
+from ..errors import ConflictError, InvalidRequestError, NotFoundError, UnsafeURLError
 from ..models import PostCreate, PostStatus, TargetError, format_time
 from ..storage import accounts as accounts_store
 from ..storage import posts as store
 from .auth import workspace
-from .boundary import limit_param, read_json
+from .boundary import known_args, limit_param, read_json
 from .idempotency import idempotent
-from .service import service
+from .service import service, time_and_id
+from .webhooks import url_policy
 
 bp = Blueprint("posts", __name__, url_prefix="/v1/posts")
 
@@ -75,6 +77,11 @@ def preflight(body: PostCreate, workspace_id: str, now: datetime) -> tuple[list[
             problems.append({"field": "account_ids", "platform": account["platform"],
                              "rule": f"account.{account['status']}",
                              "message": f"account {account['id']} is {account['status']}; reconnect it first"})
+    for index, item in enumerate(body.media):
+        try:  # the webhook URL rules; no DNS lookup here: the publish-time fetch checks where a name points
+            netguard.check_url(item.url, url_policy(), resolve=False)
+        except UnsafeURLError as exc:
+            problems.append({"field": f"media.{index}.url", "rule": "post.media.url_not_allowed", "message": str(exc)})
     media = [platforms.Media(type=m.type, url=m.url) for m in body.media]
     for name in sorted({a["platform"] for a in found.values()}):
         problems.extend(p.as_detail() for p in platforms.validate(name, body.caption, media))
@@ -104,7 +111,7 @@ def create() -> tuple[dict[str, Any], int]:
     return post_json(post), 201
 
 
-@bp.post("/validate")
+@bp.route("/validate", methods=["POST"], provide_automatic_options=False)  # OPTIONS: the rule below
 def validate() -> dict[str, Any]:
     """Dry run: every problem the same body would meet, nothing created."""
     body = read_json(PostCreate)
@@ -112,9 +119,20 @@ def validate() -> dict[str, Any]:
     return {"valid": not problems, "details": problems}
 
 
+# `validate` is no post id: without this rule GET/DELETE /v1/posts/validate would look up a post "validate"
+# and OPTIONS would list their methods; static rules match before `/<post_id>`
+@bp.route("/validate", methods=["GET", "DELETE", "PUT", "PATCH", "OPTIONS"], provide_automatic_options=False)
+def validate_other_methods() -> Response:
+    """OPTIONS lists POST; any other method is a 405."""
+    if request.method == "OPTIONS":
+        return Response(status=200, headers={"Allow": "POST, OPTIONS"})
+    raise MethodNotAllowed(valid_methods=["POST", "OPTIONS"])
+
+
 @bp.get("")
 def list_() -> dict[str, Any]:
     """Posts newest first, filtered by status or account, paged by cursor."""
+    known_args("limit", "cursor", "status", "account_id")
     svc, ws = service(), workspace()
     limit = limit_param(20)
     status = request.args.get("status") or None
@@ -122,8 +140,7 @@ def list_() -> dict[str, Any]:
         raise InvalidRequestError(f"unknown status {status!r}", param="status")
     after = None
     if cursor := request.args.get("cursor"):
-        created, last_id = svc.load_cursor(cursor)
-        after = (datetime.fromisoformat(created), last_id)
+        after = svc.load_cursor(cursor, time_and_id)
     with svc.db.read() as conn:
         found, has_more = store.list_posts(conn, ws["id"], limit=limit, after=after, status=status,
                                            account_id=request.args.get("account_id") or None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, current_app, request
@@ -13,9 +13,9 @@ from ..models import EVENT_TYPES, Delivery, Redelivery, WebhookCreate, WebhookEn
 from ..storage import events as events_store
 from ..storage import webhooks as store
 from .auth import workspace
-from .boundary import limit_param, read_json
+from .boundary import known_args, limit_param, read_json
 from .idempotency import idempotent
-from .service import service
+from .service import service, time_and_id
 
 bp = Blueprint("webhooks", __name__, url_prefix="/v1")
 ROTATION_OVERLAP = timedelta(hours=24)
@@ -147,6 +147,7 @@ def test(endpoint_id: str) -> tuple[dict[str, Any], int]:
 @bp.get("/webhooks/<endpoint_id>/deliveries")
 def deliveries(endpoint_id: str) -> dict[str, Any]:
     """The endpoint's deliveries, newest first, with every attempt; paged by cursor, filtered by status."""
+    known_args("limit", "cursor", "status")
     svc = service()
     _endpoint_or_404(endpoint_id)
     limit = limit_param(20)
@@ -156,11 +157,7 @@ def deliveries(endpoint_id: str) -> dict[str, Any]:
                                   param="status")
     after = None
     if cursor := request.args.get("cursor"):
-        try:
-            created, last_id = svc.load_cursor(cursor)
-            after = (datetime.fromisoformat(created), str(last_id))
-        except (TypeError, ValueError):
-            raise InvalidRequestError("cursor is invalid", param="cursor") from None
+        after = svc.load_cursor(cursor, time_and_id)
     with svc.db.read() as conn:
         rows, has_more = store.list_deliveries(conn, workspace()["id"], endpoint_id, limit, after=after,
                                                status=status)
@@ -172,6 +169,7 @@ def deliveries(endpoint_id: str) -> dict[str, Any]:
 @bp.post("/events/<event_id>/redeliver")
 def redeliver(event_id: str) -> tuple[dict[str, Any], int]:
     """Send an event again (same event id, new attempts) to its endpoints, or to `?endpoint_id=` only."""
+    known_args("endpoint_id")
     svc, ws = service(), workspace()
     only = request.args.get("endpoint_id") or None
     now = svc.clock()

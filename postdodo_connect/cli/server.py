@@ -88,7 +88,7 @@ class Application(BaseApplication):  # type: ignore[misc]
         opts = self.options
         host = f"[{opts.host}]" if ":" in opts.host else opts.host
         settings: dict[str, Any] = {
-            "bind": [f"{host}:{opts.port}"], "workers": opts.workers, "worker_class": "gthread",
+            "bind": [f"{host}:{opts.port}"], "workers": opts.workers, "worker_class": "postdodo_connect.http_workers.ThreadWorker",
             "threads": opts.threads, "backlog": opts.backlog, "keepalive": math.ceil(opts.keepalive),
             "graceful_timeout": math.ceil(opts.graceful_timeout), "timeout": max(30, math.ceil(opts.graceful_timeout)),
             "proc_name": "postdodo", "loglevel": "warning", "accesslog": None, "errorlog": "-",

@@ -45,7 +45,7 @@ def test_publish_now_post_starts_publishing_and_wakes_the_engine(api: Api, key: 
 def test_offsetless_past_and_malformed_times_are_refused(api: Api, key: str) -> None:
     acct = api.sandbox_account(key)
     for when, rule in (("2030-07-01T14:00:00", "timezone_aware"), ("2020-01-01T00:00:00Z", "post.scheduled_at.past"),
-                       ("tomorrow", "datetime_from_date_parsing")):
+                       ("tomorrow", "datetime_format")):
         response = api.call("POST", "/v1/posts", key,
                             json={"caption": "x", "account_ids": [acct["id"]], "scheduled_at": when})
         assert response.status_code == 400, when

@@ -115,6 +115,12 @@ def test_serve_under_gunicorn(redis_server: RedisServer, rconn: Redis, tmp_path:
         assert queue_length(rconn) == 6
         text = requests.get(f"{base}/metrics", timeout=5).text  # every worker's counts, summed
         assert sample(text, "postdodo_receiver_events_total", event="post.published", status="202") == 6
+        # gunicorn refuses these before the app sees them: still the JSON error body, never an HTML page
+        for headers in ({f"X-Filler-{n}": "x" for n in range(150)}, {"X-Big": "x" * 9000}):
+            refused = requests.post(f"{base}/webhooks/postdodo", data=b"{}", headers=headers, timeout=5)
+            assert refused.status_code == 431
+            assert refused.headers["Content-Type"] == "application/json"
+            assert refused.json()["error"]["code"] == "request_header_fields_too_large"
     finally:
         proc.terminate()
         proc.wait(15)

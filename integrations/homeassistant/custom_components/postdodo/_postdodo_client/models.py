@@ -3,10 +3,21 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 __all__ = [
     "Account",
@@ -56,6 +67,50 @@ def format_time(value: datetime) -> str:
 # Output times always leave as `...Z`; input times must carry an offset (AwareDatetime refuses naive ones).
 Time = Annotated[AwareDatetime, PlainSerializer(format_time, return_type=str, when_used="json")]
 
+# NUL reaches no database (PostgreSQL refuses it in text, SQLite would store it) and other C0 controls
+# make no sense in names and ids; a caption keeps tab, line feed and carriage return
+_CONTROLS = r"\x00-\x1f\x7f"
+_CAPTION_CONTROLS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
+_HAS_CONTROL = re.compile(f"[{_CONTROLS}]")
+_HAS_CAPTION_CONTROL = re.compile(f"[{_CAPTION_CONTROLS}]")
+
+
+def _refuse(pattern: re.Pattern[str]) -> AfterValidator:
+    def check(value: str) -> str:
+        if pattern.search(value):
+            raise PydanticCustomError("control_characters", "must not contain NUL or other control characters")
+        return value
+
+    return AfterValidator(check)
+
+
+#: one line of text: names, ids, handles, descriptions, tokens
+Line = Annotated[str, _refuse(_HAS_CONTROL), Field(json_schema_extra={"pattern": f"^[^{_CONTROLS}]*$"})]
+#: free text: a caption (tab and line breaks allowed)
+Text = Annotated[str, _refuse(_HAS_CAPTION_CONTROL), Field(json_schema_extra={"pattern": f"^[^{_CAPTION_CONTROLS}]*$"})]
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d[Tt ]")
+
+
+def _iso_only(value: Any) -> Any:
+    # pydantic would read 1700000000 and "1700000000" as Unix times
+    if not isinstance(value, datetime) and not (isinstance(value, str) and _ISO_DATE.match(value)):
+        raise PydanticCustomError("datetime_format", "must be an ISO 8601 time with an offset, like 2030-01-01T09:00:00Z")
+    return value
+
+
+def _in_utc(value: datetime) -> datetime:
+    try:  # "0001-01-01T00:00:00+01:00" is before year 1 in UTC: no datetime can hold it
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise PydanticCustomError("datetime_out_of_range", "is out of range (years 1 to 9999 in UTC)") from None
+
+
+#: an input time: ISO 8601 with an offset, as a string (never a Unix timestamp), held in UTC
+InputTime = Annotated[AwareDatetime, Field(strict=False), BeforeValidator(_iso_only), AfterValidator(_in_utc),
+                      PlainSerializer(format_time, return_type=str, when_used="json")]
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore")
@@ -63,14 +118,17 @@ class _Model(BaseModel):
 
 class _Input(BaseModel):
     # unknown fields are refused so a typo ("schedule_at") never silently publishes now
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+    # strict: no "1" for 1, no 0 for false, no Unix number for a time; the docs ask for the real type
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, strict=True)
 
 
 class Media(_Input):
     """One media item, attached by URL."""
 
     type: Literal["image", "video"] = "image"
-    url: str = Field(max_length=2048)
+    # the pattern is the cheap part of the rules (documented in OpenAPI); the API applies netguard's in full
+    url: str = Field(min_length=10, max_length=2048,
+                     json_schema_extra={"pattern": r"^[Hh][Tt][Tt][Pp][Ss]?://[^\x00-\x20\x7f\\]+$"})
 
     @field_validator("url")
     @classmethod
@@ -83,9 +141,9 @@ class Media(_Input):
 class PostCreate(_Input):
     """Body of POST /v1/posts and POST /v1/posts/validate."""
 
-    caption: str = Field(default="", max_length=100_000)
-    account_ids: list[str] = Field(min_length=1, max_length=MAX_TARGETS)
-    scheduled_at: Time | None = None
+    caption: Text = Field(default="", max_length=100_000)
+    account_ids: list[Annotated[Line, Field(min_length=1, max_length=100)]] = Field(min_length=1, max_length=MAX_TARGETS)
+    scheduled_at: InputTime | None = None
     media: list[Media] = Field(default_factory=list, max_length=20)
 
 
@@ -162,11 +220,11 @@ class SandboxFaults(_Input):
 class AccountCreate(_Input):
     """Body of POST /v1/accounts: a sandbox account by handle, or a live one by credentials."""
 
-    platform: str
+    platform: Line
     mode: Literal["live", "sandbox"] | None = None
-    handle: str | None = Field(default=None, min_length=1, max_length=100)
-    display_name: str | None = Field(default=None, max_length=200)
-    credentials: dict[str, str] | None = None
+    handle: Line | None = Field(default=None, min_length=1, max_length=100)
+    display_name: Line | None = Field(default=None, max_length=200)
+    credentials: dict[Line, Line] | None = None
     sandbox: SandboxFaults | None = None
 
 
@@ -174,8 +232,8 @@ class WebhookCreate(_Input):
     """Body of POST /v1/webhooks."""
 
     url: str = Field(min_length=8, max_length=2048)
-    events: list[str] | None = None
-    description: str | None = Field(default=None, max_length=500)
+    events: list[Line] | None = None
+    description: Line | None = Field(default=None, max_length=500)
 
 
 class WebhookRotate(_Input):
