@@ -6,7 +6,7 @@ import logging
 import re
 import secrets
 import time
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask import Flask, Response, g, jsonify, request
 from pydantic import BaseModel, ValidationError
@@ -61,12 +61,42 @@ def limit_param(default: int) -> int:
     return limit
 
 
+# pydantic's wording speaks of validation and inputs; a client wants to hear what to send instead
+_PLAIN: dict[str, str] = {
+    "extra_forbidden": "is not a field of this request (check its spelling against the API reference)",
+    "missing": "is required",
+    "string_type": "must be a string",
+    "int_type": "must be an integer", "int_parsing": "must be an integer",
+    "bool_type": "must be true or false",
+    "list_type": "must be a list", "dict_type": "must be an object", "model_type": "must be an object",
+    "float_type": "must be a number",
+    "literal_error": "must be one of {expected}", "enum": "must be one of {expected}",
+    "too_short": "needs at least {min_length} item(s)", "too_long": "takes at most {max_length} item(s)",
+    "string_too_short": "must be at least {min_length} character(s) long",
+    "string_too_long": "must be at most {max_length} characters long",
+    "string_pattern_mismatch": "has a form this field does not take",
+    "greater_than_equal": "must be at least {ge}", "less_than_equal": "must be at most {le}",
+    "greater_than": "must be more than {gt}", "less_than": "must be less than {lt}",
+}
+
+
+def plain_message(err: Any) -> str:
+    """The message of one pydantic error in the API's words (custom rules already speak plainly)."""
+    template = _PLAIN.get(err["type"])
+    if template is None:
+        return str(err["msg"]).removeprefix("Value error, ")
+    try:
+        return template.format(**(err.get("ctx") or {}))
+    except (KeyError, IndexError):
+        return template.split(" {", 1)[0]
+
+
 def invalid(exc: ValidationError) -> InvalidRequestError:
     """A pydantic error as a 400 with one `details` entry per problem."""
     details = []
     for err in exc.errors(include_url=False):
         where = ".".join(str(p) for p in err["loc"]) or "body"
-        message = err["msg"].removeprefix("Value error, ")
+        message = plain_message(err)
         details.append({"field": where, "rule": err["type"], "message": message})
     first = details[0]
     if first["rule"] in ("json_invalid", "model_type", "model_attributes_type"):

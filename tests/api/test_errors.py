@@ -74,3 +74,17 @@ def test_other_workspace_ids_answer_404(api: Api, key: str) -> None:
 def test_request_id_is_echoed_when_sane(api: Api, key: str) -> None:
     response = api.call("GET", "/v1/accounts", key, headers={"X-Request-Id": "abc-123"})
     assert response.headers["X-Request-Id"] == "abc-123"
+
+
+@pytest.mark.parametrize(("body", "field", "message"), [
+    ({"caption": "x", "account_ids": ["acct_1"], "bogus": 1}, "bogus", "is not a field of this request"),
+    ({"caption": "x", "account_ids": []}, "account_ids", "needs at least 1 item(s)"),
+    ({"caption": 5, "account_ids": ["acct_1"]}, "caption", "must be a string"),
+])
+def test_refusals_speak_plainly_not_in_validator_jargon(api: Api, key: str, body: dict, field: str,
+                                                         message: str) -> None:
+    error = assert_error(api.call("POST", "/v1/posts", key, json=body), 400, "invalid_request")
+    assert error["message"].startswith(f"{field}: {message}") and error["param"] == field
+    texts = [error["message"], *(d["message"] for d in error["details"])]
+    assert not any(jargon in text for text in texts
+                   for jargon in ("Input should", "Extra inputs", "after validation", "Field required"))
