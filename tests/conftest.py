@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.server import Server, start_server
+from tests.support.server import STARTED, Server, start_server
 
 PG_URL = os.environ.get("POSTDODO_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("POSTDODO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -34,3 +34,14 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                                               "POSTDODO_RATE_LIMIT": "100000/minute"})
     yield server
     server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _no_server_outlives_its_test() -> Iterator[None]:
+    """A test that fails before its `server.stop()` must not leave `postdodo serve` running for hours."""
+    before = set(map(id, STARTED))  # module-scoped servers are already up: they stay
+    yield
+    for server in [s for s in STARTED if id(s) not in before]:
+        if server.process.poll() is None:
+            server.stop(kill=True)
+        STARTED.remove(server)

@@ -35,6 +35,10 @@ def wait_until(predicate, timeout: float = 10.0, interval: float = 0.02, what: s
         time.sleep(interval)
 
 
+#: every server started in this test process: tests/conftest.py stops what a failed test left running
+STARTED: list[Server] = []
+
+
 @dataclass
 class Server:
     """A running `postdodo serve` subprocess."""
@@ -97,6 +101,7 @@ def start_server(workdir: Path, *, extra_env: dict[str, str] | None = None, args
         process.kill()
         raise AssertionError("postdodo serve did not start:\n" + "".join(output))
     server = Server(process, f"http://127.0.0.1:{port}", key, workdir, env, output)
+    STARTED.append(server)
     wait_until(lambda: _healthy(server.url), what="healthz")
     _drain(server)
     return server
