@@ -7,14 +7,13 @@ can talk to any PostDodo-compatible server, hosted or local. See docs/client.md.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
 
 import requests
 
-from ..errors import ConfigurationError
 from ._http import DEFAULT_BASE_URL, ResponseInfo, Transport, error_from_response, user_agent
+from ._wire import client_settings
 from .aio import AsyncClient
 from .resources import FINAL_POST_STATUSES, Accounts, Events, Posts, WaitTimeout, Webhooks, new_idempotency_key
 
@@ -54,10 +53,7 @@ class Client:
         sleep: Callable[[float], None] | None = None,
         max_retry_wait: float = 60.0,
     ) -> None:
-        key = api_key or os.environ.get("POSTDODO_API_KEY", "").strip()
-        if not key:
-            raise ConfigurationError("no API key: set POSTDODO_API_KEY or give the client an api_key")
-        url = base_url or os.environ.get("POSTDODO_BASE_URL", "").strip() or DEFAULT_BASE_URL
+        key, url = client_settings(api_key, base_url)
         self._transport = Transport(key, url, timeout=timeout, session=session, max_retries=max_retries,
                                     sleep=sleep, max_retry_wait=max_retry_wait)
         self.accounts = Accounts(self._transport)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import random
 import socket
 import ssl
@@ -23,6 +24,7 @@ __all__ = [
     "ResponseInfo",
     "RetryPolicy",
     "cannot_reach",
+    "client_settings",
     "decode_answer",
     "error_from_answer",
     "normalize_base_url",
@@ -32,6 +34,16 @@ __all__ = [
 ]
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8080"
+
+
+def client_settings(api_key: str | None, base_url: str | None) -> tuple[str, str]:
+    """The key and API root a client uses: the arguments, else POSTDODO_API_KEY and POSTDODO_BASE_URL."""
+    key = api_key or os.environ.get("POSTDODO_API_KEY", "").strip()
+    if not key:
+        raise ConfigurationError("no API key: set POSTDODO_API_KEY or give the client an api_key")
+    return key, base_url or os.environ.get("POSTDODO_BASE_URL", "").strip() or DEFAULT_BASE_URL
+
+
 # methods whose repetition cannot create a second resource; a POST joins them only with an Idempotency-Key
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import builtins
-import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from types import ModuleType
@@ -23,12 +22,12 @@ from ..models import Account, Delivery, Event, Post, Redelivery, Validation, Web
 from . import _calls as calls
 from ._calls import Call, ListCall, MediaInput, TimeInput, WaitUntil
 from ._wire import (
-    DEFAULT_BASE_URL,
     SAFE_METHODS,
     ResponseInfo,
     RetryPolicy,
     cannot_reach,
     clean_params,
+    client_settings,
     decode_answer,
     normalize_base_url,
     request_headers,
@@ -331,10 +330,7 @@ class AsyncClient:
         max_retry_wait: float = 60.0,
         user_agent: str | None = None,
     ) -> None:
-        key = api_key or os.environ.get("POSTDODO_API_KEY", "").strip()
-        if not key:
-            raise ConfigurationError("no API key: set POSTDODO_API_KEY or give the client an api_key")
-        url = base_url or os.environ.get("POSTDODO_BASE_URL", "").strip() or DEFAULT_BASE_URL
+        key, url = client_settings(api_key, base_url)
         self._transport = AsyncTransport(key, url, session=session, timeout=timeout, max_retries=max_retries,
                                          sleep=sleep, max_retry_wait=max_retry_wait, agent=user_agent)
         self.accounts = AsyncAccounts(self._transport)
