@@ -16,7 +16,8 @@ from ..errors import (
     PlatformRejected,
     PlatformUnavailable,
 )
-from .plumbing import TIMEOUT, CredentialsHook, Plumbing, Resolver, error_body, seed_digits
+from .oauth import Connectable
+from .plumbing import TIMEOUT, CredentialsHook, Resolver, error_body, seed_digits
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ class Profile:
     display_name: str = ""
 
 
-class Platform(Plumbing):
+class Platform(Connectable):
     """Base of every platform adapter; subclasses set `name` and the limits, and override the calls."""
 
     name: ClassVar[str] = ""

@@ -110,6 +110,10 @@ accounts = Table(
     Column("settings", JSON, nullable=False, default=dict),  # sandbox faults and the like
     Column("created_at", UTCDateTime, nullable=False),
     Column("deleted_at", UTCDateTime),
+    # when the stored access token stops working (None: unknown or never): refresh-ahead and health read it
+    Column("token_expires_at", UTCDateTime),
+    Column("scopes", JSON),  # the scopes the platform granted at connect time (None: not an OAuth account)
+    Column("external_user_id", String(200)),  # the platform's id of who connected it: reconnect must match
     Index("ix_accounts_workspace", "workspace_id", "created_at"),
 )
 
