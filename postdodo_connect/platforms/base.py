@@ -1,4 +1,9 @@
-"""The platform contract: preflight rules, publish, lookup; the HTTP plumbing lives in `plumbing`."""
+"""The platform contract: what an adapter is told (Account, PublishRequest), what it answers, and `Platform`.
+
+Rooms of the shared base, each importing only the ones before it: `plumbing` (HTTP: timeouts, answer
+classification, retry hints), `media` (fetching media by URL through the SSRF guard), `reconcile` (does a
+found post match an attempt: time window, text, sample ids), `oauth` (connecting), then this contract.
+"""
 
 from __future__ import annotations
 
@@ -15,9 +20,12 @@ from ..errors import (
     PlatformRateLimited,
     PlatformRejected,
     PlatformUnavailable,
+    StillProcessing,
 )
+from . import media as media_fetch
 from .oauth import Connectable
-from .plumbing import TIMEOUT, CredentialsHook, Resolver, error_body, seed_digits
+from .plumbing import TIMEOUT, Resolver, error_body
+from .reconcile import in_window, seed_digits
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,32 @@ class Account:
     settings: dict[str, Any] = field(default_factory=dict)
 
 
+class Progress:
+    """What an attempt learned on the platform so far, kept on the target so the next attempt resumes from it.
+
+    The engine's subclass writes each `save` and `calling` to the database before returning, so the next
+    platform call happens only once they are safe; this base keeps them in memory (tests, previews).
+    """
+
+    def __init__(self, state: dict[str, Any] | None = None, call_started: float | None = None) -> None:
+        self.state: dict[str, Any] = dict(state or {})
+        #: epoch seconds when the call that may create the post last started (None: never)
+        self.call_started = call_started
+
+    def save(self, **handles: Any) -> None:
+        """Remember in-flight handles (container id, publish_id, media ids) before the next platform call."""
+        self.state.update(handles)
+        self.persist()
+
+    def calling(self, now: float) -> None:
+        """The call that may create the post starts now: from here on an interruption is an unknown outcome."""
+        self.call_started = now
+        self.persist()
+
+    def persist(self) -> None:
+        """Store `state` and `call_started` (the engine's subclass writes them to the target)."""
+
+
 @dataclass(frozen=True)
 class PublishRequest:
     """One target to publish: `target_id` is stable across attempts (idempotency / reconcile key)."""
@@ -61,6 +95,16 @@ class PublishRequest:
     caption: str
     media: Sequence[Media] = ()
     attempt: int = 1
+    progress: Progress = field(default_factory=Progress)
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """The handles earlier attempts saved (empty on a first attempt)."""
+        return self.progress.state
+
+    def save(self, **handles: Any) -> None:
+        """Persist in-flight handles at once (see `Progress.save`)."""
+        self.progress.save(**handles)
 
 
 @dataclass(frozen=True)
@@ -77,6 +121,10 @@ class Profile:
 
     handle: str
     display_name: str = ""
+
+
+#: called with the account and its new credentials after a token refresh, so they can be stored
+CredentialsHook = Callable[[Account, dict[str, Any]], None]
 
 
 class Platform(Connectable):
@@ -98,6 +146,16 @@ class Platform(Connectable):
     has_lookup: ClassVar[bool] = False
     #: credential fields `POST /v1/accounts` expects for a live account
     credential_fields: ClassVar[tuple[str, ...]] = ()
+    #: seconds the platform answers a repeated create with the original post (Idempotency-Key, duplicate
+    #: detection): within it an interrupted create is simply sent again; 0 means no such protection
+    idempotency_horizon: ClassVar[float] = 0.0
+    #: seconds the platform may take to process media, from its docs; past it: `processing_timeout`
+    processing_budget: ClassVar[float] = 600.0
+    #: for media the adapter downloads and uploads itself: kind -> byte cap, kind -> MIME types
+    media_max_bytes: ClassVar[dict[str, int]] = {}
+    media_types: ClassVar[dict[str, frozenset[str]]] = {}
+    #: set by the engine to persist credentials that a token refresh replaced
+    on_credentials: CredentialsHook | None = None
 
     def __init__(
         self,
@@ -169,6 +227,37 @@ class Platform(Connectable):
 
     # -- live calls ------------------------------------------------------------------------------
 
+    def credential(self, credentials: dict[str, Any], key: str) -> str:
+        """One required credential field; a missing one is an auth error, not a crash."""
+        value = credentials.get(key)
+        if not value:
+            raise PlatformAuthError(f"{self.label or self.name} credentials lack {key}", code="auth_expired")
+        return str(value)
+
+    def credentials_changed(self, account: Account, credentials: dict[str, Any]) -> None:
+        """Hand refreshed credentials to the engine (no-op when nobody listens)."""
+        if self.on_credentials is not None:
+            self.on_credentials(account, credentials)
+
+    def fetch_media(self, account: Account, item: Media) -> tuple[bytes, str]:
+        """Download one media item the platform cannot fetch itself, within this platform's caps."""
+        return media_fetch.download(item.url, policy=media_fetch.policy_for(account),
+                                    max_bytes=self.media_max_bytes.get(item.type, 0),
+                                    allowed_types=self.media_types.get(item.type, frozenset()), resolver=self.resolver)
+
+    def calling(self, request: PublishRequest) -> None:
+        """Record that the call which may create the post starts now (just before sending it)."""
+        request.progress.calling(self.clock())
+
+    def matches_time(self, request: PublishRequest, created: Any) -> bool:
+        """Whether a post created at `created` can be this request's (a window around its recorded call start)."""
+        return in_window(created, request.progress.call_started, self.clock())
+
+    def processing(self, message: str, check_after: float, *, handles: dict[str, Any] | None = None) -> StillProcessing:
+        """The answer "still processing, check again in `check_after` s" (the engine reschedules; no worker waits)."""
+        return StillProcessing(f"{self.label or self.name}: {message}", check_after=check_after,
+                               budget=self.processing_budget, platform_error=handles)
+
     def verify_credentials(self, credentials: dict[str, Any]) -> Profile:
         """Check credentials against the platform; raise PlatformAuthError when refused."""
         raise NotImplementedError(f"{self.name} cannot connect live accounts yet")
@@ -199,10 +288,12 @@ __all__ = [
     "PlatformRejected",
     "PlatformUnavailable",
     "Problem",
+    "Progress",
     "Profile",
     "PublishRequest",
     "Published",
     "Resolver",
+    "StillProcessing",
     "error_body",
     "seed_digits",
 ]

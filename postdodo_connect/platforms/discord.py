@@ -7,15 +7,14 @@ from typing import Any, ClassVar
 
 import requests
 
-from .base import Account, PlatformAuthError, PlatformError, Profile, Published, PublishRequest, error_body
-from .plumbing import seed_digits
-from .support import Adapter
+from .base import Account, Platform, PlatformAuthError, PlatformError, Profile, Published, PublishRequest, error_body
+from .reconcile import seed_digits
 
 # only Discord's own webhook endpoints: the URL comes from the user and must not point elsewhere
 _WEBHOOK = re.compile(r"https://(?:(?:canary|ptb)\.)?discord(?:app)?\.com/api(?:/v\d+)?/webhooks/\d+/[\w-]+")
 
 
-class Discord(Adapter):
+class Discord(Platform):
     """Discord: the caption as `content`, images as embeds, always with wait=true to get the message."""
 
     name: ClassVar[str] = "discord"

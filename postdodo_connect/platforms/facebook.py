@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from .base import Account, Profile, Published, PublishRequest
 from .graph import GraphPlatform
-from .plumbing import seed_digits
+from .reconcile import seed_digits
 
 
 class Facebook(GraphPlatform):
@@ -62,7 +62,7 @@ class Facebook(GraphPlatform):
         """The Page's recent posts carrying this message."""
         token, page_id = self.ids(account.credentials)
         fields = "id,message,created_time,permalink_url"
-        post = self.find_recent(token, f"{page_id}/posts", fields, "message", "created_time", request.caption)
+        post = self.find_recent(token, f"{page_id}/posts", fields, "message", "created_time", request)
         if post is None:
             return None
         post_id = str(post["id"])

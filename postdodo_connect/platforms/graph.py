@@ -13,6 +13,7 @@ from .base import (
     Account,
     Media,
     OutcomeUnknown,
+    Platform,
     PlatformAuthError,
     PlatformRateLimited,
     PlatformRejected,
@@ -22,7 +23,7 @@ from .base import (
     PublishRequest,
     error_body,
 )
-from .support import Adapter
+from .reconcile import same_text
 
 #: app/user/page throttling codes (Graph rate-limiting guide)
 THROTTLE_CODES = frozenset({4, 17, 32, 613, *range(80001, 80015)})
@@ -39,6 +40,8 @@ AUTH_CODES = frozenset({102, 190})
 #: Instagram's rolling 24 h cap of API-published posts (code 9, subcode 2207042)
 PUBLISH_CAP = (9, 2207042)
 DAY = 86400.0
+#: a lookup reads this many of the newest posts (busy accounts post more than the old 5 within an hour)
+LOOKUP_LIMIT = 25
 USAGE_HEADERS = ("X-Business-Use-Case-Usage", "X-App-Usage")
 
 
@@ -96,7 +99,7 @@ def graph_error(resp: requests.Response, body: Any, *, creates: bool, label: str
     return PlatformRejected(message, code="rejected", platform_error=body)
 
 
-class GraphPlatform(Adapter):
+class GraphPlatform(Platform):
     """An adapter speaking a Graph API host: token as a parameter, errors in the `error` envelope."""
 
     graph_url: ClassVar[str] = "https://graph.facebook.com/v23.0"
@@ -112,11 +115,12 @@ class GraphPlatform(Adapter):
         where = {"data": fields} if method == "POST" else {"params": fields}
         return self.json(self.call(method, f"{self.graph_url}/{path}", creates=creates, **where), creates=creates)
 
-    def find_recent(self, token: str, path: str, fields: str, text_key: str, time_key: str, caption: str) -> dict[str, Any] | None:
-        """The newest post on an edge whose text is `caption` and that is recent enough to be ours."""
-        listing = self.graph(token, "GET", path, {"fields": fields, "limit": 5})
+    def find_recent(self, token: str, path: str, fields: str, text_key: str, time_key: str,
+                    request: PublishRequest) -> dict[str, Any] | None:
+        """A post on an edge with exactly this request's text, made in the window around its recorded call."""
+        listing = self.graph(token, "GET", path, {"fields": fields, "limit": LOOKUP_LIMIT})
         for item in listing.get("data") or []:
-            if (item.get(text_key) or "").strip() == caption.strip() and self.recent(item.get(time_key)):
+            if same_text(item.get(text_key), request.caption) and self.matches_time(request, item.get(time_key)):
                 return dict(item)
         return None
 
@@ -243,7 +247,7 @@ class ContainerPlatform(GraphPlatform):
         """The account's recent posts carrying this caption (containers themselves cannot be listed)."""
         token, user_id = self.ids(account.credentials)
         fields = f"id,permalink,{self.caption_param},timestamp"
-        item = self.find_recent(token, f"{user_id}/{self.create_edge}", fields, self.caption_param, "timestamp", request.caption)
+        item = self.find_recent(token, f"{user_id}/{self.create_edge}", fields, self.caption_param, "timestamp", request)
         if item is None:
             return None
         return Published(platform_post_id=str(item["id"]), permalink=str(item.get("permalink") or self.profile_url(account.handle)))

@@ -8,8 +8,7 @@ from typing import ClassVar
 
 from .base import Account, Media, PlatformRejected, Problem, Published, PublishRequest
 from .graph import ContainerPlatform
-from .plumbing import seed_digits
-from .support import seed_int, shortcode
+from .reconcile import seed_digits, seed_int, shortcode
 
 # a hashtag or @mention starts a word: "a#b", "&#39;" and "me@example.com" are neither
 _HASHTAG = re.compile(r"(?<![\w#&])#\w+")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from typing import TYPE_CHECKING, Any
+from collections.abc import Collection, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urljoin
 
 import requests
@@ -12,13 +12,19 @@ from ..errors import PlatformRejected, PlatformUnavailable, UnsafeURLError
 
 if TYPE_CHECKING:
     from ..netguard import Resolver, URLPolicy
-    from .base import Account
 
 __all__ = ["MAX_REDIRECTS", "download", "policy_for", "sniff"]
 
 #: each hop is checked by the guard again; CDNs rarely chain more than this
 MAX_REDIRECTS = 3
 TIMEOUT = (5.0, 30.0)
+
+
+class HasSettings(Protocol):
+    """Anything that carries account settings (an adapter's `Account`)."""
+
+    @property
+    def settings(self) -> Mapping[str, Any]: ...
 
 # magic numbers for bodies served without a useful Content-Type
 _MAGIC: tuple[tuple[int, bytes, str], ...] = (
@@ -34,7 +40,7 @@ _MAGIC: tuple[tuple[int, bytes, str], ...] = (
 )
 
 
-def policy_for(account: Account) -> URLPolicy:
+def policy_for(account: HasSettings) -> URLPolicy:
     """The account's `settings["url_policy"]` when set, else the policy from the environment."""
     from ..netguard import URLPolicy, policy_from_env
 

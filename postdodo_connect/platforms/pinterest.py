@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from .base import Account, PlatformRejected, Profile, Published, PublishRequest
-from .plumbing import seed_digits
-from .support import Adapter
+from .base import Account, Platform, PlatformRejected, Profile, Published, PublishRequest
+from .reconcile import same_text, seed_digits
 from .text import find_urls
 
 MAX_LINK = 2048
 
 
-class Pinterest(Adapter):
+class Pinterest(Platform):
     """Pinterest: one image pin per post; the caption is the description, its first URL the pin's link."""
 
     name: ClassVar[str] = "pinterest"
@@ -63,8 +62,8 @@ class Pinterest(Adapter):
     def lookup(self, account: Account, request: PublishRequest) -> Published | None:
         """The board's newest pins with this description (the API has no idempotency key)."""
         token, board_id = self.credential(account.credentials, "access_token"), self.credential(account.credentials, "board_id")
-        listing = self.api(token, "GET", f"boards/{board_id}/pins", params={"page_size": 5})
+        listing = self.api(token, "GET", f"boards/{board_id}/pins", params={"page_size": 25})
         for pin in listing.get("items") or []:
-            if (pin.get("description") or "") == request.caption and self.recent(pin.get("created_at")):
+            if same_text(pin.get("description"), request.caption) and self.matches_time(request, pin.get("created_at")):
                 return Published(platform_post_id=str(pin["id"]), permalink=self.permalink(account.handle, str(pin["id"])))
         return None

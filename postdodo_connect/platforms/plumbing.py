@@ -1,8 +1,7 @@
-"""Shared HTTP plumbing of the adapters: timeouts, answer classification, retry hints, media, tokens."""
+"""HTTP plumbing of the adapters: timeouts, answer classification, retry hints, JSON bodies."""
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -23,18 +22,17 @@ from ..httpdate import parse_retry_after
 
 if TYPE_CHECKING:
     from ..netguard import URLPolicy
-    from .base import Account, Media
 
-__all__ = ["MAX_ERROR_TEXT", "TIMEOUT", "CredentialsHook", "Plumbing", "Resolver", "error_body", "seed_digits"]
+__all__ = ["MAX_ERROR_TEXT", "TIMEOUT", "Plumbing", "Resolver", "error_body"]
 
 # connect 5 s / read 30 s: a platform slower than that is treated as an unknown outcome.
 TIMEOUT = (5.0, 30.0)
+#: answers that say the request was never processed (408 Request Timeout, 425 Too Early)
+NOT_PROCESSED = frozenset({408, 425})
 #: the raw error text kept in `platform_error` when a body is not JSON
 MAX_ERROR_TEXT = 2000
 #: a resolver for the SSRF guard: (host, port) -> addresses (tests inject one; None = system DNS)
 Resolver = Callable[[str, int], list[str]]
-#: called with the account and its new credentials after a token refresh, so they can be stored
-CredentialsHook = Callable[["Account", dict[str, Any]], None]
 
 
 class Plumbing:
@@ -47,12 +45,10 @@ class Plumbing:
     media_types: ClassVar[dict[str, frozenset[str]]] = {}
     #: "now" in epoch seconds; injectable so retry hints are deterministic in tests
     clock: Callable[[], float] = staticmethod(time.time)
-    #: only for short, bounded media-processing polls; injectable
+    #: only for short, bounded waits (a worker is never held long: processing is a rescheduled check)
     sleep: Callable[[float], None] = staticmethod(time.sleep)
-    #: DNS resolver for media downloads through the SSRF guard (None = system resolver)
+    #: DNS resolver for the SSRF guard (None = system resolver)
     resolver: Resolver | None = None
-    #: set by the engine to persist credentials that a token refresh replaced
-    on_credentials: CredentialsHook | None = None
     #: send every call through the SSRF guard: for hosts taken from user input (an instance URL)
     guarded: ClassVar[bool] = False
     #: the guard's policy for those calls (None: `netguard.policy_from_env()`)
@@ -105,6 +101,19 @@ class Plumbing:
             raise self.classify(response, creates=creates)
         return response
 
+    def json(self, response: requests.Response, *, creates: bool = False) -> dict[str, Any]:
+        """A 2xx answer's JSON object; anything else (a proxy's HTML page) leaves us unsure."""
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict):
+            return body
+        message = f"{self.label or self.name} answered HTTP {response.status_code} without a JSON body"
+        error = OutcomeUnknown if creates else PlatformUnavailable
+        raise error(message, code="outcome_unknown" if creates else "platform_unavailable",
+                    platform_error=response.text[:MAX_ERROR_TEXT])
+
     def classify(self, response: requests.Response, *, creates: bool = False) -> PlatformError:
         """The error a non-2xx answer means; adapters special-case their bodies, then call this."""
         status = response.status_code
@@ -120,8 +129,9 @@ class Plumbing:
                 return OutcomeUnknown(message, code="outcome_unknown", platform_error=body)
             hint = Plumbing.retry_after(self, response)  # a 5xx's own Retry-After, never a quota reset
             return PlatformUnavailable(message, code="platform_unavailable", retry_after=hint, platform_error=body)
-        if status == 408:
-            return PlatformUnavailable(message, code="platform_timeout", platform_error=body)
+        if status in NOT_PROCESSED:
+            # the server says it dropped the request unread: nothing was created, a plain retry is safe
+            return PlatformUnavailable(message, code="not_processed", platform_error=body)
         return PlatformRejected(message, code="forbidden" if status == 403 else "rejected", platform_error=body)
 
     def error_message(self, response: requests.Response) -> str:
@@ -154,24 +164,6 @@ class Plumbing:
     def seconds_until_utc_midnight(self) -> float:
         """Seconds from `self.clock()` to the next 00:00 UTC (daily quotas reset then)."""
         return 86400.0 - self.clock() % 86400.0
-
-    def fetch_media(self, account: Account, item: Media) -> tuple[bytes, str]:
-        """Download one media item the platform cannot fetch itself, within this platform's caps."""
-        from .media import download, policy_for
-
-        return download(item.url, policy=policy_for(account), max_bytes=self.media_max_bytes.get(item.type, 0),
-                        allowed_types=self.media_types.get(item.type, frozenset()), resolver=self.resolver)
-
-    def credentials_changed(self, account: Account, credentials: dict[str, Any]) -> None:
-        """Hand refreshed credentials to the engine (no-op when nobody listens)."""
-        if self.on_credentials is not None:
-            self.on_credentials(account, credentials)
-
-
-def seed_digits(seed: str, length: int) -> str:
-    """`length` decimal digits derived from `seed`, never starting with 0 (snowflake-like sample ids)."""
-    number = int.from_bytes(hashlib.sha256(seed.encode()).digest()[:16], "big")
-    return str(10 ** (length - 1) + number % (9 * 10 ** (length - 1)))
 
 
 def error_body(response: requests.Response) -> Any:

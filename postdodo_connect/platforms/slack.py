@@ -10,6 +10,7 @@ from ..errors import PlatformError
 from .base import (
     Account,
     OutcomeUnknown,
+    Platform,
     PlatformAuthError,
     PlatformRejected,
     PlatformUnavailable,
@@ -17,8 +18,7 @@ from .base import (
     Published,
     PublishRequest,
 )
-from .plumbing import seed_digits
-from .support import LOOKUP_WINDOW, Adapter, seed_int
+from .reconcile import LOOKUP_WINDOW, seed_digits, seed_int
 
 _CLUSTER = regex.compile(r"\X")
 AUTH_ERRORS = frozenset({"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"})
@@ -44,7 +44,7 @@ def sections(text: str, limit: int) -> list[str]:
     return [*pieces, current] if current else pieces
 
 
-class Slack(Adapter):
+class Slack(Platform):
     """Slack: top-level `text` for plain posts; with images, section blocks of the text plus image blocks."""
 
     name: ClassVar[str] = "slack"

@@ -7,11 +7,11 @@ from typing import Any, ClassVar
 
 import requests
 
-from .base import Account, Media, Problem, Profile, Published, PublishRequest, error_body
-from .support import Adapter, seed_int
+from .base import Account, Media, Platform, Problem, Profile, Published, PublishRequest, error_body
+from .reconcile import seed_int
 
 
-class Telegram(Adapter):
+class Telegram(Platform):
     """Telegram: sendMessage, sendPhoto/sendVideo by URL, or sendMediaGroup for 2-10 items."""
 
     name: ClassVar[str] = "telegram"

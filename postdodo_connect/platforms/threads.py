@@ -7,8 +7,7 @@ from typing import ClassVar
 import regex
 
 from .graph import ContainerPlatform
-from .plumbing import seed_digits
-from .support import seed_int, shortcode
+from .reconcile import seed_digits, seed_int, shortcode
 from .text import utf8_bytes
 
 _CLUSTER = regex.compile(r"\X")

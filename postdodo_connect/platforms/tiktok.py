@@ -12,6 +12,7 @@ from .base import (
     Account,
     Media,
     OutcomeUnknown,
+    Platform,
     PlatformRateLimited,
     PlatformRejected,
     Profile,
@@ -19,8 +20,7 @@ from .base import (
     PublishRequest,
     error_body,
 )
-from .plumbing import seed_digits
-from .support import Adapter
+from .reconcile import seed_digits
 from .text import utf16_units
 
 # TikTok's per-creator daily cap: try again tomorrow rather than fail
@@ -28,7 +28,7 @@ DAILY_CAP_ERRORS = frozenset({"spam_risk_too_many_posts", "spam_risk_too_many_pe
 DAY = 86400.0
 
 
-class TikTok(Adapter):
+class TikTok(Platform):
     """TikTok: one video (title ≤2,200) or up to 35 photos (description ≤4,000), UTF-16 units."""
 
     name: ClassVar[str] = "tiktok"

@@ -152,7 +152,7 @@ def test_ambiguous_feed_post_is_unknown_and_lookup_finds_it(adapter: Platform, m
     with pytest.raises(OutcomeUnknown):
         adapter.publish(ACCOUNT, TEXT)
     mocked.get(f"{G}/{PAGE}/posts", match=[matchers.query_param_matcher(
-        {"fields": "id,message,created_time,permalink_url", "limit": "5", "access_token": TOKEN})], json={"data": [
+        {"fields": "id,message,created_time,permalink_url", "limit": "25", "access_token": TOKEN})], json={"data": [
             {"id": POST_ID, "message": "Launch day!", "created_time": "2026-08-21T21:58:12+0000", "permalink_url": LINK},
         ]})
     found = adapter.lookup(ACCOUNT, TEXT)

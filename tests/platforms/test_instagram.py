@@ -220,7 +220,7 @@ def test_ambiguous_publish_is_unknown_and_lookup_finds_the_post(adapter: Platfor
     with pytest.raises(OutcomeUnknown) as info:
         adapter.publish(ACCOUNT, POST)
     assert adapter.has_lookup and info.value.retryable
-    mocked.get(f"{G}/{USER}/media", match=[query(fields="id,permalink,caption,timestamp", limit="5")], json={"data": [
+    mocked.get(f"{G}/{USER}/media", match=[query(fields="id,permalink,caption,timestamp", limit="25")], json={"data": [
         {"id": "17900000000000001", "caption": "Older post", "permalink": "https://www.instagram.com/p/Old/", "timestamp": "2026-08-21T09:00:00+0000"},
         {"id": MEDIA, "caption": "Launch day!", "permalink": LINK, "timestamp": "2026-08-21T21:59:58+0000"},
     ]})

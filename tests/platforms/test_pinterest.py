@@ -119,7 +119,7 @@ def test_server_error_on_create_is_unknown_and_board_pins_find_it(adapter: Platf
     mocked.post(f"{API}/pins", status=503, body="<html>Service Unavailable</html>")
     with pytest.raises(OutcomeUnknown):
         adapter.publish(ACCOUNT, POST)
-    mocked.get(f"{API}/boards/{BOARD}/pins", match=[AUTH, matchers.query_param_matcher({"page_size": "5"})],
+    mocked.get(f"{API}/boards/{BOARD}/pins", match=[AUTH, matchers.query_param_matcher({"page_size": "25"})],
                json={"items": [pin("Another pin"), pin(POST.caption)], "bookmark": None})
     found = adapter.lookup(ACCOUNT, POST)
     assert found is not None and found.platform_post_id == PIN_ID

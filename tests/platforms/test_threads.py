@@ -153,7 +153,7 @@ def failing_publish(mocked: responses.RequestsMock, container_status: str) -> No
 
 def test_500_code_10_on_a_published_container_confirms_the_post(adapter: Platform, mocked: responses.RequestsMock) -> None:
     failing_publish(mocked, "PUBLISHED")
-    mocked.get(f"{G}/{USER}/threads", match=[query(fields="id,permalink,text,timestamp", limit="5")], json=RECENT)
+    mocked.get(f"{G}/{USER}/threads", match=[query(fields="id,permalink,text,timestamp", limit="25")], json=RECENT)
     published = adapter.publish(ACCOUNT, TEXT)
     assert (published.platform_post_id, published.permalink) == (MEDIA, LINK)
 
@@ -170,7 +170,7 @@ def test_500_on_an_unpublished_container_is_unknown_and_lookup_finds_it_later(ad
     with pytest.raises(OutcomeUnknown) as info:
         adapter.publish(ACCOUNT, TEXT)
     assert info.value.platform_error["container_id"] == CONTAINER and adapter.has_lookup
-    mocked.get(f"{G}/{USER}/threads", match=[query(fields="id,permalink,text,timestamp", limit="5")], json=RECENT)
+    mocked.get(f"{G}/{USER}/threads", match=[query(fields="id,permalink,text,timestamp", limit="25")], json=RECENT)
     found = adapter.lookup(ACCOUNT, TEXT)
     assert found is not None and (found.platform_post_id, found.permalink) == (MEDIA, LINK)
 
