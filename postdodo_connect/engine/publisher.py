@@ -6,11 +6,11 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 
-from ..errors import OutcomeUnknown, PlatformAuthError, PlatformError
+from ..errors import OutcomeUnknown, PlatformAuthError, PlatformError, StillProcessing
 from ..models import format_time
 from ..platforms import Account, Media, Platform, Published, PublishRequest
 from ..storage import Database, Vault, work
@@ -19,12 +19,17 @@ from ..storage import posts as posts_store
 from ..storage.events import emit
 from ..storage.group_commit import GroupCommit, commit
 from .metrics import observe_publish
+from .progress import AttemptLost, TargetProgress, settle_unknown
 from .retry import RetryPolicy
 
 log = logging.getLogger("postdodo.publisher")
 
 #: error codes after which the post may exist on the platform: look before publishing again
 UNKNOWN_CODES = frozenset({"outcome_unknown", "lease_expired", "platform_timeout", "reconcile_pending"})
+
+T = TypeVar("T")
+#: the shortest wait before re-checking processing (a platform hint of 0 must not spin)
+MIN_CHECK = 1.0
 
 AdapterFor = Callable[[dict[str, Any]], Platform]
 
@@ -37,7 +42,7 @@ class Publisher:
         self.db, self.vault, self.policy, self.adapter_for, self.clock = db, vault, policy, adapter_for, clock
         self.group_commit = group_commit
 
-    def record(self, outcome: Callable[[Connection], str]) -> str:
+    def record(self, outcome: Callable[[Connection], T]) -> T:
         """Write an attempt's outcome; with a group committer, in a transaction shared with other threads'."""
         return commit(self.db, outcome, self.group_commit)
 
@@ -55,7 +60,7 @@ class Publisher:
         return status
 
     def _attempt(self, target: dict[str, Any], account_row: dict[str, Any], attempt: int) -> str:
-        """Publish (or reconcile) a claimed target and record the outcome; returns its new status."""
+        """Publish (or reconcile, or check processing) a claimed target and record the outcome; returns its new status."""
         target_id = target["id"]
         if account_row["status"] != "active":
             return self._fail(target, attempt, {"code": f"account_{account_row['status']}", "retryable": False,
@@ -64,47 +69,82 @@ class Publisher:
         account = Account(id=account_row["id"], platform=account_row["platform"], handle=account_row["handle"],
                           credentials=self.vault.open_json(account_row["credentials"]),
                           settings=account_row["settings"] or {})
-        request = PublishRequest(target_id=target_id, caption=target["caption"], attempt=attempt,
+        progress = TargetProgress(target, attempt, self.vault, self.clock, self.record)
+        request = PublishRequest(target_id=target_id, caption=target["caption"], attempt=attempt, progress=progress,
                                  media=tuple(Media(type=m["type"], url=m["url"]) for m in target["media"] or ()))
         try:
-            if (target.get("error") or {}).get("code") in UNKNOWN_CODES:
-                # an earlier attempt may have created the post: look before publishing again
-                found = self._reconcile(target, attempt, adapter, account, request)
-                if isinstance(found, str):
-                    return found
-                if found is not None:
-                    return self._confirm(target, attempt, found)
-            return self._confirm(target, attempt, adapter.publish(account, request))
-        except OutcomeUnknown as exc:
-            found = self._reconcile(target, attempt, adapter, account, request, exc)
-            if isinstance(found, str):
-                return found
-            if found is not None:
-                return self._confirm(target, attempt, found)
-            return self._retry(target, attempt, exc)
+            return self._publish(target, attempt, adapter, account, request, progress)
+        except AttemptLost:
+            return "lost"  # taken back or canceled meanwhile: whoever owns it now records the outcome
+        except StillProcessing as exc:
+            return self._processing(target, attempt, exc)
         except PlatformAuthError as exc:
             return self._fail(target, attempt, _error(exc), expire_account=True)
         except PlatformError as exc:
             if exc.retryable:
                 return self._retry(target, attempt, exc)
             return self._fail(target, attempt, _error(exc))
-        except Exception as exc:  # an adapter bug: the request may have gone out, so treat it as unknown
+        except Exception as exc:  # an adapter bug: if its platform call had started, the post may exist
             log.exception("publish of %s raised unexpectedly", target_id)
             unknown = OutcomeUnknown(f"internal error: {exc.__class__.__name__}", code="outcome_unknown")
-            if not adapter.has_lookup:
-                return self._fail(target, attempt, _unknown_error(unknown))
-            return self._retry(target, attempt, unknown)
+            if progress.called and settle_unknown(adapter, account, progress, self.clock()) == "unknown":
+                return self._fail(target, attempt, _unknown_error(unknown, progress))
+            return self._retry(target, attempt, unknown if progress.called else
+                               PlatformError(unknown.message, code="internal_error", retryable=True))
+
+    def _publish(self, target: dict[str, Any], attempt: int, adapter: Platform, account: Account,
+                 request: PublishRequest, progress: TargetProgress) -> str:
+        """Reconcile an earlier unknown outcome if needed, then publish (resuming from the saved handles)."""
+        if (target.get("error") or {}).get("code") in UNKNOWN_CODES:
+            # an earlier attempt may have created the post: settle that before publishing again
+            found = self._reconcile(target, attempt, adapter, account, request, progress)
+            if isinstance(found, str):
+                return found
+            if found is not None:
+                return self._confirm(target, attempt, found)
+        try:
+            return self._confirm(target, attempt, adapter.publish(account, request))
+        except OutcomeUnknown as exc:
+            if not progress.called:  # an adapter that does not mark its call: assume it started just now
+                progress.calling(0.0)
+            found = self._reconcile(target, attempt, adapter, account, request, progress, exc)
+            if isinstance(found, str):
+                return found
+            if found is not None:
+                return self._confirm(target, attempt, found)
+            return self._retry(target, attempt, exc)
 
     def _reconcile(self, target: dict[str, Any], attempt: int, adapter: Platform, account: Account,
-                   request: PublishRequest, cause: OutcomeUnknown | None = None) -> Published | str | None:
-        """The post if the platform has it, None if it provably doesn't, or the status we settled on."""
-        if not adapter.has_lookup:
-            # no way to know: failing beats risking a duplicate post
-            return self._fail(target, attempt, _unknown_error(cause))
+                   request: PublishRequest, progress: TargetProgress,
+                   cause: OutcomeUnknown | None = None) -> Published | str | None:
+        """The post if the platform has it, None if publishing (again) is safe, or the status we settled on."""
+        verdict = settle_unknown(adapter, account, progress, self.clock())
+        if verdict == "publish":
+            return None
+        if verdict == "unknown":
+            # no way to know: failing, with what we know, beats risking a duplicate post
+            return self._fail(target, attempt, _unknown_error(cause, progress))
         try:
             return adapter.lookup(account, request)
+        except (StillProcessing, AttemptLost):
+            raise
         except PlatformError as exc:
             return self._retry(target, attempt, exc, code="reconcile_pending")
+
+    def _processing(self, target: dict[str, Any], attempt: int, exc: StillProcessing) -> str:
+        """Come back when the platform says; past the platform's processing budget, fail clearly."""
+        now = self.clock()
+        since = target.get("processing_since") or now
+        waited = (now - since).total_seconds()
+        if waited >= exc.budget:
+            return self._fail(target, attempt, {
+                "code": "processing_timeout", "platform_error": exc.platform_error,
+                "message": f"{exc.message}; still processing after {waited:.0f} s (the platform allows {exc.budget:.0f} s)"})
+        check_at = now + timedelta(seconds=min(max(exc.check_after, MIN_CHECK), exc.budget - waited + MIN_CHECK))
+        if not self.record(lambda conn: work.await_processing(conn, target["id"], attempt, now, check_at=check_at,
+                                                               since=since)):
+            return "lost"
+        return "processing"
 
     def _confirm(self, target: dict[str, Any], attempt: int, found: Published) -> str:
         now = self.clock()
@@ -123,7 +163,8 @@ class Publisher:
 
     def _retry(self, target: dict[str, Any], attempt: int, exc: PlatformError, *, code: str | None = None) -> str:
         error = _error(exc) | {"code": code or exc.code, "retryable": True}
-        delay = self.policy.next_delay(attempt, exc.retry_after)
+        # checks of a processing target are not publish attempts: they have their own budget
+        delay = self.policy.next_delay(attempt - (target.get("processing_checks") or 0), exc.retry_after)
         if delay is None:
             return self._fail(target, attempt, error | {"message": f"gave up after {attempt} attempts: {exc.message}"})
         now = self.clock()
@@ -168,8 +209,8 @@ def _error(exc: PlatformError) -> dict[str, Any]:
     return {"code": exc.code, "message": exc.message, "retryable": exc.retryable, "platform_error": exc.platform_error}
 
 
-def _unknown_error(cause: PlatformError | None) -> dict[str, Any]:
+def _unknown_error(cause: PlatformError | None, progress: TargetProgress) -> dict[str, Any]:
     detail = f"{cause.message}; " if cause else ""
     return {"code": "outcome_unknown", "retryable": False,
             "message": f"{detail}the post may exist on the platform: check before reposting",
-            "platform_error": cause.platform_error if cause else None}
+            "platform_error": {"evidence": progress.evidence(), "error": cause.platform_error if cause else None}}

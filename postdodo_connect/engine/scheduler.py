@@ -18,7 +18,7 @@ log = logging.getLogger("postdodo.scheduler")
 REAP_EVERY = 5.0  # seconds between looks for expired leases
 PURGE_EVERY = 300.0  # seconds (of the injected clock) between retention passes
 LEASE_EXPIRED = {"code": "lease_expired", "retryable": True, "platform_error": None,
-                 "message": "the worker stopped mid-attempt; checking the platform first"}
+                 "message": "the worker stopped during the platform call; checking the platform first"}
 
 
 class Scheduler:
@@ -94,8 +94,8 @@ class Scheduler:
         """Take back rows whose worker died: targets are reconciled on their next attempt."""
         now = self.clock()
         with self.db.write() as conn:
-            # `lease_expired` makes the target's next attempt look the post up before publishing again
-            count = work.take_back(conn, targets, "publishing", now, self.batch, to="retrying", error=LEASE_EXPIRED)
+            # `lease_expired` (only where the platform call had started) makes the next attempt reconcile first
+            count = work.take_back_targets(conn, now, self.batch, unknown=LEASE_EXPIRED)
             count += work.take_back(conn, deliveries, "delivering", now, self.batch, to="pending")
         if count:
             log.warning("took back %d rows whose lease expired", count)
@@ -123,8 +123,7 @@ class Scheduler:
             count = work.unclaim(conn, targets, "publishing", rows(left.queued, "publish"), now)
             count += work.unclaim(conn, deliveries, "delivering", rows(left.queued, "deliver"), now)
             # these attempts may have reached the platform: the next one looks before publishing again
-            count += work.release(conn, targets, "publishing", rows(left.running, "publish"), now, to="retrying",
-                                  error=LEASE_EXPIRED)
+            count += work.release_targets(conn, rows(left.running, "publish"), now, unknown=LEASE_EXPIRED)
             count += work.release(conn, deliveries, "delivering", rows(left.running, "deliver"), now, to="pending")
         return count
 

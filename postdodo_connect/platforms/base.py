@@ -270,6 +270,14 @@ class Platform(Connectable):
         """Find the post an ambiguous publish may have created (only when `has_lookup`)."""
         return None
 
+    def can_lookup(self, account: Account) -> bool:
+        """Whether `lookup` can find this account's posts (the sandbox lets an account say no)."""
+        return self.has_lookup
+
+    def horizon(self, account: Account) -> float:
+        """Seconds within which repeating a create returns the original post (`idempotency_horizon`)."""
+        return self.idempotency_horizon
+
 
 #: how a module registers its adapter class
 Factory = Callable[[], Platform]

@@ -1,5 +1,9 @@
 """The in-process sandbox platform: any real platform's rules and permalinks, faults on demand.
 
+Its knobs reach the engine's real paths: `latency_ms` per platform call, `processing_seconds` of media
+processing (an upload, then "still processing" checks), `no_lookup` and `idempotency_seconds` for how an
+ambiguous create can be settled.
+
 What it "publishes" goes to its own table in its own transaction, like a real platform's database:
 it survives a crash of the engine, every process sees it, and tests can count posts per account.
 """
@@ -15,7 +19,14 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from ..errors import OutcomeUnknown, PlatformAuthError, PlatformRateLimited, PlatformRejected, PlatformUnavailable
+from ..errors import (
+    OutcomeUnknown,
+    PlatformAuthError,
+    PlatformRateLimited,
+    PlatformRejected,
+    PlatformUnavailable,
+    StillProcessing,
+)
 from ..models import SandboxFaults
 from ..storage import Database, new_id, utcnow
 from ..storage.group_commit import GroupCommit, commit
@@ -53,11 +64,42 @@ class Sandbox(Platform):
     def _roll(self, rate: float) -> bool:
         return rate > 0 and self.rng.random() < rate
 
+    def can_lookup(self, account: Account) -> bool:
+        """False when the account plays a platform without a lookup."""
+        return not self.faults(account).no_lookup
+
+    def horizon(self, account: Account) -> float:
+        """The account's idempotency horizon."""
+        return self.faults(account).idempotency_seconds
+
+    def _call(self, faults: SandboxFaults) -> None:
+        if faults.latency_ms:
+            self.sleep(faults.latency_ms / 1000)  # simulated network time of one platform call
+
+    def _process(self, faults: SandboxFaults, request: PublishRequest) -> None:
+        """Upload the media once, then answer "still processing" until `processing_seconds` have passed."""
+        now = self.now().timestamp()
+        ready = request.state.get("ready_at")
+        if ready is None:
+            self._call(faults)  # the upload
+            ready = now + faults.processing_seconds
+            request.save(media_id=new_id("sbxm", 12), ready_at=ready)
+        else:
+            self._call(faults)  # the status check
+        if now < ready:
+            raise StillProcessing(f"{self.label}: media {request.state['media_id']} is still processing",
+                                  check_after=ready - now, budget=self.real.processing_budget,
+                                  platform_error={"media_id": request.state["media_id"]})
+
     def publish(self, account: Account, request: PublishRequest) -> Published:
         """Publish into the sandbox table, unless a configured fault strikes first."""
         faults = self.faults(account)
-        if faults.latency_ms:
-            self.sleep(faults.latency_ms / 1000)  # simulated network time of the platform
+        if faults.processing_seconds and request.media:
+            self._process(faults, request)
+        self._call(faults)
+        self.calling(request)
+        if faults.idempotency_seconds and (replay := self._replay(request, faults.idempotency_seconds)):
+            return replay
         active = faults.fault_attempts == 0 or request.attempt <= faults.fault_attempts
         if active:
             if self._roll(faults.auth_error_rate):
@@ -98,6 +140,16 @@ class Sandbox(Platform):
             row = conn.execute(select(sandbox_posts).where(sandbox_posts.c.reference == request.target_id)
                                .order_by(sandbox_posts.c.created_at).limit(1)).first()
         return Published(platform_post_id=row.platform_post_id, permalink=row.permalink) if row else None
+
+    def _replay(self, request: PublishRequest, horizon: float) -> Published | None:
+        """Like an Idempotency-Key: a repeat within the horizon answers with the original post."""
+        found = self.lookup(Account(id="", platform=self.name, handle=""), request)
+        if found is None:
+            return None
+        with self.db.read() as conn:
+            created = conn.execute(select(sandbox_posts.c.created_at).where(
+                sandbox_posts.c.platform_post_id == found.platform_post_id)).scalar_one()
+        return found if (self.now() - created).total_seconds() < horizon else None
 
 
 def sandbox_posts_for(db: Database, account_id: str) -> list[dict[str, Any]]:

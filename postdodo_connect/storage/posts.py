@@ -16,7 +16,7 @@ from .schema import posts, targets
 
 FINAL = frozenset({"confirmed", "failed", "canceled"})
 CANCELABLE = ("scheduled", "retrying")
-TARGET_FIELDS = ("account_id", "platform", "status", "permalink", "platform_post_id", "attempts",
+TARGET_FIELDS = ("account_id", "platform", "status", "phase", "permalink", "platform_post_id", "attempts",
                  "next_attempt_at", "error")
 
 
@@ -67,8 +67,10 @@ def create_post(
 def _target(row: Any) -> dict[str, Any]:
     mapping = row if isinstance(row, dict) else row._mapping
     target = {name: mapping.get(name) for name in TARGET_FIELDS}
-    if target["status"] not in ("scheduled", "retrying"):
-        target["next_attempt_at"] = None  # only meaningful while waiting
+    if target["status"] != "publishing":
+        target["phase"] = None  # a phase only refines `publishing`
+    if target["status"] not in ("scheduled", "retrying") and target["phase"] != "processing":
+        target["next_attempt_at"] = None  # only meaningful while waiting (for a processing target: the next check)
     return target
 
 

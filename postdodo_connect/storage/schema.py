@@ -151,6 +151,15 @@ targets = Table(
     Column("platform_post_id", String(200)),
     Column("error", JSON),
     Column("updated_at", UTCDateTime, nullable=False),
+    # platform work in flight: `processing` while the platform processes media (status stays publishing)
+    Column("phase", String(20)),
+    Column("processing_since", UTCDateTime),  # the first "still processing" answer: the budget counts from it
+    Column("processing_checks", Integer, nullable=False, server_default="0"),  # attempts that only checked
+    Column("platform_state", Text),  # Fernet token of the adapter's saved handles (container id, publish_id...)
+    # when the call that may create the post last started, and under which attempt: a lease that expired
+    # before it is a plain retry; after it the outcome is unknown and reconcile starts from this time
+    Column("call_started_at", UTCDateTime),
+    Column("call_attempt", Integer),
     Index("ix_targets_due", "status", "next_attempt_at"),
     Index("ix_targets_lease", "status", "lease_until"),
     Index("ix_targets_post", "post_id", "position"),

@@ -6,12 +6,24 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, case, select, update
+from sqlalchemy import ColumnElement, Connection, Table, and_, bindparam, case, or_, select, update
 
 from .prepared import Prepared
 from .schema import deliveries, posts, targets
 
 TARGET_DUE = ("scheduled", "retrying")
+#: plain retry after a lease ran out before the attempt's platform call started: nothing can exist
+INTERRUPTED = {"code": "interrupted", "retryable": True, "platform_error": None,
+               "message": "the attempt stopped before calling the platform; publishing again"}
+
+
+def _due(table: Table, due: tuple[str, ...]) -> ColumnElement[bool]:
+    """Rows waiting in `due`; for targets also a `processing` one whose next check has come (no lease)."""
+    waiting = table.c.status.in_(due)
+    if table is targets:
+        return or_(waiting, and_(table.c.status == "publishing", table.c.phase == "processing",
+                                 table.c.lease_until.is_(None)))
+    return waiting
 
 
 def _claim(
@@ -20,7 +32,7 @@ def _claim(
 ) -> list[Any]:
     candidates = (
         select(table.c.id)
-        .where(table.c.status.in_(due), table.c.next_attempt_at <= now)
+        .where(_due(table, due), table.c.next_attempt_at <= now)
         .order_by(table.c.next_attempt_at)
         .limit(limit)
     )
@@ -32,7 +44,7 @@ def _claim(
     # the status condition is the real guard: only one claimer's UPDATE matches a row
     return list(conn.execute(
         update(table)
-        .where(table.c.id.in_(ids), table.c.status.in_(due), table.c.next_attempt_at <= now)
+        .where(table.c.id.in_(ids), _due(table, due), table.c.next_attempt_at <= now)
         .values(status=to, attempts=table.c.attempts + 1, lease_until=lease_until, updated_at=now)
         .returning(*claim_columns(table))
     ).all())
@@ -41,7 +53,7 @@ def _claim(
 def anything_due(conn: Connection, now: datetime) -> dict[str, bool]:
     """Whether any target or delivery is due: a cheap read, so an idle tick never takes the write lock."""
     def due(table: Table, statuses: tuple[str, ...]) -> bool:
-        return conn.execute(select(table.c.id).where(table.c.status.in_(statuses), table.c.next_attempt_at <= now)
+        return conn.execute(select(table.c.id).where(_due(table, statuses), table.c.next_attempt_at <= now)
                             .limit(1)).first() is not None
     return {"publish": due(targets, TARGET_DUE), "deliver": due(deliveries, ("pending",))}
 
@@ -103,9 +115,56 @@ def release(conn: Connection, table: Table, busy: str, rows: Sequence[tuple[str,
     return released
 
 
+def release_targets(conn: Connection, rows: Sequence[tuple[str, int]], now: datetime, *,
+                    unknown: dict[str, Any]) -> int:
+    """`release` for targets: `unknown` where the attempt had started its platform call, else a plain retry."""
+    released = 0
+    for row_id, attempt in rows:
+        for started, error in ((True, unknown), (False, INTERRUPTED)):
+            called = targets.c.call_attempt == attempt
+            released += conn.execute(
+                update(targets).where(targets.c.id == row_id, targets.c.status == "publishing",
+                                      targets.c.attempts == attempt, called if started else or_(
+                                          targets.c.call_attempt.is_(None), ~called))
+                .values(status="retrying", next_attempt_at=now, lease_until=None, updated_at=now, phase=None,
+                        error=error)
+            ).rowcount
+    return released
+
+
+def take_back_targets(conn: Connection, now: datetime, limit: int, *, unknown: dict[str, Any]) -> int:
+    """Targets whose lease expired back to `retrying`, judged by whether their platform call had started."""
+    expired = expired_leases(conn, targets, "publishing", now, limit)
+    return release_targets(conn, [(row.id, row.attempts) for row in expired], now, unknown=unknown)
+
+
+def save_progress(conn: Connection, target_id: str, attempt: int, now: datetime, *, platform_state: str | None,
+                  call_started_at: datetime | None) -> bool:
+    """Store an attempt's in-flight handles (sealed) and its call start, only while it still owns the target."""
+    values: dict[str, Any] = {"platform_state": platform_state, "updated_at": now}
+    if call_started_at is not None:
+        values |= {"call_started_at": call_started_at, "call_attempt": attempt}
+    return conn.execute(
+        update(targets).where(targets.c.id == target_id, targets.c.status == "publishing",
+                              targets.c.attempts == attempt).values(**values)
+    ).rowcount == 1
+
+
+def await_processing(conn: Connection, target_id: str, attempt: int, now: datetime, *, check_at: datetime,
+                     since: datetime) -> bool:
+    """Put a target in its `processing` phase: still publishing, unleased, its next check due at `check_at`."""
+    return conn.execute(
+        update(targets).where(targets.c.id == target_id, targets.c.status == "publishing",
+                              targets.c.attempts == attempt)
+        .values(phase="processing", lease_until=None, next_attempt_at=check_at, processing_since=since,
+                processing_checks=targets.c.processing_checks + 1, error=None, updated_at=now)
+    ).rowcount == 1
+
+
 def unclaim(conn: Connection, table: Table, busy: str, rows: Sequence[tuple[str, int]], now: datetime) -> int:
     """Undo claims whose attempt never started: status and attempt count as before the claim, unleased."""
-    before = case((table.c.attempts <= 1, "scheduled"), else_="retrying") if table is targets else "pending"
+    before = case((table.c.phase == "processing", "publishing"), (table.c.attempts <= 1, "scheduled"),
+                  else_="retrying") if table is targets else "pending"
     released = 0
     for row_id, attempt in rows:
         released += conn.execute(
@@ -126,7 +185,7 @@ _FINISH_TARGET = Prepared(
            targets.c.attempts == bindparam("attempt"))
     .values(status=bindparam("new_status"), error=bindparam("new_error"), permalink=bindparam("new_permalink"),
             platform_post_id=bindparam("new_platform_post_id"), next_attempt_at=bindparam("new_next_attempt_at"),
-            lease_until=None, updated_at=bindparam("now"))
+            lease_until=None, phase=None, updated_at=bindparam("now"))
 )
 
 

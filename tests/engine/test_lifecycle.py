@@ -7,11 +7,13 @@ from typing import Any
 
 from sqlalchemy import select
 
+from postdodo_connect.engine.progress import TargetProgress
 from postdodo_connect.errors import OutcomeUnknown
 from postdodo_connect.models import format_time
 from postdodo_connect.platforms.base import Account, Platform, PublishRequest
 from postdodo_connect.storage.events import envelope, list_events
 from postdodo_connect.storage.schema import accounts, posts, targets
+from postdodo_connect.storage.work import load_target
 from tests.engine.conftest import Engine
 
 
@@ -186,7 +188,12 @@ def test_reaper_reconciles_a_dead_workers_target(engine: Engine) -> None:
     sandbox = engine.runtime.adapter_for({"platform": "bluesky", "mode": "sandbox"})
     with engine.api.db.read() as conn:
         tid = conn.execute(select(targets.c.id).where(targets.c.post_id == post["id"])).scalar_one()
-    sandbox.publish(Account(id=acct["id"], platform="bluesky", handle=acct["handle"]), PublishRequest(tid, "hello"))
+    with engine.api.db.read() as conn:
+        claimed = load_target(conn, tid)
+    assert claimed is not None
+    progress = TargetProgress(claimed, 1, engine.runtime.vault, engine.clock, engine.runtime.publisher.record)
+    sandbox.publish(Account(id=acct["id"], platform="bluesky", handle=acct["handle"]),
+                    PublishRequest(tid, "hello", progress=progress))
     engine.dispatcher.drop = False
     assert engine.scheduler.reap() == 0  # lease still valid
     engine.clock.advance(61)
