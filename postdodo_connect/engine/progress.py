@@ -12,6 +12,9 @@ from ..models import format_time
 from ..platforms import Platform, Progress
 from ..storage import Vault, work
 
+#: error codes after which the post may exist on the platform: settle that before publishing again
+UNKNOWN_CODES = frozenset({"outcome_unknown", "lease_expired", "platform_timeout", "reconcile_pending"})
+
 
 class AttemptLost(Exception):
     """This attempt no longer owns its target (taken back or canceled): stop before the next platform call."""
@@ -26,11 +29,15 @@ class TargetProgress(Progress):
         super().__init__(vault.open_json(target.get("platform_state")), started.timestamp() if started else None)
         self.target_id, self.attempt, self.vault, self.clock, self.record = target["id"], attempt, vault, clock, record
         self.called = False  # whether this attempt started the call that may create the post
+        # re-sending after an unknown outcome: the idempotency horizon and the lookup window count from the
+        # first call that may have created the post, not from this one
+        self.keep_start = (target.get("error") or {}).get("code") in UNKNOWN_CODES
 
     def calling(self, now: float) -> None:
         """Stamped with the engine's clock (the one reconcile and the reaper compare against)."""
         self.called = True
-        self.call_started = self.clock().timestamp()
+        if not (self.keep_start and self.call_started is not None):
+            self.call_started = self.clock().timestamp()
         self.persist()
 
     def persist(self) -> None:

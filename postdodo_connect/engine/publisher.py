@@ -19,13 +19,11 @@ from ..storage import posts as posts_store
 from ..storage.events import emit
 from ..storage.group_commit import GroupCommit, commit
 from .metrics import observe_publish
-from .progress import AttemptLost, TargetProgress, settle_unknown
+from .progress import UNKNOWN_CODES, AttemptLost, TargetProgress, settle_unknown
 from .retry import RetryPolicy
 
 log = logging.getLogger("postdodo.publisher")
 
-#: error codes after which the post may exist on the platform: look before publishing again
-UNKNOWN_CODES = frozenset({"outcome_unknown", "lease_expired", "platform_timeout", "reconcile_pending"})
 
 T = TypeVar("T")
 #: the shortest wait before re-checking processing (a platform hint of 0 must not spin)
@@ -105,7 +103,7 @@ class Publisher:
         try:
             return self._confirm(target, attempt, adapter.publish(account, request))
         except OutcomeUnknown as exc:
-            if not progress.called:  # an adapter that does not mark its call: assume it started just now
+            if progress.call_started is None:  # an adapter that does not mark its call: assume it started now
                 progress.calling(0.0)
             found = self._reconcile(target, attempt, adapter, account, request, progress, exc)
             if isinstance(found, str):
@@ -126,9 +124,11 @@ class Publisher:
             return self._fail(target, attempt, _unknown_error(cause, progress))
         try:
             return adapter.lookup(account, request)
-        except (StillProcessing, AttemptLost):
+        except (StillProcessing, AttemptLost, PlatformAuthError):
             raise
         except PlatformError as exc:
+            if not exc.retryable:  # the platform cannot tell (e.g. TikTok without a publish_id)
+                return self._fail(target, attempt, _unknown_error(exc, progress))
             return self._retry(target, attempt, exc, code="reconcile_pending")
 
     def _processing(self, target: dict[str, Any], attempt: int, exc: StillProcessing) -> str:

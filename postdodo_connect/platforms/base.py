@@ -95,16 +95,23 @@ class PublishRequest:
     caption: str
     media: Sequence[Media] = ()
     attempt: int = 1
-    progress: Progress = field(default_factory=Progress)
+    #: where the engine keeps this target's platform state (None: a one-off publish that keeps nothing)
+    progress: Progress | None = None
 
     @property
     def state(self) -> dict[str, Any]:
         """The handles earlier attempts saved (empty on a first attempt)."""
-        return self.progress.state
+        return self.progress.state if self.progress is not None else {}
+
+    @property
+    def call_started(self) -> float | None:
+        """When the call that may create the post last started (epoch seconds; None: never)."""
+        return self.progress.call_started if self.progress is not None else None
 
     def save(self, **handles: Any) -> None:
         """Persist in-flight handles at once (see `Progress.save`)."""
-        self.progress.save(**handles)
+        if self.progress is not None:
+            self.progress.save(**handles)
 
 
 @dataclass(frozen=True)
@@ -247,11 +254,12 @@ class Platform(Connectable):
 
     def calling(self, request: PublishRequest) -> None:
         """Record that the call which may create the post starts now (just before sending it)."""
-        request.progress.calling(self.clock())
+        if request.progress is not None:
+            request.progress.calling(self.clock())
 
     def matches_time(self, request: PublishRequest, created: Any) -> bool:
         """Whether a post created at `created` can be this request's (a window around its recorded call start)."""
-        return in_window(created, request.progress.call_started, self.clock())
+        return in_window(created, request.call_started, self.clock())
 
     def processing(self, message: str, check_after: float, *, handles: dict[str, Any] | None = None) -> StillProcessing:
         """The answer "still processing, check again in `check_after` s" (the engine reschedules; no worker waits)."""

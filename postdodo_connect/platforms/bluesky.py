@@ -137,6 +137,7 @@ class Bluesky(Platform):
             record["embed"] = self._embed(account, request.media)
         session = self._session(creds)
         body = {"repo": session["did"], "collection": COLLECTION, "rkey": rkey, "record": record}
+        self.calling(request)
         answer = self._xrpc(creds, "POST", "com.atproto.repo.createRecord", creates=True, json=body).json()
         return Published(platform_post_id=answer["uri"], permalink=self.permalink(self._session(creds)["handle"], rkey))
 

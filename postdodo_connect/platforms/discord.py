@@ -67,6 +67,7 @@ class Discord(Platform):
         payload: dict[str, Any] = {"content": request.caption, "allowed_mentions": {"parse": []}}  # never ping @everyone
         if request.media:
             payload["embeds"] = [{"image": {"url": item.url}} for item in request.media]
+        self.calling(request)
         message = self.hook("POST", url, params={"wait": "true"}, json=payload, creates=True)
         link = f"https://discord.com/channels/{guild_id or '@me'}/{message['channel_id']}/{message['id']}"
         return Published(platform_post_id=str(message["id"]), permalink=link)

@@ -45,6 +45,7 @@ class Facebook(GraphPlatform):
         """One create call; the feed call reads the permalink back in the same answer."""
         token, page_id = self.ids(account.credentials)
         if len(request.media) == 1:
+            self.calling(request)
             photo = self.graph(token, "POST", f"{page_id}/photos", {"url": request.media[0].url, "caption": request.caption}, creates=True)
             post_id = str(photo.get("post_id") or photo["id"])  # `id` is the photo, `post_id` the feed post
             fallback = self.permalink(page_id, post_id)
@@ -54,6 +55,7 @@ class Facebook(GraphPlatform):
             # unpublished photos stay invisible, so uploading them again on a retry posts nothing twice
             photo_ids = [self.graph(token, "POST", f"{page_id}/photos", {"url": item.url, "published": "false"})["id"] for item in request.media]
             params["attached_media"] = json.dumps([{"media_fbid": str(photo_id)} for photo_id in photo_ids])
+        self.calling(request)
         post = self.graph(token, "POST", f"{page_id}/feed", params, creates=True)
         post_id = str(post["id"])
         return Published(platform_post_id=post_id, permalink=str(post.get("permalink_url") or self.permalink(page_id, post_id)))

@@ -143,9 +143,10 @@ class ContainerPlatform(GraphPlatform):
     user_field: ClassVar[str] = "user_id"  # the credential naming the publishing account
     image_type: ClassVar[str] = "IMAGE"  # Instagram wants none for images
     single_video_type: ClassVar[str] = "VIDEO"  # Instagram: "REELS"
-    #: first poll is immediate; then wait this long, this many times, before giving up for now
-    poll_interval: ClassVar[float] = 3.0
-    poll_attempts: ClassVar[int] = 10
+    #: when to check a container again: Meta suggests about once a minute for video, images finish in seconds
+    check_after_image: ClassVar[float] = 5.0
+    check_after_video: ClassVar[float] = 30.0
+    processing_budget: ClassVar[float] = 900.0  # a reel may process for up to 15 minutes
 
     def item_params(self, item: Media, *, child: bool) -> dict[str, Any]:
         """Container parameters for one media item (standalone or carousel child)."""
@@ -162,37 +163,48 @@ class ContainerPlatform(GraphPlatform):
         """Create one container; containers stay invisible until published, so this is safe to repeat."""
         return str(self.graph(token, "POST", f"{user_id}/{self.create_edge}", params)["id"])
 
-    def wait_ready(self, token: str, container_id: str) -> None:
-        """Poll a container until it can be published; ERROR is final, slow processing is retried later."""
+    def check_ready(self, token: str, container_id: str, check_after: float) -> None:
+        """One status read: FINISHED returns, ERROR is final, IN_PROGRESS means "check again later"."""
         fields = f"{self.status_field},{self.detail_field}" if self.detail_field != self.status_field else self.status_field
-        for attempt in range(self.poll_attempts + 1):
-            if attempt:
-                self.sleep(self.poll_interval)
-            state = self.graph(token, "GET", container_id, {"fields": fields})
-            status = state.get(self.status_field)
-            if status in ("FINISHED", "PUBLISHED"):
-                return
-            if status == "ERROR":
-                raise PlatformRejected(f"{self.label} could not process the media: {state.get(self.detail_field) or 'ERROR'}", code="media_rejected", platform_error=state)
-            if status == "EXPIRED":
-                raise PlatformUnavailable(f"{self.label} container expired before publishing", code="platform_unavailable", platform_error=state)
-        raise PlatformUnavailable(f"{self.label} is still processing the media", code="media_processing", retry_after=60.0, platform_error={"container_id": container_id})
+        state = self.graph(token, "GET", container_id, {"fields": fields})
+        status = state.get(self.status_field)
+        if status in ("FINISHED", "PUBLISHED"):
+            return
+        if status == "ERROR":
+            raise PlatformRejected(f"{self.label} could not process the media: {state.get(self.detail_field) or 'ERROR'}", code="media_rejected", platform_error=state)
+        if status == "EXPIRED":
+            raise PlatformUnavailable(f"{self.label} container expired before publishing", code="container_expired", platform_error=state)
+        raise self.processing(f"container {container_id} is {status or 'IN_PROGRESS'}", check_after,
+                              handles={"container_id": container_id, "status": status})
 
-    def build(self, token: str, user_id: str, caption: str, media: list[Media]) -> str:
-        """Every container the post needs, ready to publish; returns the one to publish."""
+    def build(self, request: PublishRequest, token: str, user_id: str) -> str:
+        """Every container the post needs, each created once (saved at once) and checked ready; returns the one to publish."""
+        media, caption, state = list(request.media), request.caption, request.state
+        check_after = self.check_after_video if any(m.type == "video" for m in media) else self.check_after_image
+        ready = set(state.get("ready") or ())
         if len(media) > 1:
-            children = [self.container(token, user_id, self.item_params(item, child=True)) for item in media]
+            children: list[str] = list(state.get("children") or ())
+            for item in media[len(children):]:
+                children.append(self.container(token, user_id, self.item_params(item, child=True)))
+                request.save(children=children)
             for child_id in children:
-                self.wait_ready(token, child_id)
+                if child_id not in ready:
+                    self.check_ready(token, child_id, check_after)
+                    ready.add(child_id)
+                    request.save(ready=sorted(ready))
             params = {"media_type": "CAROUSEL", "children": ",".join(children), self.caption_param: caption}
         elif media:
             params = {**self.item_params(media[0], child=False), self.caption_param: caption}
         else:
             params = {"media_type": "TEXT", self.caption_param: caption}
-        container_id = self.container(token, user_id, params)
-        if media:  # text containers are ready at once
-            self.wait_ready(token, container_id)
-        return container_id
+        container_id = state.get("container_id")
+        if not container_id:
+            container_id = self.container(token, user_id, params)
+            request.save(container_id=container_id)
+        if media and container_id not in ready:  # text containers are ready at once
+            self.check_ready(token, container_id, check_after)
+            request.save(ready=sorted(ready | {container_id}))
+        return str(container_id)
 
     def publish_container(self, token: str, user_id: str, container_id: str) -> str:
         """The one call that makes the post public; any doubt about it becomes OutcomeUnknown."""
@@ -225,9 +237,15 @@ class ContainerPlatform(GraphPlatform):
         return Profile(handle=str(me.get("username") or user_id), display_name=str(me.get("name") or ""))
 
     def publish(self, account: Account, request: PublishRequest) -> Published:
-        """Container(s), wait until ready, publish, then the post's own permalink."""
+        """Container(s) (resumed from the saved ids), ready checks, publish, then the post's own permalink."""
         token, user_id = self.ids(account.credentials)
-        container_id = self.build(token, user_id, request.caption, list(request.media))
+        try:
+            container_id = self.build(request, token, user_id)
+        except PlatformUnavailable as exc:
+            if exc.code == "container_expired":  # containers live 24 h: the next attempt makes new ones
+                request.save(children=[], container_id=None, ready=[])
+            raise
+        self.calling(request)
         try:
             media_id = self.publish_container(token, user_id, container_id)
         except OutcomeUnknown:
@@ -240,12 +258,20 @@ class ContainerPlatform(GraphPlatform):
                 if found is not None:
                     return found
             raise
+        request.save(media_id=media_id)
         link = self.permalink_field(token, media_id, "permalink", self.profile_url(account.handle))
         return Published(platform_post_id=media_id, permalink=link)
 
     def lookup(self, account: Account, request: PublishRequest) -> Published | None:
-        """The account's recent posts carrying this caption (containers themselves cannot be listed)."""
+        """By the saved media id; else a container not PUBLISHED means nothing was posted; else our exact text
+        among the account's posts made around the recorded call (containers themselves cannot be listed)."""
         token, user_id = self.ids(account.credentials)
+        if media_id := request.state.get("media_id"):
+            return Published(platform_post_id=str(media_id),
+                             permalink=self.permalink_field(token, str(media_id), "permalink", self.profile_url(account.handle)))
+        container_id = request.state.get("container_id")
+        if container_id and self.container_status(token, str(container_id)) in ("FINISHED", "IN_PROGRESS", "ERROR"):
+            return None  # the container never published: publishing it now is safe
         fields = f"id,permalink,{self.caption_param},timestamp"
         item = self.find_recent(token, f"{user_id}/{self.create_edge}", fields, self.caption_param, "timestamp", request)
         if item is None:

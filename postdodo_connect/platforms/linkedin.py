@@ -95,6 +95,7 @@ class LinkedIn(Platform):
         # and the URN (below), so the ambiguity resolves itself instead of needing a lookup
         headers = _rest_headers(account)
         try:
+            self.calling(request)
             response = self.call("POST", f"{API}/rest/posts", json=body, headers=headers)
         except PlatformRejected as exc:
             urn = _duplicate_of(exc.platform_error)

@@ -1,4 +1,4 @@
-"""Mastodon: media upload v2, then a status posted under a stable Idempotency-Key."""
+"""Mastodon: media upload v2 (ids kept on the target), then a status posted under a stable Idempotency-Key."""
 
 from __future__ import annotations
 
@@ -12,19 +12,17 @@ from .base import (
     Media,
     Platform,
     PlatformError,
-    PlatformUnavailable,
     Profile,
     Published,
     PublishRequest,
-    error_body,
-    seed_digits,
 )
+from .reconcile import same_text, seed_digits
 from .text import URL_LENGTH, mastodon_length
 
-#: waits between polls of a media item still processing (bounded: a worker must not idle long)
-MEDIA_POLL_DELAYS = (1.0, 2.0, 3.0, 5.0)
-#: how long to come back after when media is still processing or not yet attachable
-PROCESSING_RETRY_AFTER = 30.0
+#: when to check again on media still processing (Mastodon gives no hint; small images finish in seconds)
+PROCESSING_CHECK_AFTER = 5.0
+#: how many of the account's newest statuses a lookup reads
+LOOKUP_LIMIT = 40
 
 
 class Mastodon(Platform):
@@ -35,9 +33,11 @@ class Mastodon(Platform):
     max_caption = 500
     max_media = 4
     video_alone = True
-    # No lookup needed: a retry re-POSTs with the same Idempotency-Key, which the instance answers
-    # with the original status (keys are kept for an hour), so ambiguity is retried, not reconciled.
-    has_lookup = False
+    # Within the hour the instance keeps an Idempotency-Key, an ambiguous create is simply sent again (the
+    # replay answers with the original status); beyond it, the account's statuses are looked up.
+    idempotency_horizon = 3300.0
+    has_lookup = True
+    processing_budget = 900.0  # video transcoding on a busy instance
     credential_fields = ("instance_url", "access_token")
     guarded = True  # the instance URL is user input: never let it reach a private address
     # Mastodon's defaults (configuration.media_attachments); forks may differ
@@ -75,23 +75,66 @@ class Mastodon(Platform):
         return Profile(handle=f"{me['username']}@{urlsplit(base).hostname}", display_name=me.get("display_name") or "")
 
     def publish(self, account: Account, request: PublishRequest) -> Published:
-        """Upload each media item, then POST the status with the target id as Idempotency-Key."""
+        """Upload each media item (once), check it is processed, then POST the status under the target id's key."""
         creds = account.credentials
         base = _base(creds)
         body: dict[str, Any] = {"status": request.caption, "visibility": account.settings.get("visibility", "public")}
         if request.media:
-            body["media_ids"] = [self._upload(account, item) for item in request.media]
+            body["media_ids"] = self._media_ids(account, request)
         headers = {**_auth(creds), "Idempotency-Key": request.target_id}
-        # creates=False on purpose: with the key a replay returns the original status, so a timeout
-        # or 5xx here is safely retried (PlatformUnavailable) instead of being an unknown outcome
-        status = self.call("POST", f"{base}/api/v1/statuses", json=body, headers=headers).json()
-        url = status.get("url") or f"{base}/@{status['account']['acct']}/{status['id']}"
-        return Published(platform_post_id=str(status["id"]), permalink=url)
+        self.calling(request)
+        # the engine retries an unknown outcome with the same key within the horizon and looks it up beyond
+        status = self.json(self.call("POST", f"{base}/api/v1/statuses", creates=True, json=body, headers=headers),
+                           creates=True)
+        return self._published(base, status)
+
+    def lookup(self, account: Account, request: PublishRequest) -> Published | None:
+        """The account's status carrying our media ids, or our exact text, made around the recorded call."""
+        creds = account.credentials
+        base = _base(creds)
+        me = self.call("GET", f"{base}/api/v1/accounts/verify_credentials", headers=_auth(creds)).json()
+        listing = self.call("GET", f"{base}/api/v1/accounts/{me['id']}/statuses", headers=_auth(creds),
+                            params={"limit": LOOKUP_LIMIT, "exclude_reblogs": "true"}).json()
+        ours = {str(media_id) for media_id in request.state.get("media_ids") or ()}
+        for status in listing if isinstance(listing, list) else []:
+            attached = {str(m.get("id")) for m in status.get("media_attachments") or ()}
+            if ours and ours == attached:
+                return self._published(base, status)  # media ids are ours alone
+            if (not ours and same_text(status.get("content"), request.caption, rendered=True)
+                    and self.matches_time(request, status.get("created_at"))):
+                return self._published(base, status)
+        return None
 
     # -- plumbing --------------------------------------------------------------------------------
 
-    def _upload(self, account: Account, item: Media) -> str:
-        """POST /api/v2/media (v1 on old instances) and wait briefly until it is processed."""
+    def _published(self, base: str, status: dict[str, Any]) -> Published:
+        url = status.get("url") or f"{base}/@{status['account']['acct']}/{status['id']}"
+        return Published(platform_post_id=str(status["id"]), permalink=url)
+
+    def _media_ids(self, account: Account, request: PublishRequest) -> list[str]:
+        """Upload what no earlier attempt uploaded (each id saved at once), then ask whether all are processed."""
+        ids: list[str] = list(request.state.get("media_ids") or ())
+        ready = set(request.state.get("media_ready") or ())
+        for item in request.media[len(ids):]:
+            media_id, processed = self._upload(account, item)
+            ids.append(media_id)
+            ready |= {media_id} if processed else set()
+            request.save(media_ids=ids, media_ready=sorted(ready))
+        base, creds = _base(account.credentials), account.credentials
+        for media_id in ids:
+            if media_id in ready:
+                continue
+            response = self.call("GET", f"{base}/api/v1/media/{media_id}", headers=_auth(creds))
+            if response.status_code == 206 or self.json(response).get("url") is None:
+                raise self.processing(f"media {media_id} is still processing", PROCESSING_CHECK_AFTER,
+                                      handles={"media_ids": ids})
+            ready.add(media_id)
+        if ready != set(request.state.get("media_ready") or ()):
+            request.save(media_ready=sorted(ready))
+        return ids
+
+    def _upload(self, account: Account, item: Media) -> tuple[str, bool]:
+        """POST /api/v2/media (v1 on old instances): (id, processed); 202 means it processes on (checked, never waited on)."""
         creds = account.credentials
         base = _base(creds)
         data, content_type = self.fetch_media(account, item)
@@ -102,26 +145,13 @@ class Mastodon(Platform):
             response = self.http("POST", f"{base}/api/v1/media", headers=_auth(creds), files=files)
         if response.status_code >= 300:
             raise self.classify(response)
-        attachment = response.json()
-        if response.status_code == 202 or attachment.get("url") is None:
-            self._wait_processed(base, creds, str(attachment["id"]))
-        return str(attachment["id"])
-
-    def _wait_processed(self, base: str, creds: dict[str, Any], media_id: str) -> None:
-        """Poll GET /api/v1/media/:id (206 while processing) for a few seconds, then give up for now."""
-        for delay in MEDIA_POLL_DELAYS:
-            self.sleep(delay)
-            response = self.call("GET", f"{base}/api/v1/media/{media_id}", headers=_auth(creds))
-            if response.status_code == 200:
-                return
-        raise PlatformUnavailable(f"Mastodon is still processing media {media_id}", code="media_processing",
-                                  retry_after=PROCESSING_RETRY_AFTER)
+        attachment = self.json(response)
+        return str(attachment["id"]), response.status_code == 200 and attachment.get("url") is not None
 
     def classify(self, response: requests.Response, *, creates: bool = False) -> PlatformError:
         """422 "not finished processing" is worth a retry; the rest as the base says."""
         if response.status_code == 422 and "finished processing" in self.error_message(response):
-            return PlatformUnavailable(f"Mastodon: {self.error_message(response)}", code="media_processing",
-                                       retry_after=PROCESSING_RETRY_AFTER, platform_error=error_body(response))
+            return self.processing(self.error_message(response), PROCESSING_CHECK_AFTER)
         return super().classify(response, creates=creates)
 
     def retry_after(self, response: requests.Response) -> float | None:

@@ -56,6 +56,7 @@ class Pinterest(Platform):
         links = [url for url in find_urls(request.caption, bare=False) if len(url) <= MAX_LINK]
         if links:
             pin["link"] = links[0]  # makes the pin click through to what the caption points at
+        self.calling(request)
         created = self.api(token, "POST", "pins", json=pin, creates=True)
         return Published(platform_post_id=str(created["id"]), permalink=self.permalink(account.handle, str(created["id"])))
 

@@ -79,17 +79,15 @@ class Sandbox(Platform):
     def _process(self, faults: SandboxFaults, request: PublishRequest) -> None:
         """Upload the media once, then answer "still processing" until `processing_seconds` have passed."""
         now = self.now().timestamp()
-        ready = request.state.get("ready_at")
-        if ready is None:
-            self._call(faults)  # the upload
-            ready = now + faults.processing_seconds
-            request.save(media_id=new_id("sbxm", 12), ready_at=ready)
-        else:
-            self._call(faults)  # the status check
+        ready, media_id = request.state.get("ready_at"), request.state.get("media_id")
+        self._call(faults)  # the upload, or the status check
+        if ready is None or media_id is None:
+            ready, media_id = now + faults.processing_seconds, new_id("sbxm", 12)
+            request.save(media_id=media_id, ready_at=ready)
         if now < ready:
-            raise StillProcessing(f"{self.label}: media {request.state['media_id']} is still processing",
+            raise StillProcessing(f"{self.label}: media {media_id} is still processing",
                                   check_after=ready - now, budget=self.real.processing_budget,
-                                  platform_error={"media_id": request.state["media_id"]})
+                                  platform_error={"media_id": media_id})
 
     def publish(self, account: Account, request: PublishRequest) -> Published:
         """Publish into the sandbox table, unless a configured fault strikes first."""

@@ -107,6 +107,7 @@ class Slack(Platform):
             blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": piece}} for piece in sections(request.caption, self.section_max)]
             blocks += [{"type": "image", "image_url": item.url, "alt_text": "image"} for item in request.media]
             payload["blocks"] = blocks
+        self.calling(request)
         sent = self.api(token, "chat.postMessage", json=payload, creates=True)
         return self.confirmed(token, account.handle, str(sent["channel"]), str(sent["ts"]))
 

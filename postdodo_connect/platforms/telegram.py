@@ -63,6 +63,7 @@ class Telegram(Platform):
         """One send call; Telegram downloads media URLs itself."""
         token, chat_id = self.credential(account.credentials, "bot_token"), self.credential(account.credentials, "chat_id")
         media = list(request.media)
+        self.calling(request)  # every branch below makes the one call that sends the message
         if len(media) > 1:
             items = [{"type": _kind(item), "media": item.url} for item in media]
             items[0]["caption"] = request.caption  # a group shows the first item's caption

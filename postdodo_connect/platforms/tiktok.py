@@ -40,9 +40,11 @@ class TikTok(Platform):
     video_alone: ClassVar[bool] = True  # one video, or photos only
     credential_fields: ClassVar[tuple[str, ...]] = ("access_token",)
     api_url: ClassVar[str] = "https://open.tiktokapis.com/v2"
-    #: status/fetch allows 30 calls a minute per token; videos take a while to pull and process
-    poll_interval: ClassVar[float] = 5.0
-    poll_attempts: ClassVar[int] = 24
+    #: status/fetch allows 30 calls a minute per token; a pulled video takes a while to download and process
+    check_after: ClassVar[float] = 10.0
+    # the publish_id is the post's handle: an ambiguous init is settled through its publish status
+    has_lookup: ClassVar[bool] = True
+    processing_budget: ClassVar[float] = 1800.0  # TikTok: processing of a pulled video can take up to 30 min
 
     caption_unit = "UTF-16 units"
 
@@ -93,9 +95,11 @@ class TikTok(Platform):
         return Profile(handle=str(info.get("creator_username") or ""), display_name=str(info.get("creator_nickname") or ""))
 
     def publish(self, account: Account, request: PublishRequest) -> Published:
-        """Init a direct post pulling the media from its URLs, then poll its status to the post id."""
+        """Init a direct post pulling the media from its URLs (once: its publish_id is saved), then ask its status."""
         if not request.media:
             raise PlatformRejected("TikTok cannot publish a post without media", code="media_required")
+        if (resumed := self.resume(account, request)) is not None:
+            return resumed
         token = self.credential(account.credentials, "access_token")
         # unaudited apps may only post privately, so private is the default until the account says otherwise
         privacy = str(account.settings.get("privacy_level") or "SELF_ONLY")
@@ -114,29 +118,43 @@ class TikTok(Platform):
                 "post_mode": "DIRECT_POST",
                 "media_type": "PHOTO",
             }
+        self.calling(request)
         publish_id = str(self.api(token, path, payload, creates=True)["publish_id"])
-        return self.wait_published(token, account.handle, publish_id)
+        request.save(publish_id=publish_id)  # from here on every attempt only asks for this post's status
+        return self.status(token, account.handle, publish_id)
 
-    def wait_published(self, token: str, handle: str, publish_id: str) -> Published:
-        """Poll status/fetch; the init already queued the post, so giving up early means "unknown"."""
-        for attempt in range(self.poll_attempts + 1):
-            if attempt:
-                self.sleep(self.poll_interval)
-            try:
-                state = self.api(token, "post/publish/status/fetch/", {"publish_id": publish_id})
-            except PlatformError as exc:
-                if exc.retryable:
-                    continue  # a throttled or failed read says nothing about the post; keep polling
-                # the init was accepted, so the post may well exist whatever this read says
-                raise OutcomeUnknown(f"TikTok status unreadable: {exc.message}", code="outcome_unknown",
-                                     platform_error={"publish_id": publish_id, "error": exc.platform_error}) from exc
-            status = state.get("status")
-            if status == "FAILED":
-                raise PlatformRejected(f"TikTok could not publish: {state.get('fail_reason') or 'FAILED'}", code="media_rejected", platform_error=state)
-            if status in ("PUBLISH_COMPLETE", "SEND_TO_USER_INBOX"):
-                ids = state.get("publicaly_available_post_id") or []  # sic: TikTok's spelling
-                if ids:
-                    return Published(platform_post_id=str(ids[0]), permalink=self.permalink(handle, str(ids[0])))
-                # private posts (and posts still in moderation) have no public id: the profile stands in
-                return Published(platform_post_id=publish_id, permalink=f"https://www.tiktok.com/@{handle.lstrip('@')}")
-        raise OutcomeUnknown("TikTok is still processing the post", code="outcome_unknown", platform_error={"publish_id": publish_id})
+    def resume(self, account: Account, request: PublishRequest) -> Published | None:
+        """The post an earlier attempt's init queued, when one did (None: no init answered yet)."""
+        publish_id = request.state.get("publish_id")
+        if not publish_id:
+            return None
+        return self.status(self.credential(account.credentials, "access_token"), account.handle, str(publish_id))
+
+    def lookup(self, account: Account, request: PublishRequest) -> Published | None:
+        """Through the saved publish_id's status; without one nobody can tell whether the init went through."""
+        if not request.state.get("publish_id"):
+            raise OutcomeUnknown("TikTok: the post init got no answer and TikTok has no way to find the post",
+                                 code="outcome_unknown", retryable=False)
+        return self.resume(account, request)
+
+    def status(self, token: str, handle: str, publish_id: str) -> Published:
+        """One status/fetch: the post, a "check again later" while TikTok processes it, or the final failure."""
+        try:
+            state = self.api(token, "post/publish/status/fetch/", {"publish_id": publish_id})
+        except PlatformError as exc:
+            if exc.retryable:
+                raise  # a throttled or failed read says nothing about the post: the next attempt asks again
+            # the init was accepted, so the post may well exist whatever this read says
+            raise OutcomeUnknown(f"TikTok status unreadable: {exc.message}", code="outcome_unknown", retryable=False,
+                                 platform_error={"publish_id": publish_id, "error": exc.platform_error}) from exc
+        status = state.get("status")
+        if status == "FAILED":
+            raise PlatformRejected(f"TikTok could not publish: {state.get('fail_reason') or 'FAILED'}", code="media_rejected", platform_error=state)
+        if status in ("PUBLISH_COMPLETE", "SEND_TO_USER_INBOX"):
+            ids = state.get("publicaly_available_post_id") or []  # sic: TikTok's spelling
+            if ids:
+                return Published(platform_post_id=str(ids[0]), permalink=self.permalink(handle, str(ids[0])))
+            # private posts (and posts still in moderation) have no public id: the profile stands in
+            return Published(platform_post_id=publish_id, permalink=f"https://www.tiktok.com/@{handle.lstrip('@')}")
+        raise self.processing(f"post {publish_id} is {status or 'processing'}", self.check_after,
+                              handles={"publish_id": publish_id, "status": status})

@@ -14,7 +14,6 @@ from .base import (
     Platform,
     PlatformError,
     PlatformRejected,
-    PlatformUnavailable,
     Profile,
     Published,
     PublishRequest,
@@ -26,8 +25,8 @@ from .text import url_spans, x_weighted_length
 API = "https://api.x.com"
 #: video upload segment size (the API takes up to 5 MB; 1 MB is what clients use)
 CHUNK = 1024 * 1024
-#: upper bound on waiting for video processing inside one attempt (then retry later)
-MAX_PROCESSING_WAIT = 60.0
+#: when X gives no check_after_secs for a video still processing
+PROCESSING_CHECK_AFTER = 5.0
 
 
 class X(Platform):
@@ -75,7 +74,8 @@ class X(Platform):
         creds = dict(account.credentials)
         body: dict[str, Any] = {"text": request.caption}
         if request.media:
-            body["media"] = {"media_ids": [self._upload(account, creds, item) for item in request.media]}
+            body["media"] = {"media_ids": self._media_ids(account, creds, request)}
+        self.calling(request)
         try:
             answer = self._api(account, creds, "POST", "/2/tweets", creates=True, json=body).json()
         except PlatformRejected as exc:
@@ -89,17 +89,30 @@ class X(Platform):
         """The newest posts of the account, matched on their text (links aside: X rewrites them)."""
         creds = dict(account.credentials)
         user_id = creds.get("user_id") or self._api(account, creds, "GET", "/2/users/me").json()["data"]["id"]
-        answer = self._api(account, creds, "GET", f"/2/users/{user_id}/tweets", params={"max_results": 5}).json()
+        answer = self._api(account, creds, "GET", f"/2/users/{user_id}/tweets", params={"max_results": 25, "tweet.fields": "created_at"}).json()
         wanted = _comparable(request.caption)
         for post in answer.get("data") or []:
-            if _comparable(post.get("text", "")) == wanted:
+            if _comparable(post.get("text", "")) == wanted and (
+                    "created_at" not in post or self.matches_time(request, post["created_at"])):
                 return Published(platform_post_id=post["id"], permalink=self.permalink(account.handle, post["id"]))
         return None
 
     # -- plumbing --------------------------------------------------------------------------------
 
-    def _upload(self, account: Account, creds: dict[str, Any], item: Media) -> str:
-        """One-shot upload for images; initialize/append/finalize for video."""
+    def _media_ids(self, account: Account, creds: dict[str, Any], request: PublishRequest) -> list[str]:
+        """Upload what no earlier attempt uploaded (each id saved at once); a video still processing is checked."""
+        ids: list[str] = list(request.state.get("media_ids") or ())
+        for item in request.media[len(ids):]:
+            ids.append(self._upload(account, creds, item, request))
+            request.save(media_ids=ids)
+        if pending := request.state.get("processing"):
+            status = self._api(account, creds, "GET", "/2/media/upload", params={"command": "STATUS", "media_id": pending})
+            self._check_processed(status.json()["data"].get("processing_info"), str(pending))
+            request.save(processing=None)
+        return ids
+
+    def _upload(self, account: Account, creds: dict[str, Any], item: Media, request: PublishRequest) -> str:
+        """One-shot upload for images; initialize/append/finalize for video (its processing checked, never waited on)."""
         data, content_type = self.fetch_media(account, item)
         if item.type != "video":
             files = {"media": ("media", data, content_type)}
@@ -112,19 +125,20 @@ class X(Platform):
                       files={"media": ("chunk", data[start:start + CHUNK], "application/octet-stream")},
                       data={"segment_index": str(index)})
         info = self._api(account, creds, "POST", f"/2/media/upload/{media_id}/finalize").json()["data"].get("processing_info")
-        waited = 0.0
-        while info and info.get("state") in ("pending", "in_progress"):
-            delay = float(info.get("check_after_secs") or 1)
-            if waited + delay > MAX_PROCESSING_WAIT:
-                raise PlatformUnavailable("X is still processing the video", code="media_processing", retry_after=delay)
-            self.sleep(delay)
-            waited += delay
-            status = self._api(account, creds, "GET", "/2/media/upload", params={"command": "STATUS", "media_id": media_id})
-            info = status.json()["data"].get("processing_info")
-        if info and info.get("state") == "failed":
+        if info and info.get("state") in ("pending", "in_progress"):
+            request.save(media_ids=[*(request.state.get("media_ids") or ()), media_id], processing=media_id)
+        self._check_processed(info, media_id)
+        return media_id
+
+    def _check_processed(self, info: dict[str, Any] | None, media_id: str) -> None:
+        """Nothing when processed; "check after the platform's check_after_secs" while it runs; failed is final."""
+        state = (info or {}).get("state")
+        if state in ("pending", "in_progress"):
+            raise self.processing(f"video {media_id} is {state}", float((info or {}).get("check_after_secs") or PROCESSING_CHECK_AFTER),
+                                  handles={"media_id": media_id, "state": state})
+        if info and state == "failed":
             raise PlatformRejected(f"X could not process the video: {info.get('error', {}).get('message', 'failed')}",
                                    code="media_rejected", platform_error=info)
-        return media_id
 
     def _api(self, account: Account, creds: dict[str, Any], method: str, path: str, *,
              creates: bool = False, **kwargs: Any) -> requests.Response:

@@ -16,11 +16,12 @@ from postdodo_connect.errors import (
     PlatformRateLimited,
     PlatformRejected,
     PlatformUnavailable,
+    StillProcessing,
 )
-from postdodo_connect.platforms import Media, PublishRequest
+from postdodo_connect.platforms import Media, Progress, PublishRequest
 from postdodo_connect.platforms.base import Platform
 
-from .conftest import IMAGE_URL, make_account
+from .conftest import IMAGE_URL, NOW, make_account
 
 G = "https://graph.facebook.com/v23.0"
 USER = "17841400000000001"
@@ -111,13 +112,24 @@ def test_image_post_creates_waits_publishes_and_reads_the_permalink(adapter: Pla
     assert (published.platform_post_id, published.permalink) == (MEDIA, LINK)
 
 
-def test_container_in_progress_is_polled_with_the_injected_sleep(adapter: Platform, mocked: responses.RequestsMock, sleeps: list[float]) -> None:
-    mocked.post(f"{G}/{USER}/media", json={"id": CONTAINER}, match=[form(image_url=IMAGE_URL, caption="Launch day!")])
+def test_reel_processing_for_ten_minutes_is_checked_never_waited_on(adapter: Platform, mocked: responses.RequestsMock,
+                                                                    clock: Any, sleeps: list[float]) -> None:
+    reel = PublishRequest(target_id="t", caption="Launch day!", media=[Media(type="video", url="https://cdn.example.com/r.mp4")],
+                          progress=Progress())
+    mocked.post(f"{G}/{USER}/media", json={"id": CONTAINER})
     mocked.get(f"{G}/{CONTAINER}", json={"status_code": "IN_PROGRESS", "id": CONTAINER})
+    checks = 0
+    while clock.now < NOW + 600:  # the engine comes back when told; here the attempts run back to back
+        with pytest.raises(StillProcessing) as info:
+            adapter.publish(ACCOUNT, reel)
+        assert info.value.budget == 900.0
+        clock.now += info.value.check_after
+        checks += 1
     mocked.get(f"{G}/{CONTAINER}", json={"status_code": "FINISHED", "id": CONTAINER})
     publish_ok(mocked)
-    assert adapter.publish(ACCOUNT, POST).platform_post_id == MEDIA
-    assert sleeps == [3.0]
+    assert adapter.publish(ACCOUNT, reel).platform_post_id == MEDIA
+    assert checks == 20 and sleeps == []  # a check every 30 s, one container in all
+    assert sum(c.request.method == "POST" and c.request.url.endswith(f"{USER}/media") for c in mocked.calls) == 1
 
 
 def test_carousel_children_then_carousel_container(adapter: Platform, mocked: responses.RequestsMock) -> None:

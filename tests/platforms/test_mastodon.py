@@ -10,8 +10,14 @@ import requests
 import responses
 from responses import matchers
 
-from postdodo_connect.errors import PlatformAuthError, PlatformRateLimited, PlatformRejected, PlatformUnavailable
-from postdodo_connect.platforms import Media, PublishRequest, validate
+from postdodo_connect.errors import (
+    OutcomeUnknown,
+    PlatformAuthError,
+    PlatformRateLimited,
+    PlatformRejected,
+    StillProcessing,
+)
+from postdodo_connect.platforms import Media, Progress, PublishRequest, validate
 from postdodo_connect.platforms.base import Platform
 
 from .conftest import make_account
@@ -96,33 +102,29 @@ def test_image_post_uploads_through_media_v2(adapter: Platform, mocked: response
     assert b'name="file"' in upload.request.body and b"image/jpeg" in upload.request.body
 
 
-def test_media_still_processing_is_polled(adapter: Platform, mocked: responses.RequestsMock,
-                                          serve_media: Callable[..., Media], sleeps: list[float]) -> None:
+def test_media_still_processing_is_checked_later_from_the_saved_id(adapter: Platform, mocked: responses.RequestsMock,
+                                                                  serve_media: Callable[..., Media], sleeps: list[float]) -> None:
     image = serve_media()
     mocked.post(f"{BASE}/api/v2/media", status=202, json={**ATTACHMENT, "url": None})
     mocked.get(f"{BASE}/api/v1/media/22348641", status=206, json={**ATTACHMENT, "url": None})
+    request = PublishRequest("tgt_1", "Hello fediverse", media=[image], progress=Progress())
+    with pytest.raises(StillProcessing) as caught:
+        adapter.publish(ACCOUNT, request)
+    assert caught.value.check_after == 5.0 and caught.value.budget == 900.0 and sleeps == []  # no worker waits
+    assert request.state["media_ids"] == ["22348641"]
+    # the next attempt asks about the same upload, then posts it: one upload in all
     mocked.get(f"{BASE}/api/v1/media/22348641", status=200, json=ATTACHMENT)
     status_call(mocked, {**TEXT, "media_ids": ["22348641"]})
-    adapter.publish(ACCOUNT, PublishRequest("tgt_1", "Hello fediverse", media=[image]))
-    assert sleeps == [1.0, 2.0]
+    adapter.publish(ACCOUNT, PublishRequest("tgt_1", "Hello fediverse", media=[image], attempt=2, progress=request.progress))
+    assert sum("/api/v2/media" in c.request.url for c in mocked.calls) == 1
 
 
-def test_media_processing_too_long_is_retryable(adapter: Platform, mocked: responses.RequestsMock,
-                                                serve_media: Callable[..., Media]) -> None:
-    image = serve_media()
-    mocked.post(f"{BASE}/api/v2/media", status=202, json={**ATTACHMENT, "url": None})
-    mocked.get(f"{BASE}/api/v1/media/22348641", status=206, json={**ATTACHMENT, "url": None})
-    with pytest.raises(PlatformUnavailable) as caught:
-        adapter.publish(ACCOUNT, PublishRequest("tgt_1", "Hello fediverse", media=[image]))
-    assert caught.value.code == "media_processing" and caught.value.retryable
-
-
-def test_not_finished_processing_422_is_retryable(adapter: Platform, mocked: responses.RequestsMock) -> None:
+def test_not_finished_processing_422_is_checked_later(adapter: Platform, mocked: responses.RequestsMock) -> None:
     body = {"error": "Cannot attach files that have not finished processing. Try again in a moment!"}
     status_call(mocked, TEXT, status=422, json=body)
-    with pytest.raises(PlatformUnavailable) as caught:
+    with pytest.raises(StillProcessing) as caught:
         adapter.publish(ACCOUNT, PublishRequest("tgt_1", "Hello fediverse"))
-    assert caught.value.retryable and caught.value.platform_error == body
+    assert caught.value.retryable and caught.value.check_after == 5.0
 
 
 def test_rate_limit_hint_comes_from_the_iso_reset(adapter: Platform, mocked: responses.RequestsMock) -> None:
@@ -146,18 +148,50 @@ def test_gotosocial_epoch_reset_is_understood(adapter: Platform, mocked: respons
     {"status": 500, "json": {"error": "Internal server error"}},
     {"body": requests.ReadTimeout("read timed out")},
 ])
-def test_ambiguous_create_is_retried_with_the_same_key(
+def test_ambiguous_create_is_unknown_and_retried_with_the_same_key(
     adapter: Platform, mocked: responses.RequestsMock, failure: dict[str, Any],
 ) -> None:
     status_call(mocked, TEXT, **failure)
-    with pytest.raises(PlatformUnavailable) as caught:
-        adapter.publish(ACCOUNT, PublishRequest("tgt_1", "Hello fediverse"))
-    assert caught.value.retryable
+    request = PublishRequest("tgt_1", "Hello fediverse", progress=Progress())
+    with pytest.raises(OutcomeUnknown) as caught:
+        adapter.publish(ACCOUNT, request)
+    assert caught.value.retryable and request.call_started == 1_787_349_600.0  # the call start is on record
+    assert adapter.idempotency_horizon < 3600  # within the hour the instance keeps the key, the engine re-sends
     # the retry replays the key: the instance answers with the status it already created
     status_call(mocked, TEXT)
     retried = adapter.publish(ACCOUNT, PublishRequest("tgt_1", "Hello fediverse", attempt=2))
     assert retried.platform_post_id == "103254962155278888"
-    assert not adapter.has_lookup and adapter.lookup(ACCOUNT, PublishRequest("tgt_1", "x")) is None
+
+
+def listing(mocked: responses.RequestsMock, statuses: list[dict[str, Any]]) -> None:
+    mocked.get(f"{BASE}/api/v1/accounts/verify_credentials", json={"id": "1", "username": "alice"})
+    mocked.get(f"{BASE}/api/v1/accounts/1/statuses", json=statuses,
+               match=[matchers.query_param_matcher({"limit": "40", "exclude_reblogs": "true"})])
+
+
+def test_lookup_beyond_the_horizon_matches_exact_text_around_the_call(adapter: Platform, mocked: responses.RequestsMock) -> None:
+    made = "2026-08-21T21:00:01.000Z"  # one hour before NOW, when the call started
+    listing(mocked, [
+        {**STATUS, "id": "1", "content": "<p>Hello fediverse!</p>", "created_at": made},  # other text
+        {**STATUS, "id": "2", "content": "<p>Hello fediverse</p>", "created_at": "2026-08-20T21:00:01.000Z"},  # a day early
+        {**STATUS, "id": "3", "content": "<p>Hello <br>fediverse</p>", "created_at": made},
+    ])
+    request = PublishRequest("tgt_1", "Hello fediverse", progress=Progress(call_started=1_787_349_600.0 - 3600))
+    found = adapter.lookup(ACCOUNT, request)
+    assert found is not None and found.platform_post_id == "3"
+
+
+def test_lookup_with_saved_media_ids_matches_on_them(adapter: Platform, mocked: responses.RequestsMock) -> None:
+    listing(mocked, [{**STATUS, "id": "9", "media_attachments": [ATTACHMENT]},
+                     {**STATUS, "id": "8", "media_attachments": [{**ATTACHMENT, "id": "1"}]}])
+    request = PublishRequest("tgt_1", "Hello fediverse", progress=Progress({"media_ids": ["22348641"]}, 1.0))
+    found = adapter.lookup(ACCOUNT, request)
+    assert found is not None and found.platform_post_id == "9"
+
+
+def test_lookup_finds_nothing_when_no_status_matches(adapter: Platform, mocked: responses.RequestsMock) -> None:
+    listing(mocked, [{**STATUS, "content": "<p>something else</p>"}])
+    assert adapter.lookup(ACCOUNT, PublishRequest("tgt_1", "Hello fediverse", progress=Progress())) is None
 
 
 def test_invalid_token_is_an_auth_error(adapter: Platform, mocked: responses.RequestsMock) -> None:

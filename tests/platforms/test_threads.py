@@ -15,8 +15,9 @@ from postdodo_connect.errors import (
     PlatformRateLimited,
     PlatformRejected,
     PlatformUnavailable,
+    StillProcessing,
 )
-from postdodo_connect.platforms import Media, PublishRequest
+from postdodo_connect.platforms import Media, Progress, PublishRequest
 from postdodo_connect.platforms.base import Platform
 
 from .conftest import IMAGE_URL, make_account
@@ -87,23 +88,26 @@ def test_text_post_needs_no_status_poll(adapter: Platform, mocked: responses.Req
     assert (published.platform_post_id, published.permalink) == (MEDIA, LINK)
 
 
-def test_image_post_waits_for_the_container(adapter: Platform, mocked: responses.RequestsMock, sleeps: list[float]) -> None:
+def test_image_post_checks_the_container_later_and_resumes_it(adapter: Platform, mocked: responses.RequestsMock, sleeps: list[float]) -> None:
     mocked.post(f"{G}/{USER}/threads", json={"id": CONTAINER}, match=[form(media_type="IMAGE", image_url=IMAGE_URL, text="Look")])
     mocked.get(f"{G}/{CONTAINER}", json={"status": "IN_PROGRESS", "id": CONTAINER}, match=[query(fields="status,error_message")])
+    request = PublishRequest(target_id="t", caption="Look", media=[Media(type="image", url=IMAGE_URL)], progress=Progress())
+    with pytest.raises(StillProcessing) as info:
+        adapter.publish(ACCOUNT, request)
+    assert info.value.check_after == 5.0 and sleeps == [] and request.state["container_id"] == CONTAINER
     mocked.get(f"{G}/{CONTAINER}", json={"status": "FINISHED", "id": CONTAINER}, match=[query(fields="status,error_message")])
     publish_ok(mocked)
-    request = PublishRequest(target_id="t", caption="Look", media=[Media(type="image", url=IMAGE_URL)])
-    assert adapter.publish(ACCOUNT, request).permalink == LINK
-    assert sleeps == [3.0]
+    assert adapter.publish(ACCOUNT, request).permalink == LINK  # the same container: one create in all
+    assert sum(c.request.method == "POST" and c.request.url.endswith(f"{USER}/threads") for c in mocked.calls) == 1
 
 
-def test_slow_container_gives_up_retryably(adapter: Platform, mocked: responses.RequestsMock, sleeps: list[float]) -> None:
-    mocked.post(f"{G}/{USER}/threads", json={"id": CONTAINER})
-    mocked.get(f"{G}/{CONTAINER}", json={"status": "IN_PROGRESS", "id": CONTAINER})
-    request = PublishRequest(target_id="t", caption="Look", media=[Media(type="video", url="https://cdn.example.com/v.mp4")])
+def test_expired_container_is_made_anew_on_the_next_attempt(adapter: Platform, mocked: responses.RequestsMock) -> None:
+    mocked.get(f"{G}/{CONTAINER}", json={"status": "EXPIRED", "id": CONTAINER})
+    request = PublishRequest(target_id="t", caption="Look", media=[Media(type="video", url="https://cdn.example.com/v.mp4")],
+                             progress=Progress({"container_id": CONTAINER}))
     with pytest.raises(PlatformUnavailable) as info:
         adapter.publish(ACCOUNT, request)
-    assert info.value.code == "media_processing" and len(sleeps) == 10
+    assert info.value.retryable and not request.state["container_id"]
 
 
 # -- errors ------------------------------------------------------------------------------------

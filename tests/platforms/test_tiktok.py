@@ -1,4 +1,4 @@
-"""TikTok adapter: UTF-16 limits per post kind, PULL_FROM_URL init, status polling, string error codes."""
+"""TikTok adapter: UTF-16 limits per post kind, PULL_FROM_URL init, publish_id saved and checked, string error codes."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from postdodo_connect.errors import (
     PlatformAuthError,
     PlatformRateLimited,
     PlatformRejected,
+    StillProcessing,
 )
-from postdodo_connect.platforms import Media, PublishRequest
+from postdodo_connect.platforms import Media, Progress, PublishRequest
 from postdodo_connect.platforms.base import Platform
 
 from .conftest import make_account
@@ -87,16 +88,20 @@ def test_permalink_shape(adapter: Platform) -> None:
 # -- publish -----------------------------------------------------------------------------------
 
 
-def test_photo_post_pulls_from_urls_and_polls_to_the_post_id(adapter: Platform, mocked: responses.RequestsMock, sleeps: list[float]) -> None:
+def test_photo_post_pulls_from_urls_and_resumes_from_the_saved_publish_id(adapter: Platform, mocked: responses.RequestsMock, sleeps: list[float]) -> None:
     sent = {"post_info": {"description": PHOTO_POST.caption, "privacy_level": "SELF_ONLY", "auto_add_music": True},
             "source_info": {"source": "PULL_FROM_URL", "photo_cover_index": 0, "photo_images": [m.url for m in PHOTOS]},
             "post_mode": "DIRECT_POST", "media_type": "PHOTO"}
     mocked.post(f"{API}/post/publish/content/init/", match=[AUTH, matchers.json_params_matcher(sent)], json=ok({"publish_id": PUBLISH_ID}))
     status_call(mocked, status("PROCESSING_DOWNLOAD"))
+    request = PublishRequest(target_id="tgt_1", caption=PHOTO_POST.caption, media=PHOTOS, progress=Progress())
+    with pytest.raises(StillProcessing) as info:
+        adapter.publish(ACCOUNT, request)
+    assert info.value.check_after == 10.0 and info.value.budget == 1800.0 and sleeps == []  # nobody waits
+    assert request.state == {"publish_id": PUBLISH_ID} and request.call_started is not None
     status_call(mocked, status("PUBLISH_COMPLETE", [POST_ID]))
-    published = adapter.publish(ACCOUNT, PHOTO_POST)
+    published = adapter.publish(ACCOUNT, request)  # the next attempt: a status read, no second init
     assert (published.platform_post_id, published.permalink) == (str(POST_ID), f"https://www.tiktok.com/@dodo.shop/video/{POST_ID}")
-    assert sleeps == [5.0]
 
 
 def test_video_post_uses_the_title_and_the_account_privacy(adapter: Platform, mocked: responses.RequestsMock) -> None:
@@ -122,11 +127,14 @@ def test_failed_processing_is_final_with_the_reason(adapter: Platform, mocked: r
         adapter.publish(ACCOUNT, PHOTO_POST)
 
 
-def test_throttled_status_read_keeps_polling(adapter: Platform, mocked: responses.RequestsMock) -> None:
+def test_throttled_status_read_is_retried_later_from_the_publish_id(adapter: Platform, mocked: responses.RequestsMock) -> None:
     mocked.post(f"{API}/post/publish/content/init/", json=ok({"publish_id": PUBLISH_ID}))
     mocked.post(f"{API}/post/publish/status/fetch/", status=429, json=failure("rate_limit_exceeded", "Too many requests"))
+    request = PublishRequest(target_id="tgt_1", caption=PHOTO_POST.caption, media=PHOTOS, progress=Progress())
+    with pytest.raises(PlatformRateLimited):
+        adapter.publish(ACCOUNT, request)
     status_call(mocked, status("PUBLISH_COMPLETE", [POST_ID]))
-    assert adapter.publish(ACCOUNT, PHOTO_POST).platform_post_id == str(POST_ID)
+    assert adapter.publish(ACCOUNT, request).platform_post_id == str(POST_ID)
 
 
 def test_refused_status_read_after_init_is_unknown(adapter: Platform, mocked: responses.RequestsMock) -> None:
@@ -137,12 +145,11 @@ def test_refused_status_read_after_init_is_unknown(adapter: Platform, mocked: re
     assert info.value.platform_error["publish_id"] == PUBLISH_ID
 
 
-def test_still_processing_after_the_budget_is_unknown(adapter: Platform, mocked: responses.RequestsMock, sleeps: list[float]) -> None:
-    mocked.post(f"{API}/post/publish/content/init/", json=ok({"publish_id": PUBLISH_ID}))
-    status_call(mocked, status("PROCESSING_DOWNLOAD"))
-    with pytest.raises(OutcomeUnknown) as info:
-        adapter.publish(ACCOUNT, PHOTO_POST)
-    assert info.value.platform_error == {"publish_id": PUBLISH_ID} and len(sleeps) == 24
+def test_lookup_reads_the_saved_publish_status(adapter: Platform, mocked: responses.RequestsMock) -> None:
+    status_call(mocked, status("PUBLISH_COMPLETE", [POST_ID]))
+    request = PublishRequest(target_id="tgt_1", caption="x", media=PHOTOS, progress=Progress({"publish_id": PUBLISH_ID}))
+    found = adapter.lookup(ACCOUNT, request)
+    assert found is not None and found.platform_post_id == str(POST_ID)
 
 
 # -- errors ------------------------------------------------------------------------------------
@@ -178,11 +185,14 @@ def test_unverified_url_is_final_with_the_message(adapter: Platform, mocked: res
     assert info.value.platform_error == body
 
 
-def test_server_error_on_init_is_unknown_without_lookup(adapter: Platform, mocked: responses.RequestsMock) -> None:
+def test_server_error_on_init_is_unknown_and_cannot_be_looked_up(adapter: Platform, mocked: responses.RequestsMock) -> None:
     mocked.post(f"{API}/post/publish/content/init/", status=500, json=failure("internal_error", "Something went wrong."))
+    request = PublishRequest(target_id="tgt_1", caption="x", media=PHOTOS, progress=Progress())
     with pytest.raises(OutcomeUnknown):
-        adapter.publish(ACCOUNT, PHOTO_POST)
-    assert not adapter.has_lookup and adapter.lookup(ACCOUNT, PHOTO_POST) is None
+        adapter.publish(ACCOUNT, request)
+    with pytest.raises(OutcomeUnknown) as info:  # no publish_id came back: nobody can tell
+        adapter.lookup(ACCOUNT, request)
+    assert not info.value.retryable
 
 
 def test_verify_credentials_reads_the_creator(adapter: Platform, mocked: responses.RequestsMock) -> None:

@@ -16,8 +16,9 @@ from postdodo_connect.errors import (
     PlatformRateLimited,
     PlatformRejected,
     PlatformUnavailable,
+    StillProcessing,
 )
-from postdodo_connect.platforms import Account, Media, PublishRequest, validate
+from postdodo_connect.platforms import Account, Media, Progress, PublishRequest, validate
 from postdodo_connect.platforms.base import Platform
 
 from .conftest import MP4, NOW, make_account
@@ -87,7 +88,7 @@ def test_image_post_uploads_first(adapter: Platform, mocked: responses.RequestsM
     assert b'name="media_category"' in upload.body and b"tweet_image" in upload.body
 
 
-def test_video_is_uploaded_in_chunks_and_waits_for_processing(
+def test_video_is_uploaded_in_chunks_once_and_its_processing_checked_later(
     adapter: Platform, mocked: responses.RequestsMock, serve_media: Callable[..., Media], sleeps: list[float],
 ) -> None:
     video = serve_media("https://cdn.example.com/v.mp4", body=MP4, content_type="video/mp4", kind="video")
@@ -96,11 +97,15 @@ def test_video_is_uploaded_in_chunks_and_waits_for_processing(
     mocked.post(f"{API}/media/upload/77/append", json={})
     mocked.post(f"{API}/media/upload/77/finalize", json={"data": {
         "id": "77", "processing_info": {"state": "pending", "check_after_secs": 3}}})
+    request = PublishRequest("tgt_1", "clip", media=[video], progress=Progress())
+    with pytest.raises(StillProcessing) as info:
+        adapter.publish(ACCOUNT, request)
+    assert info.value.check_after == 3.0 and sleeps == []  # X's own hint, and no worker waits on it
     mocked.get(f"{API}/media/upload", json={"data": {"id": "77", "processing_info": {"state": "succeeded"}}},
                match=[matchers.query_param_matcher({"command": "STATUS", "media_id": "77"})])
     tweet_call(mocked, {"text": "clip", "media": {"media_ids": ["77"]}})
-    adapter.publish(ACCOUNT, PublishRequest("tgt_1", "clip", media=[video]))
-    assert sleeps == [3.0]
+    adapter.publish(ACCOUNT, request)  # the next attempt: a STATUS check and the post, no second upload
+    assert sum("initialize" in c.request.url for c in mocked.calls) == 1
 
 
 def test_rate_limit_hint_is_the_15_minute_reset(adapter: Platform, mocked: responses.RequestsMock) -> None:
@@ -167,14 +172,16 @@ DUPLICATE = {"detail": "You are not allowed to create a Tweet with duplicate con
              "title": "Forbidden", "status": 403}
 TIMELINE = {"data": [
     {"id": "1445880548472328192", "text": "Launch day! https://t.co/56a0vZUx7i &amp; more",
-     "edit_history_tweet_ids": ["1445880548472328192"]},
+     "edit_history_tweet_ids": ["1445880548472328192"], "created_at": "2026-08-21T21:59:58.000Z"},
+    {"id": "1400000000000000000", "text": "Launch day! https://t.co/56a0vZUx7i &amp; more",  # the same text, last month
+     "edit_history_tweet_ids": ["1400000000000000000"], "created_at": "2026-07-21T21:59:58.000Z"},
     {"id": "1445000000000000000", "text": "an older post", "edit_history_tweet_ids": ["1445000000000000000"]},
 ], "meta": {"result_count": 2, "newest_id": "1445880548472328192", "oldest_id": "1445000000000000000"}}
 
 
 def timeline(mocked: responses.RequestsMock, body: dict[str, Any] = TIMELINE) -> None:
     mocked.get(f"{API}/users/2244994945/tweets", json=body,
-               match=[matchers.query_param_matcher({"max_results": "5"}), matchers.header_matcher(AUTH)])
+               match=[matchers.query_param_matcher({"max_results": "25", "tweet.fields": "created_at"}), matchers.header_matcher(AUTH)])
 
 
 def test_duplicate_on_a_first_attempt_is_rejected(adapter: Platform, mocked: responses.RequestsMock) -> None:
@@ -199,7 +206,7 @@ def test_ambiguous_create_is_unknown_and_lookup_matches_the_text(
     adapter: Platform, mocked: responses.RequestsMock, failure: dict[str, Any],
 ) -> None:
     tweet_call(mocked, {"text": CAPTION}, **failure)
-    request = PublishRequest("tgt_1", CAPTION)
+    request = PublishRequest("tgt_1", CAPTION, progress=Progress())
     with pytest.raises(OutcomeUnknown):
         adapter.publish(ACCOUNT, request)
     timeline(mocked)
@@ -209,7 +216,7 @@ def test_ambiguous_create_is_unknown_and_lookup_matches_the_text(
 
 def test_lookup_returns_none_without_a_match(adapter: Platform, mocked: responses.RequestsMock) -> None:
     mocked.get(f"{API}/users/me", json={"data": {"id": "2244994945", "name": "Alice", "username": "alice"}})
-    timeline(mocked, {"data": TIMELINE["data"][1:], "meta": {"result_count": 1}})
+    timeline(mocked, {"data": TIMELINE["data"][1:], "meta": {"result_count": 2}})
     account = Account(id="acct_x", platform="x", handle="alice", credentials={"access_token": "tok"})
     assert adapter.lookup(account, PublishRequest("tgt_1", CAPTION)) is None
 
