@@ -41,7 +41,7 @@ def post_json(post: dict[str, Any]) -> dict[str, Any]:
 
 def _target_json(target: dict[str, Any]) -> dict[str, Any]:
     data = {"account_id": target["account_id"], "platform": target["platform"], "status": target["status"]}
-    for name in ("permalink", "platform_post_id"):
+    for name in ("phase", "permalink", "platform_post_id"):
         if target.get(name) is not None:
             data[name] = target[name]
     data["attempts"] = target.get("attempts") or 0

@@ -23,7 +23,8 @@
         ├── PlatformUnavailable         5xx or network failure before the post could exist: retry
         ├── PlatformAuthError           credentials rejected: the account is expired, no retry
         ├── PlatformRejected            permanent refusal (too long, duplicate, policy): no retry
-        └── OutcomeUnknown              the post may exist (timeout, 5xx after commit): reconcile first
+        ├── OutcomeUnknown              the post may exist (timeout, 5xx after commit): reconcile first
+        └── StillProcessing             the platform is processing the media: check again later
 
 The API raises ``APIError`` subclasses and its boundary renders them as the JSON error body; the
 client maps error bodies back into the same classes, so both sides share one vocabulary.
@@ -51,6 +52,7 @@ __all__ = [
     "PlatformRateLimited",
     "PlatformRejected",
     "PlatformUnavailable",
+    "StillProcessing",
     "PostDodoError",
     "QueueUnavailable",
     "RateLimitError",
@@ -265,3 +267,18 @@ class OutcomeUnknown(PlatformError):
     """The post may or may not exist on the platform; only a lookup can tell."""
 
     retryable = True
+
+
+class StillProcessing(PlatformError):
+    """The platform is still processing the media: check again after ``check_after`` seconds.
+
+    Not a failure: the engine reschedules the target in its `processing` phase (no worker waits), within
+    ``budget`` seconds from the first such answer, then fails it as `processing_timeout`.
+    """
+
+    retryable = True
+
+    def __init__(self, message: str, *, check_after: float, budget: float, **kwargs: Any) -> None:
+        kwargs.setdefault("code", "processing")
+        super().__init__(message, retry_after=check_after, **kwargs)
+        self.check_after, self.budget = check_after, budget

@@ -162,6 +162,8 @@ class Target(_Model):
     account_id: str
     platform: str
     status: TargetStatus
+    #: while `publishing`: "processing" when the platform is processing the media (next check: `next_attempt_at`)
+    phase: Literal["processing"] | None = None
     permalink: str | None = None
     platform_post_id: str | None = None
     attempts: int = 0
@@ -215,6 +217,12 @@ class SandboxFaults(_Input):
     auth_error_rate: float = Field(default=0, ge=0, le=1)
     #: when > 0, faults strike only attempts 1..fault_attempts (then the platform recovers)
     fault_attempts: int = Field(default=0, ge=0, le=100)
+    #: behave like a platform that cannot find a post after an ambiguous create (Mastodon without a lookup, TikTok)
+    no_lookup: bool = False
+    #: seconds a repeated create returns the original post (Mastodon's Idempotency-Key: about 3600); 0: none
+    idempotency_seconds: float = Field(default=0, ge=0, le=86_400)
+    #: seconds the platform takes to process a post's media before it can be published (0: at once)
+    processing_seconds: float = Field(default=0, ge=0, le=86_400)
 
 
 class AccountCreate(_Input):
