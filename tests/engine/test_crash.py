@@ -12,13 +12,19 @@ from postdodo_connect.storage import Database
 from postdodo_connect.storage.schema import sandbox_posts, targets
 from tests.support.server import start_server, wait_until
 
-ENV = {"POSTDODO_LEASE_SECONDS": "2", "POSTDODO_RATE_LIMIT": "100000/minute", "POSTDODO_WORKERS": "8",
-       "POSTDODO_SANDBOX_FAULTS": '{"latency_ms": 50}'}
+ENV = {"POSTDODO_LEASE_SECONDS": "2", "POSTDODO_RATE_LIMIT": "100000/minute", "POSTDODO_WORKERS": "8"}
+FAULTS = {
+    "lookup": '{"latency_ms": 50}',
+    # a platform like Mastodon: no lookup, but a repeated create within the hour answers with the original
+    "idempotency_key": '{"latency_ms": 50, "no_lookup": true, "idempotency_seconds": 3600}',
+}
 
 
 @pytest.mark.slow
-def test_kill_dash_nine_loses_nothing_and_duplicates_nothing(tmp_path: Path) -> None:
-    server = start_server(tmp_path, extra_env=ENV)
+@pytest.mark.parametrize("platform", sorted(FAULTS))
+def test_kill_dash_nine_loses_nothing_and_duplicates_nothing(tmp_path: Path, platform: str) -> None:
+    env = ENV | {"POSTDODO_SANDBOX_FAULTS": FAULTS[platform]}
+    server = start_server(tmp_path, extra_env=env)
     session = server.session()
     accounts = [a["id"] for a in session.get(f"{server.url}/v1/accounts").json()["data"]
                 if a["platform"] != "instagram"]  # instagram needs media; the others take text
@@ -39,7 +45,7 @@ def test_kill_dash_nine_loses_nothing_and_duplicates_nothing(tmp_path: Path) -> 
     before = confirmed()
     assert before < 1000, "the crash came too late to test anything"
 
-    restarted = start_server(tmp_path, extra_env=ENV)
+    restarted = start_server(tmp_path, extra_env=env)
     try:
         def all_final() -> bool:
             with db.read() as conn:
