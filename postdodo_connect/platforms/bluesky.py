@@ -30,6 +30,8 @@ from .text import graphemes, url_spans, utf8_bytes
 SERVICE = "https://bsky.social"
 COLLECTION = "app.bsky.feed.post"
 MAX_BYTES = 3000
+#: seconds an uploaded blob is reused by a later attempt (unreferenced blobs are garbage-collected)
+BLOB_REUSE = 3600.0
 _TID_CHARS = "234567abcdefghijklmnopqrstuvwxyz"
 # rkeys are TIDs (53-bit microsecond time + 10-bit clock id); ours place the time in 2023-2024 so
 # they are plausible, never in the future, and a function of the target alone
@@ -134,7 +136,7 @@ class Bluesky(Platform):
         if found := facets(request.caption):
             record["facets"] = found
         if request.media:
-            record["embed"] = self._embed(account, request.media)
+            record["embed"] = self._embed(account, request)
         session = self._session(creds)
         body = {"repo": session["did"], "collection": COLLECTION, "rkey": rkey, "record": record}
         self.calling(request)
@@ -157,14 +159,19 @@ class Bluesky(Platform):
 
     # -- plumbing --------------------------------------------------------------------------------
 
-    def _embed(self, account: Account, media: Sequence[Media]) -> dict[str, Any]:
-        """An images or video embed from freshly uploaded blobs."""
-        blobs = []
-        for item in media:
+    def _embed(self, account: Account, request: PublishRequest) -> dict[str, Any]:
+        """An images or video embed from uploaded blobs (each saved at once: a later attempt reuses them)."""
+        media = request.media
+        blobs: list[dict[str, Any]] = list(request.state.get("blobs") or ())
+        since = float(request.state.get("blobs_at") or 0)
+        if self.clock() - since > BLOB_REUSE:
+            blobs, since = [], self.clock()  # a PDS drops blobs no record refers to: old ones may be gone
+        for item in media[len(blobs):]:
             data, content_type = self.fetch_media(account, item)
             answer = self._xrpc(account.credentials, "POST", "com.atproto.repo.uploadBlob",
                                 data=data, headers={"Content-Type": content_type})
             blobs.append(answer.json()["blob"])
+            request.save(blobs=blobs, blobs_at=since)
         if media[0].type == "video":
             return {"$type": "app.bsky.embed.video", "video": blobs[0]}
         return {"$type": "app.bsky.embed.images", "images": [{"alt": "", "image": blob} for blob in blobs]}

@@ -47,6 +47,9 @@ class LinkedIn(Platform):
     # No lookup call: after an ambiguous create the retry itself reconciles, because LinkedIn
     # refuses the same content again with 422 DUPLICATE_POST naming the existing post's URN.
     has_lookup = False
+    # a repeated create is refused as DUPLICATE_POST naming the existing URN (reported to last a day or two;
+    # counted as one hour here), so an interrupted create within the hour is simply sent again
+    idempotency_horizon = 3600.0
     credential_fields = ("access_token", "author_urn")
     # LinkedIn documents a pixel cap (36 Mpx), not a byte cap; 20 MB is our own guard
     media_max_bytes: ClassVar[dict[str, int]] = {"image": 20 * 1024 * 1024}
@@ -86,7 +89,10 @@ class LinkedIn(Platform):
             "lifecycleState": "PUBLISHED",
             "isReshareDisabledByAuthor": False,
         }
-        images = [self._upload(account, author, item) for item in request.media]
+        images: list[str] = list(request.state.get("images") or ())  # uploaded by an earlier attempt
+        for item in request.media[len(images):]:
+            images.append(self._upload(account, author, item))
+            request.save(images=images)
         if len(images) == 1:
             body["content"] = {"media": {"id": images[0]}}
         elif images:

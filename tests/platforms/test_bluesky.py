@@ -17,7 +17,7 @@ from postdodo_connect.errors import (
     PlatformRejected,
     PlatformUnavailable,
 )
-from postdodo_connect.platforms import Media, PublishRequest, validate
+from postdodo_connect.platforms import Media, Progress, PublishRequest, validate
 from postdodo_connect.platforms import bluesky as bsky
 from postdodo_connect.platforms.base import Platform
 
@@ -150,6 +150,24 @@ def test_image_post_uploads_the_blob(adapter: Platform, mocked: responses.Reques
     adapter.publish(ACCOUNT, PublishRequest("tgt_1", "Photo", media=[image]))
     upload = next(c for c in mocked.calls if "uploadBlob" in c.request.url)
     assert upload.request.body == JPEG
+
+
+def test_a_later_attempt_reuses_the_saved_blob(adapter: Platform, mocked: responses.RequestsMock,
+                                               serve_media: Callable[..., Media]) -> None:
+    image = serve_media()
+    login(mocked)
+    mocked.post(f"{PDS}/com.atproto.repo.uploadBlob", json={"blob": BLOB})
+    record = {**text_record("Photo"), "embed": {"$type": "app.bsky.embed.images",
+                                                "images": [{"alt": "", "image": BLOB}]}}
+    record_call(mocked, record, status=502, json={"error": "UpstreamFailure", "message": "Upstream Failure"})
+    request = PublishRequest("tgt_1", "Photo", media=[image], progress=Progress())
+    with pytest.raises(OutcomeUnknown):
+        adapter.publish(ACCOUNT, request)
+    mocked.get(f"{PDS}/com.atproto.repo.getRecord", status=400,
+               json={"error": "RecordNotFound", "message": f"Could not locate record: {URI}"})
+    record_call(mocked, record)
+    adapter.publish(ACCOUNT, PublishRequest("tgt_1", "Photo", media=[image], attempt=2, progress=request.progress))
+    assert sum("uploadBlob" in c.request.url for c in mocked.calls) == 1
 
 
 def test_expired_token_is_refreshed_once_within_the_call(adapter: Platform, mocked: responses.RequestsMock) -> None:
