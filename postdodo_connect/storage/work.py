@@ -19,11 +19,11 @@ INTERRUPTED = {"code": "interrupted", "retryable": True, "platform_error": None,
 
 def _due(table: Table, due: tuple[str, ...]) -> ColumnElement[bool]:
     """Rows waiting in `due`; for targets also a `processing` one whose next check has come (no lease)."""
-    waiting = table.c.status.in_(due)
-    if table is targets:
-        return or_(waiting, and_(table.c.status == "publishing", table.c.phase == "processing",
-                                 table.c.lease_until.is_(None)))
-    return waiting
+    if table is not targets:
+        return table.c.status.in_(due)
+    # one IN list, so the (status, next_attempt_at) index still bounds the scan; in-flight rows filtered out
+    return and_(table.c.status.in_((*due, "publishing")),
+                or_(table.c.status != "publishing", and_(table.c.phase == "processing", table.c.lease_until.is_(None))))
 
 
 def _claim(
