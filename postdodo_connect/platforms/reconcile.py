@@ -26,9 +26,13 @@ _SPACE = re.compile(r"\s+")
 
 
 def parse_time(value: Any) -> float | None:
-    """Epoch seconds from a number or an ISO 8601 time (Python 3.11 reads `Z` and Graph's `+0000`; naive is UTC)."""
+    """Epoch seconds from a number (or its text) or an ISO 8601 time (Python 3.11 reads `Z` and Graph's `+0000`; naive is UTC)."""
     if isinstance(value, (int, float)):
         return float(value)
+    try:
+        return float(value)  # epoch seconds as text (Slack's `ts`)
+    except (TypeError, ValueError):
+        pass
     try:
         moment = datetime.fromisoformat(value)
     except (TypeError, ValueError):

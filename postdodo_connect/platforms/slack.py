@@ -18,7 +18,7 @@ from .base import (
     Published,
     PublishRequest,
 )
-from .reconcile import LOOKUP_WINDOW, seed_digits, seed_int
+from .reconcile import CLOCK_SKEW, LOOKUP_WINDOW, seed_digits, seed_int
 
 _CLUSTER = regex.compile(r"\X")
 AUTH_ERRORS = frozenset({"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"})
@@ -114,11 +114,13 @@ class Slack(Platform):
     def lookup(self, account: Account, request: PublishRequest) -> Published | None:
         """The channel's recent bot message with this text (needs the channels:history scope)."""
         token, channel = self.credential(account.credentials, "bot_token"), self.credential(account.credentials, "channel")
-        params = {"channel": channel, "oldest": f"{self.clock() - LOOKUP_WINDOW:.6f}", "limit": 20}
+        # from just before the recorded call start (else the last day) on
+        oldest = request.call_started - CLOCK_SKEW if request.call_started is not None else self.clock() - LOOKUP_WINDOW
+        params = {"channel": channel, "oldest": f"{oldest:.6f}", "limit": 20}
         history = self.api(token, "conversations.history", params=params)
         wanted = escape(request.caption)
         for message in history.get("messages") or []:
-            if message.get("bot_id") and message.get("text") == wanted:
+            if message.get("bot_id") and message.get("text") == wanted and self.matches_time(request, message.get("ts")):
                 return self.confirmed(token, account.handle, channel, str(message["ts"]))
         return None
 
