@@ -29,9 +29,9 @@ class TargetProgress(Progress):
         super().__init__(vault.open_json(target.get("platform_state")), started.timestamp() if started else None)
         self.target_id, self.attempt, self.vault, self.clock, self.record = target["id"], attempt, vault, clock, record
         self.called = False  # whether this attempt started the call that may create the post
-        # re-sending after an unknown outcome: the idempotency horizon and the lookup window count from the
-        # first call that may have created the post, not from this one
-        self.keep_start = (target.get("error") or {}).get("code") in UNKNOWN_CODES
+        # set when re-sending within the idempotency horizon: the horizon and the lookup window keep counting
+        # from the first call that may have created the post, not from this one
+        self.keep_start = False
 
     def calling(self, now: float) -> None:
         """Stamped with the engine's clock (the one reconcile and the reaper compare against)."""

@@ -118,6 +118,7 @@ class Publisher:
         """The post if the platform has it, None if publishing (again) is safe, or the status we settled on."""
         verdict = settle_unknown(adapter, account, progress, self.clock())
         if verdict == "publish":
+            progress.keep_start = True  # a re-send within the horizon: the first call's start still counts
             return None
         if verdict == "unknown":
             # no way to know: failing, with what we know, beats risking a duplicate post

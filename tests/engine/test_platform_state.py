@@ -109,6 +109,9 @@ class Instance:
             return 408, {}, json.dumps({"error": "Request Timeout"})
         key, now = request.headers["Idempotency-Key"], self.clock()
         if key in self.keys and (now - self.keys[key][0]).total_seconds() < 3600:
+            if self.kill_on_post:
+                self.kill_on_post = False
+                raise Killed
             return 200, {}, json.dumps(self.keys[key][1])  # the replay of the original answer
         sent = json.loads(request.body)
         number = str(110000000000000000 + len(self.statuses))
@@ -190,6 +193,23 @@ def test_mastodon_killed_mid_call_is_looked_up_beyond_the_hour(engine: Engine, m
     target = engine.get(key, post["id"])["targets"][0]
     assert target["status"] == "confirmed" and target["platform_post_id"] == instance.statuses[0]["id"] != "1"
     assert (instance.posts, len(instance.statuses)) == (1, 2)
+
+
+def test_mastodon_horizon_counts_from_the_first_call_not_the_resend(engine: Engine, mocked: responses.RequestsMock) -> None:
+    instance, key, account_id = mastodon(engine, mocked)
+    instance.kill_on_post = True
+    post = engine.post(key, [account_id], caption="Hello fediverse")
+    tick_killed(engine)  # the status exists; its answer was lost
+    engine.clock.advance(400)
+    engine.scheduler.reap()
+    instance.kill_on_post = True
+    tick_killed(engine)  # the re-send within the hour is lost too
+    engine.clock.advance(3250)  # the instance forgot the key (1 h after the first call), not the re-send's hour
+    engine.scheduler.reap()
+    engine.tick()
+    target = engine.get(key, post["id"])["targets"][0]
+    assert target["status"] == "confirmed" and len(instance.statuses) == 1  # looked up, not posted again
+    assert instance.posts == 2
 
 
 def test_mastodon_media_processing_is_a_phase_and_the_upload_happens_once(engine: Engine, mocked: responses.RequestsMock) -> None:
