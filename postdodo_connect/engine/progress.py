@@ -57,8 +57,8 @@ class TargetProgress(Progress):
 
 def settle_unknown(adapter: Platform, account: Any, progress: TargetProgress, now: datetime) -> str:
     """What to do about a create whose outcome is unknown: "publish" again, "lookup", or "unknown" (give up)."""
-    if progress.call_started is None:
-        return "publish"  # the call never started: nothing can exist
-    if now.timestamp() - progress.call_started < adapter.horizon(account):
+    # (a call that never started is never an unknown outcome: the reaper and the publisher retry it plainly;
+    # no call start on record here means a target from before starts were recorded: assume it ran)
+    if progress.call_started is not None and now.timestamp() - progress.call_started < adapter.horizon(account):
         return "publish"  # within the platform's idempotency horizon a repeat returns the original post
     return "lookup" if adapter.can_lookup(account) else "unknown"
