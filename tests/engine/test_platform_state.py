@@ -405,3 +405,39 @@ def test_instagram_killed_in_media_publish_is_found_not_posted_again(engine: Eng
     target = engine.get(key, post["id"])["targets"][0]
     assert (target["status"], target["platform_post_id"]) == ("confirmed", "18000000000000001")
     assert len(account.containers) == 1 and len(account.media) == 2
+
+
+# -- the sandbox's knobs reach the same paths ---------------------------------------------------------
+
+
+def test_sandbox_processing_seconds_is_a_processing_phase(engine: Engine) -> None:
+    key = engine.api.new_key()
+    account = engine.api.sandbox_account(key, "instagram", sandbox={"processing_seconds": 60})
+    post = engine.post(key, [account["id"]], caption="Reel", media=[{"type": "video", "url": MEDIA_URL}])
+    engine.tick()
+    target = engine.get(key, post["id"])["targets"][0]
+    assert (target["status"], target["phase"], target["next_attempt_at"]) == ("publishing", "processing", "2026-07-01T12:01:00Z")
+    engine.clock.advance(60)
+    engine.tick()
+    assert engine.get(key, post["id"])["targets"][0]["status"] == "confirmed"
+    assert len(engine.sandbox_posts(account["id"])) == 1
+
+
+@pytest.mark.parametrize(("knobs", "final"), [
+    ({"no_lookup": True}, "failed"),  # nothing can tell: outcome_unknown, never a guess
+    ({"no_lookup": True, "idempotency_seconds": 3600}, "confirmed"),  # re-sent within the horizon
+    ({}, "confirmed"),  # looked up
+])
+def test_sandbox_unknown_outcome_follows_its_knobs(engine: Engine, knobs: dict[str, Any], final: str) -> None:
+    key = engine.api.new_key()
+    faults = {"commit_then_fail_rate": 1, "fault_attempts": 1, **knobs}
+    account = engine.api.sandbox_account(key, "mastodon", sandbox=faults)
+    post = engine.post(key, [account["id"]], caption="hello")
+    engine.tick()
+    engine.clock.advance(31)
+    engine.tick()
+    target = engine.get(key, post["id"])["targets"][0]
+    assert target["status"] == final and len(engine.sandbox_posts(account["id"])) == 1
+    if final == "failed":
+        assert target["error"]["code"] == "outcome_unknown"
+        assert target["error"]["platform_error"]["evidence"]["call_started_at"] == "2026-07-01T12:00:00Z"
