@@ -108,7 +108,7 @@ def run_mode(mode: str, n: int, workers: int, latency_ms: float,
         Redis.from_url(REDIS).flushdb()
         env = {k: v for k, v in os.environ.items() if not k.startswith("POSTDODO_")}
         env |= {"POSTDODO_DATABASE_URL": db_url, "POSTDODO_REDIS_URL": REDIS, "POSTDODO_SECRET_KEY": SECRET}
-        procs = [subprocess.Popen([sys.executable, "-m", "postdodo_connect", "worker", "--simple"], env=env,
+        procs = [subprocess.Popen([sys.executable, "-m", "postdodo_connect", "worker"], env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(workers)]
     scheduler = Scheduler(db, dispatcher, runtime.clock, lease_seconds=300, tick_seconds=0.05, batch=200)
     runtime.scheduler = scheduler

@@ -23,9 +23,9 @@ def fresh_redis_db(redis_url: str, db: int) -> str:
 
 
 def run_worker(**settings: str) -> None:
-    """Run `postdodo worker --burst --simple` with these POSTDODO_* settings until the queues are empty."""
+    """Run `postdodo worker --burst` (the default, non-forking worker) with these POSTDODO_* settings until the queues are empty."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("POSTDODO_")}
     env |= {f"POSTDODO_{name.upper()}": value for name, value in settings.items()}
-    done = subprocess.run([sys.executable, "-m", "postdodo_connect", "worker", "--burst", "--simple"], env=env,
+    done = subprocess.run([sys.executable, "-m", "postdodo_connect", "worker", "--burst"], env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
