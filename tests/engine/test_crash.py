@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
+from redis import Redis
 from sqlalchemy import select
 
+from postdodo_connect.engine.dispatch import PUBLISH_QUEUE
 from postdodo_connect.platforms.bluesky import tid_for
 from postdodo_connect.storage import Database
 from postdodo_connect.storage import keys as keys_store
 from postdodo_connect.storage.schema import sandbox_posts, targets
+from tests.support import rq
 from tests.support.bluesky_stub import bluesky_stub
+from tests.support.factory import SECRET, make_api
+from tests.support.rq import fresh_redis_db, idle_workers
 from tests.support.server import start_server, wait_until
 
 ENV = {"POSTDODO_LEASE_SECONDS": "2", "POSTDODO_RATE_LIMIT": "100000/minute", "POSTDODO_WORKERS": "8",
@@ -112,3 +121,53 @@ def test_kill_dash_nine_restart_takes_the_dead_engines_leases_back_at_once(tmp_p
         assert statuses == {"confirmed": 240}
         assert set(pds.created) == rkeys and set(pds.created.values()) == {1}  # each Bluesky post made once
         assert len(per_target) == 160 and set(per_target.values()) == {1}
+
+
+@pytest.mark.slow
+def test_kill_dash_nine_of_a_scaled_engine_hands_its_claims_to_the_next_one_at_once(
+        pg_url: str, redis_url: str) -> None:
+    """`postdodo engine` on PostgreSQL + Redis, killed with claims in Redis: its successor frees them at once."""
+    rq_url = fresh_redis_db(redis_url, 11)
+    api = make_api(pg_url, redis_url=rq_url)
+    key = api.new_key()
+    accounts = [api.sandbox_account(key, p)["id"] for p in ("bluesky", "mastodon", "threads")]
+    for i in range(4):
+        assert api.call("POST", "/v1/posts", key, json={"caption": f"scaled {i}", "account_ids": accounts}).status_code == 201
+    idle_workers(rq_url, 2)  # room for four claims, nobody to run them yet
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POSTDODO_")} | {
+        "POSTDODO_DATABASE_URL": pg_url, "POSTDODO_REDIS_URL": rq_url, "POSTDODO_SECRET_KEY": SECRET,
+        "POSTDODO_LEASE_SECONDS": "3600", "POSTDODO_TICK_SECONDS": "0.1"}
+
+    def engine() -> subprocess.Popen[bytes]:
+        return subprocess.Popen([sys.executable, "-m", "postdodo_connect", "engine"], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def rows() -> list[Any]:
+        with api.db.read() as conn:
+            return list(conn.execute(select(targets.c.id, targets.c.status, targets.c.attempts, targets.c.error)))
+
+    first = engine()
+    try:
+        wait_until(lambda: sum(r.status == "publishing" for r in rows()) == 4, timeout=30, what="four claims")
+    finally:
+        first.kill()  # SIGKILL: its four claims stay leased for an hour, their jobs queued in Redis
+        first.wait()
+    claimed = {r.id for r in rows() if r.status == "publishing"}
+    second = engine()
+    try:
+        wait_until(lambda: all(r.attempts == 2 or r.status == "retrying" for r in rows() if r.id in claimed),
+                   timeout=30, what="the dead engine's claims taken back")
+        for _ in range(12):  # each burst runs what is queued (the dead engine's stale jobs stand down)
+            rq.run_worker(database_url=pg_url, redis_url=rq_url, secret_key=SECRET)
+            if all(r.status == "confirmed" for r in rows()):
+                break
+            wait_until(lambda: Redis.from_url(rq_url).llen(f"rq:queue:{PUBLISH_QUEUE}") > 0, timeout=30,
+                       what="the next claims")
+    finally:
+        second.terminate()
+        second.wait(30)
+    with api.db.read() as conn:
+        per_target = Counter(r.reference for r in conn.execute(select(sandbox_posts.c.reference)))
+    assert {r.status for r in rows()} == {"confirmed"}
+    assert len(per_target) == 12 and set(per_target.values()) == {1}
+    api.db.dispose()
