@@ -69,6 +69,11 @@ class ThreadDispatcher:
         free = 2 * self.size[kind] - self.busy[kind]
         return free if free >= self.size[kind] else 0
 
+    def outstanding(self) -> list[Job]:
+        """The jobs submitted and not finished (waiting or running)."""
+        with self.lock:
+            return list(self.jobs)
+
     def submit(self, kind: str, jobs: Sequence[tuple[str, int]]) -> None:
         """Queue the jobs on their pool."""
         with self.lock:  # held while submitting: a job that ends at once forgets itself only after this

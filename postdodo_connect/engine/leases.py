@@ -15,7 +15,7 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -118,18 +118,19 @@ class Leases:
         self.owner = new_id("own")
         self.identity = this_process()
         self.role: str | None = None
-        self.renew_owned = False
+        #: embedded: the jobs waiting in this process's pools, renewed with the running ones
+        self.queued: Callable[[], Iterable[tuple[str, str, int]]] | None = None
         self.every = min(lease_seconds / 3, owner_timeout / 3, MAX_BEAT)
         self.running: dict[tuple[str, str, int], Held] = {}
         self.lock = threading.Lock()
         self.stopped = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def start(self, role: str, *, renew_owned: bool) -> None:
-        """Register this process and start renewing; `renew_owned` also renews claimed rows not started yet."""
+    def start(self, role: str, *, queued: Callable[[], Iterable[tuple[str, str, int]]] | None = None) -> None:
+        """Register this process and start renewing what it runs, and what `queued` says waits in its pools."""
         if self.role is not None:
             return
-        self.role, self.renew_owned = role, renew_owned
+        self.role, self.queued = role, queued
         self._register()
         self._thread = threading.Thread(target=self._run, name="postdodo-leases", daemon=True)
         self._thread.start()
@@ -161,6 +162,7 @@ class Leases:
         until = now + self.lease
         with self.lock:
             held = list(self.running.values())
+        waiting = set(self.queued() if self.queued else ()) - {(item.kind, item.row_id, item.attempt) for item in held}
         lost = []
         with self.db.write() as conn:
             if not owners.beat(conn, self.owner, now):
@@ -171,9 +173,8 @@ class Leases:
                 table, busy = TABLES[item.kind]
                 if not work.hold(conn, table, busy, item.row_id, item.attempt, self.owner, until):
                     lost.append(item)
-            if self.renew_owned:
-                for table, busy in TABLES.values():
-                    work.renew_owned(conn, table, busy, self.owner, until)
+            for kind, row_id, attempt in waiting:  # gone already: the job stands down when it starts
+                work.hold(conn, *TABLES[kind], row_id, attempt, self.owner, until)
         for item in lost:
             if not item.lost.is_set():
                 log.warning("%s attempt %d of %s lost its lease: standing down", item.kind, item.attempt, item.row_id)
@@ -191,14 +192,21 @@ class Leases:
         with self.db.write() as conn:
             if not work.hold(conn, table, busy, row_id, attempt, self.owner, self.clock() + self.lease):
                 return None
-        held = Held(kind, row_id, attempt)
+        return self._track(Held(kind, row_id, attempt))
+
+    def _track(self, held: Held) -> Held:
         with self.lock:
-            self.running[(kind, row_id, attempt)] = held
+            self.running[(held.kind, held.row_id, held.attempt)] = held
         return held
 
     def run(self, kind: str, job: Callable[[str, int], str], row_id: str, attempt: int) -> str:
         """Run one attempt under its lease: stand down when it is gone, hand it back if the attempt raises."""
-        held = self.hold(kind, row_id, attempt)
+        if self.queued is not None:
+            # embedded: this process claimed the row and has renewed it in its pool ever since, so no write
+            # here (one per attempt); the job's own load stands it down if the row moved on meanwhile
+            held: Held | None = self._track(Held(kind, row_id, attempt))
+        else:
+            held = self.hold(kind, row_id, attempt)
         if held is None:
             return "skipped"  # re-claimed or taken back while it waited: someone else owns it now
         try:

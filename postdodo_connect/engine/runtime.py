@@ -89,7 +89,7 @@ class Runtime:
 
     def start_worker(self) -> None:
         """Be an RQ worker's runtime: register its lease owner (once) for the jobs it runs."""
-        self.leases.start("worker", renew_owned=True)
+        self.leases.start("worker")
 
     def job_done(self) -> None:
         """An RQ job ended: a worker is free, so wake the engine to claim (it claims only what workers can take)."""
@@ -100,9 +100,10 @@ class Runtime:
     def start(self) -> Scheduler:
         """Run the scheduler (and, embedded, the worker pools) on background threads."""
         self.dispatcher = self.make_dispatcher()
-        # embedded, the rows this process claimed wait in its own pool: renewed while it lives; with RQ they
+        # embedded, the rows this process claimed wait in its own pools: renewed while they wait; with RQ they
         # wait in Redis, whose loss only their lease's end reveals, so they are renewed once a worker holds them
-        self.leases.start("engine", renew_owned=not self.settings.redis_url)
+        pools = self.dispatcher if isinstance(self.dispatcher, ThreadDispatcher) else None
+        self.leases.start("engine", queued=pools.outstanding if pools else None)
         self.scheduler = Scheduler(self.db, self.dispatcher, self.clock, lease_seconds=self.settings.lease_seconds,
                                    tick_seconds=self.settings.tick_seconds, batch=self.settings.claim_batch,
                                    retention=retention_of(self.settings), leases=self.leases)

@@ -130,13 +130,6 @@ def hold(conn: Connection, table: Table, busy: str, row_id: str, attempt: int, o
     ).rowcount == 1
 
 
-def renew_owned(conn: Connection, table: Table, busy: str, owner: str, lease_until: datetime) -> int:
-    """Renew every lease `owner` holds in `busy` (claimed and queued in its own pool, or running)."""
-    return conn.execute(
-        update(table).where(table.c.lease_owner == owner, table.c.status == busy).values(lease_until=lease_until)
-    ).rowcount
-
-
 # built once: every publish attempt runs these
 _LOAD_TARGET = Prepared(
     select(targets, posts.c.caption, posts.c.media).join(posts, posts.c.id == targets.c.post_id)

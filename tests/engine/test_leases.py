@@ -74,7 +74,7 @@ def setup(url: str, sleep: Any = None) -> Setup:
                    sandbox_faults={"latency_ms": 1} if sleep else {})
     runtime = Runtime(api.service.settings, api.db, clock=clock, sandbox_sleep=sleep or (lambda s: None))
     runtime.leases.stopped.set()  # no renewer thread racing the test: it calls renew() itself
-    runtime.leases.start("engine", renew_owned=False)
+    runtime.leases.start("engine")
     queue = Held()
     scheduler = Scheduler(api.db, queue, clock, lease_seconds=LEASE, tick_seconds=0.01, batch=100,
                           leases=runtime.leases)

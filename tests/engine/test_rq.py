@@ -75,7 +75,7 @@ def test_claims_follow_the_workers_and_never_age_in_redis(db_url: str, rq_url: s
     api = make_api(db_url, redis_url=rq_url, lease_seconds=300.0, rate_limit="1000/minute")
     runtime = Runtime(api.service.settings, api.db)
     runtime.leases.stopped.set()
-    runtime.leases.start("engine", renew_owned=False)
+    runtime.leases.start("engine")
     dispatcher = runtime.make_dispatcher()
     scheduler = Scheduler(api.db, dispatcher, runtime.clock, lease_seconds=300.0, tick_seconds=0.05, batch=100,
                           leases=runtime.leases)
