@@ -58,7 +58,7 @@ class Settings:
     #: how long a claimed target/delivery stays leased before the reaper takes it back
     lease_seconds: float = 300.0
     #: seconds without a heartbeat after which an engine or worker is dead and its leases are taken back
-    owner_timeout: float = 30.0
+    owner_timeout: float = 60.0
     #: how often the scheduler looks for due work when nothing wakes it
     tick_seconds: float = 0.5
     claim_batch: int = 200
