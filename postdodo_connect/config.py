@@ -57,6 +57,8 @@ class Settings:
     retry_jitter: float = 0.2
     #: how long a claimed target/delivery stays leased before the reaper takes it back
     lease_seconds: float = 300.0
+    #: seconds without a heartbeat after which an engine or worker is dead and its leases are taken back
+    owner_timeout: float = 60.0
     #: how often the scheduler looks for due work when nothing wakes it
     tick_seconds: float = 0.5
     claim_batch: int = 200
@@ -97,6 +99,7 @@ class Settings:
         "max_attempts": ("POSTDODO_MAX_ATTEMPTS", int),
         "retry_jitter": ("POSTDODO_RETRY_JITTER", float),
         "lease_seconds": ("POSTDODO_LEASE_SECONDS", float),
+        "owner_timeout": ("POSTDODO_OWNER_TIMEOUT", float),
         "tick_seconds": ("POSTDODO_TICK_SECONDS", float),
         "claim_batch": ("POSTDODO_CLAIM_BATCH", int),
         "wake": ("POSTDODO_WAKE", _bool),
@@ -143,7 +146,7 @@ class Settings:
         if not self.webhook_retry_delays or min(self.webhook_retry_delays) < 0:
             raise ConfigurationError("POSTDODO_WEBHOOK_RETRY_DELAYS needs at least one delay, none negative")
         if self.webhook_timeout <= 0 or self.lease_seconds <= 0 or self.tick_seconds <= 0 \
-                or self.idempotency_lease <= 0:
+                or self.idempotency_lease <= 0 or self.owner_timeout <= 0:
             raise ConfigurationError("timeouts, leases and ticks must be positive")
         if self.retention_events_days < 0 or self.retention_attempt_bodies_days < 0:
             raise ConfigurationError("POSTDODO_RETENTION_* must not be negative (0 keeps forever)")

@@ -19,7 +19,7 @@ worker_class = "postdodo_connect.http_workers.SyncWorker"
 def on_starting(server: Any) -> None:
     """In the master, before any worker forks: the shared metrics directory.
 
-    A configured PROMETHEUS_MULTIPROC_DIR is kept as it is: `postdodo engine` and `postdodo worker --simple`
+    A configured PROMETHEUS_MULTIPROC_DIR is kept as it is: `postdodo engine` and `postdodo worker`
     on this machine may be writing to it too (empty it before starting them all, e.g. ExecStartPre).
     """
     prepare_multiprocess_dir(clean=False)

@@ -51,7 +51,9 @@ def register(commands: Any) -> None:
     engine.set_defaults(func=cmd_engine)
     worker = commands.add_parser("worker", help="run an RQ worker on the postdodo queues (scaled mode)")
     worker.add_argument("--burst", action="store_true", help="exit when the queues are empty")
-    worker.add_argument("--simple", action="store_true", help="no fork per job (faster, less isolated)")
+    worker.add_argument("--fork", action="store_true",
+                        help="run each job in a forked child (isolation; rebuilds the runtime and loses its caches per job)")
+    worker.add_argument("--simple", action="store_true", help=argparse.SUPPRESS)  # the default now: no fork
     worker.set_defaults(func=cmd_worker)
 
 
@@ -190,13 +192,14 @@ def _stop_at_eof(done: threading.Event) -> None:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    """An RQ worker on postdodo-publish and postdodo-webhooks."""
+    """An RQ worker on postdodo-publish and postdodo-webhooks: one runtime for the process's jobs (docs/deployment.md)."""
     from redis import Redis
     from rq import Worker
     from rq.serializers import JSONSerializer
     from rq.worker import SimpleWorker
 
     from ..engine.dispatch import PUBLISH_QUEUE, WEBHOOK_QUEUE
+    from ..engine.runtime import process_runtime
     from ..errors import QueueUnavailable
     from ..metrics import multiprocess
     from ..redisprobe import unreachable
@@ -210,14 +213,23 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if reason := unreachable(settings.redis_url):
         # a worker has nothing to do without Redis: stop plainly and let the supervisor start it again
         raise QueueUnavailable(f"{reason}: `postdodo worker` needs it")
-    cls = SimpleWorker if args.simple else Worker
-    if multiprocess() and not args.simple:
+    if args.fork and multiprocess():
         # every forked job is a new pid, hence a new metrics file that outlives it: scrapes slow down for ever
-        log.warning("PROMETHEUS_MULTIPROC_DIR is set: run `postdodo worker --simple` so jobs' metrics "
+        log.warning("PROMETHEUS_MULTIPROC_DIR is set: run `postdodo worker` without --fork so jobs' metrics "
                     "stay in this process's files instead of one new file per job")
-    worker = cls([PUBLISH_QUEUE, WEBHOOK_QUEUE], connection=Redis.from_url(settings.redis_url),
-                 serializer=JSONSerializer)
-    worker.work(burst=args.burst, with_scheduler=False)
+    # No fork (the default): jobs run in this process's main thread, so RQ's SIGALRM job timeout still
+    # applies, and they share one runtime: connection pools, adapters and their caches (a Bluesky login).
+    # Forking, the runtime is built in each job's child instead: never before the fork, as its threads
+    # and connections would not survive it.
+    runtime = None if args.fork else process_runtime()
+    worker = (Worker if args.fork else SimpleWorker)([PUBLISH_QUEUE, WEBHOOK_QUEUE],
+                                                     connection=Redis.from_url(settings.redis_url),
+                                                     serializer=JSONSerializer)
+    try:
+        worker.work(burst=args.burst, with_scheduler=False)
+    finally:
+        if runtime is not None:
+            runtime.leases.stop()  # a clean exit holds nothing: no successor need wait for its beat to stop
     return 0
 
 

@@ -18,6 +18,7 @@ log = logging.getLogger("postdodo.dispatch")
 PUBLISH_QUEUE = "postdodo-publish"
 WEBHOOK_QUEUE = "postdodo-webhooks"
 JOB_TTL = 7 * 86400  # keep failed/finished job records a week for inspection
+PER_WORKER = 2  # RQ jobs claimed per live worker: the one it runs and the next, so it never waits on a claim
 
 
 Job = tuple[str, str, int]  # (kind, row id, attempt)
@@ -68,6 +69,11 @@ class ThreadDispatcher:
         free = 2 * self.size[kind] - self.busy[kind]
         return free if free >= self.size[kind] else 0
 
+    def outstanding(self) -> list[Job]:
+        """The jobs submitted and not finished (waiting or running)."""
+        with self.lock:
+            return list(self.jobs)
+
     def submit(self, kind: str, jobs: Sequence[tuple[str, int]]) -> None:
         """Queue the jobs on their pool."""
         with self.lock:  # held while submitting: a job that ends at once forgets itself only after this
@@ -110,18 +116,38 @@ class RQDispatcher:
              "deliver": "postdodo_connect.engine.jobs.deliver_event"}
     QUEUES = {"publish": PUBLISH_QUEUE, "deliver": WEBHOOK_QUEUE}
 
-    def __init__(self, redis_url: str, batch: int = 500) -> None:
+    def __init__(self, redis_url: str, batch: int = 500, job_timeout: int = 240) -> None:
         from redis import Redis
         from rq.serializers import JSONSerializer
 
         self.redis = Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5)
         self.queues = {kind: Queue(name, connection=self.redis, serializer=JSONSerializer)
                        for kind, name in self.QUEUES.items()}
-        self.batch = batch
+        self.batch, self.job_timeout = batch, job_timeout
 
     def free_slots(self, kind: str) -> int:
-        """RQ queues absorb bursts; claim a batch at a time."""
-        return self.batch
+        """Room on that queue: PER_WORKER jobs per live RQ worker, less those waiting or running there.
+
+        Claimed work never ages in Redis: with no worker nothing is claimed, and a burst waits in the
+        database (due, visible) until workers free up. Like the thread pools, room opens a worker-full at a time.
+        """
+        from redis.exceptions import RedisError
+        from rq.worker_registration import WORKERS_BY_QUEUE_KEY
+
+        queue = self.queues[kind]
+        try:
+            registered = list(self.redis.smembers(WORKERS_BY_QUEUE_KEY % queue.name))
+            pipe = self.redis.pipeline(transaction=False)
+            for key in registered:  # a killed worker stays in the set until RQ cleans it; its key expires
+                pipe.exists(key)
+            pipe.llen(queue.key)
+            pipe.zcard(queue.started_job_registry.key)
+            *exists, queued, running = pipe.execute()
+        except RedisError as exc:
+            raise QueueUnavailable(f"Redis unreachable ({type(exc).__name__}): cannot dispatch") from exc
+        live = sum(1 for found in exists if found)
+        free = PER_WORKER * live - queued - min(running, live)
+        return min(self.batch, free) if free >= live > 0 else 0
 
     def submit(self, kind: str, jobs: Sequence[tuple[str, int]]) -> None:
         """Enqueue a claim batch in one pipeline; if Redis loses it, the leases run out and the reaper takes over."""
@@ -136,7 +162,7 @@ class RQDispatcher:
     def _enqueue(self, queue: Queue, kind: str, jobs: Sequence[tuple[str, int]]) -> None:
         queue.enqueue_many([
             Queue.prepare_data(self.FUNCS[kind], (row_id, attempt), job_id=f"{row_id}-{attempt}", result_ttl=3600,
-                               failure_ttl=JOB_TTL, timeout=600)
+                               failure_ttl=JOB_TTL, timeout=self.job_timeout)
             for row_id, attempt in jobs
         ])
 

@@ -7,9 +7,17 @@ from .runtime import process_runtime
 
 def publish_target(target_id: str, attempt: int) -> str:
     """Make one publish attempt of a target."""
-    return process_runtime().publisher.run(target_id, attempt)
+    runtime = process_runtime()
+    try:
+        return runtime.publish(target_id, attempt)
+    finally:
+        runtime.job_done()
 
 
 def deliver_event(delivery_id: str, attempt: int) -> str:
     """Make one webhook delivery attempt."""
-    return process_runtime().deliverer.run(delivery_id, attempt)
+    runtime = process_runtime()
+    try:
+        return runtime.deliver(delivery_id, attempt)
+    finally:
+        runtime.job_done()

@@ -18,6 +18,7 @@ from ..storage.retention import DAY, Retention
 from . import wake
 from .deliveries import Deliverer
 from .dispatch import Dispatcher, RQDispatcher, ThreadDispatcher, Unfinished
+from .leases import Leases, job_timeout
 from .publisher import Publisher
 from .retry import RetryPolicy
 from .scheduler import Scheduler
@@ -49,6 +50,10 @@ class Runtime:
             clock, timeout=settings.webhook_timeout, disable_after=settings.webhook_disable_after,
             # one endpoint may hold half the delivery workers while others wait
             max_in_flight=max(1, settings.workers // 2))
+        #: this process's lease owner, registered when it starts a scheduler or runs its first RQ job
+        self.leases = Leases(self.db, clock, lease_seconds=settings.lease_seconds,
+                             owner_timeout=settings.owner_timeout)
+        self._bell: wake.Bell | None = None
         self.dispatcher: Dispatcher | None = None
         self.scheduler: Scheduler | None = None
         self.listener: wake.Listener | None = None
@@ -64,22 +69,44 @@ class Runtime:
     def make_dispatcher(self) -> Dispatcher:
         """Threads in embedded mode, RQ when POSTDODO_REDIS_URL is set."""
         if self.settings.redis_url:
-            return RQDispatcher(self.settings.redis_url, batch=self.settings.claim_batch)
+            return RQDispatcher(self.settings.redis_url, batch=self.settings.claim_batch,
+                                job_timeout=job_timeout(self.settings.lease_seconds))
         kick = lambda: self.scheduler.kick() if self.scheduler else None  # noqa: E731
         if self.publisher.group_commit is None:
             # the pool's threads would otherwise queue on the one writer, a commit per attempt; the
             # sandbox platform gets its own, as a real platform commits apart from us
             self.publisher.group_commit = GroupCommit(self.db)
             self._sandbox_kwargs["group_commit"] = GroupCommit(self.db)
-        return ThreadDispatcher({"publish": self.publisher.run, "deliver": self.deliverer.run},
-                                self.settings.workers, on_done=kick)
+        return ThreadDispatcher({"publish": self.publish, "deliver": self.deliver}, self.settings.workers, on_done=kick)
+
+    def publish(self, target_id: str, attempt: int) -> str:
+        """One publish attempt under its lease (held from the start, renewed while it runs)."""
+        return self.leases.run("publish", self.publisher.run, target_id, attempt)
+
+    def deliver(self, delivery_id: str, attempt: int) -> str:
+        """One delivery attempt under its lease."""
+        return self.leases.run("deliver", self.deliverer.run, delivery_id, attempt)
+
+    def start_worker(self) -> None:
+        """Be an RQ worker's runtime: register its lease owner (once) for the jobs it runs."""
+        self.leases.start("worker")
+
+    def job_done(self) -> None:
+        """An RQ job ended: a worker is free, so wake the engine to claim (it claims only what workers can take)."""
+        if self._bell is None:
+            self._bell = wake.bell(self.settings)
+        self._bell.ring()
 
     def start(self) -> Scheduler:
         """Run the scheduler (and, embedded, the worker pools) on background threads."""
         self.dispatcher = self.make_dispatcher()
+        # embedded, the rows this process claimed wait in its own pools: renewed while they wait; with RQ they
+        # wait in Redis, whose loss only their lease's end reveals, so they are renewed once a worker holds them
+        pools = self.dispatcher if isinstance(self.dispatcher, ThreadDispatcher) else None
+        self.leases.start("engine", queued=pools.outstanding if pools else None)
         self.scheduler = Scheduler(self.db, self.dispatcher, self.clock, lease_seconds=self.settings.lease_seconds,
                                    tick_seconds=self.settings.tick_seconds, batch=self.settings.claim_batch,
-                                   retention=retention_of(self.settings))
+                                   retention=retention_of(self.settings), leases=self.leases)
         self._thread = threading.Thread(target=self.scheduler.run, name="postdodo-scheduler", daemon=True)
         self._thread.start()
         self.listener = wake.listen(self.settings, self.scheduler.kick)  # API processes ring it (engine/wake.py)
@@ -107,6 +134,7 @@ class Runtime:
             count = self.scheduler.hand_back(left)
             log.info("handed back %d claimed rows (%d not started, %d still running after %.0fs)",
                      count, len(left.queued), len(left.running), grace)
+        self.leases.stop()
         for committer in (self.publisher.group_commit, self._sandbox_kwargs.pop("group_commit", None)):
             if committer is not None:
                 committer.close()
@@ -131,4 +159,5 @@ def process_runtime() -> Runtime:
     with _lock:
         if _runtime is None:
             _runtime = Runtime(Settings.from_env())
+            _runtime.start_worker()
         return _runtime

@@ -7,12 +7,16 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from ..errors import QueueUnavailable
-from ..storage import Database, heartbeat, work
+from ..storage import Database, heartbeat, owners, work
 from ..storage.retention import Purger, Retention
 from ..storage.schema import deliveries, targets
 from .dispatch import Dispatcher, Job, Unfinished
+
+if TYPE_CHECKING:
+    from .leases import Leases
 
 log = logging.getLogger("postdodo.scheduler")
 REAP_EVERY = 5.0  # seconds between looks for expired leases
@@ -25,8 +29,11 @@ class Scheduler:
     """One tick claims what is due now; `run` ticks until stopped. Safe to run in several processes."""
 
     def __init__(self, db: Database, dispatcher: Dispatcher, clock: Callable[[], datetime], *,
-                 lease_seconds: float, tick_seconds: float, batch: int, retention: Retention | None = None) -> None:
+                 lease_seconds: float, tick_seconds: float, batch: int, retention: Retention | None = None,
+                 leases: Leases | None = None) -> None:
         self.db, self.dispatcher, self.clock = db, dispatcher, clock
+        #: this process's lease owner: claims carry its id, and the reaper asks it which owners are dead
+        self.leases = leases
         self.queue_down = False  # a dispatch outage is logged once, not every tick
         self.purger = Purger(db, retention or Retention())
         self._last_purge: datetime | None = None
@@ -45,7 +52,10 @@ class Scheduler:
         """Claim and dispatch due work once; returns how many jobs were dispatched."""
         dispatched = 0
         outage: QueueUnavailable | None = None
-        room = {kind: min(self.batch, self.dispatcher.free_slots(kind)) for kind in ("publish", "deliver")}
+        try:
+            room = {kind: min(self.batch, self.dispatcher.free_slots(kind)) for kind in ("publish", "deliver")}
+        except QueueUnavailable as exc:  # RQ's capacity is read from Redis: nothing is claimed while it is away
+            outage, room = exc, {"publish": 0, "deliver": 0}
         due = dict.fromkeys(room, False)
         if any(room.values()):
             with self.db.read() as conn:
@@ -56,7 +66,8 @@ class Scheduler:
                 continue
             now = self.clock()
             with self.db.write() as conn:
-                claimed = claim(conn, now, now + self.lease, limit, skip_locked=not self.db.is_sqlite)
+                claimed = claim(conn, now, now + self.lease, limit, skip_locked=not self.db.is_sqlite,
+                                owner=self.leases.owner if self.leases else None)
             if claimed:
                 try:
                     self._submit(kind, [(row.id, row.attempts) for row in claimed])
@@ -91,14 +102,18 @@ class Scheduler:
             heartbeat.beat(conn, self.clock())
 
     def reap(self) -> int:
-        """Take back rows whose worker died: targets are reconciled on their next attempt."""
+        """Take back rows whose worker died (lease run out, or owner dead): targets are reconciled next attempt."""
         now = self.clock()
         with self.db.write() as conn:
+            dead = self.leases.dead_owners(conn, now) if self.leases else []
             # `lease_expired` (only where the platform call had started) makes the next attempt reconcile first
-            count = work.take_back_targets(conn, now, self.batch, unknown=LEASE_EXPIRED)
-            count += work.take_back(conn, deliveries, "delivering", now, self.batch, to="pending")
+            count = work.take_back_targets(conn, now, self.batch, unknown=LEASE_EXPIRED, owners=dead)
+            count += work.take_back(conn, deliveries, "delivering", now, self.batch, to="pending", owners=dead)
+            owners.forget(conn, dead)
+        if dead:
+            log.warning("lease owners %s are dead: taking their leases back", ", ".join(dead))
         if count:
-            log.warning("took back %d rows whose lease expired", count)
+            log.warning("took back %d rows whose lease expired or whose owner died", count)
             self.kick()
         return count
 
@@ -113,6 +128,7 @@ class Scheduler:
             log.info("retention: removed %(idempotency_keys)d idempotency keys and %(events)d events, "
                      "emptied %(attempt_bodies)d attempt bodies", counts)
         return counts
+
     def hand_back(self, left: Unfinished) -> int:
         """Release the leases of work this process claimed and will not finish, so any engine resumes it now."""
         def rows(jobs: list[Job], kind: str) -> list[tuple[str, int]]:

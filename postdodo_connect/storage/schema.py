@@ -147,6 +147,7 @@ targets = Table(
     # when a scheduled/retrying target is due; the scheduler's only query reads this index
     Column("next_attempt_at", UTCDateTime),
     Column("lease_until", UTCDateTime),
+    Column("lease_owner", String(40)),  # the lease_owners row of the process holding the lease
     Column("permalink", Text),
     Column("platform_post_id", String(200)),
     Column("error", JSON),
@@ -207,6 +208,7 @@ deliveries = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", UTCDateTime),
     Column("lease_until", UTCDateTime),
+    Column("lease_owner", String(40)),  # the lease_owners row of the process holding the lease
     Column("last_status_code", Integer),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
@@ -252,6 +254,20 @@ sandbox_posts = Table(
     Column("permalink", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_sandbox_account", "account_id"),
+)
+
+# One row per engine or worker process start that holds leases: a successor that sees its heartbeat
+# stop (or, on the same machine, its pid gone) takes its leases back at once instead of waiting them out.
+lease_owners = Table(
+    "lease_owners", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("role", String(20), nullable=False),  # engine | worker
+    Column("host", String(200), nullable=False),  # for people reading the table
+    Column("scope", String(200), nullable=False),  # kernel boot + pid namespace: where `pid` means this process
+    Column("pid", Integer, nullable=False),
+    Column("pid_started", String(40)),  # the pid's start time (Linux), so a reused pid is not mistaken for it
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("beat_at", UTCDateTime, nullable=False),
 )
 
 settings_table = Table(

@@ -28,7 +28,7 @@ def _due(table: Table, due: tuple[str, ...]) -> ColumnElement[bool]:
 
 def _claim(
     conn: Connection, table: Table, due: tuple[str, ...], to: str, now: datetime, lease_until: datetime, limit: int,
-    *, skip_locked: bool,
+    *, skip_locked: bool, owner: str | None = None,
 ) -> list[Any]:
     candidates = (
         select(table.c.id)
@@ -45,7 +45,7 @@ def _claim(
     return list(conn.execute(
         update(table)
         .where(table.c.id.in_(ids), _due(table, due), table.c.next_attempt_at <= now)
-        .values(status=to, attempts=table.c.attempts + 1, lease_until=lease_until, updated_at=now)
+        .values(status=to, attempts=table.c.attempts + 1, lease_until=lease_until, lease_owner=owner, updated_at=now)
         .returning(*claim_columns(table))
     ).all())
 
@@ -66,10 +66,12 @@ def claim_columns(table: Table) -> tuple[Any, ...]:
 
 
 def claim_targets(
-    conn: Connection, now: datetime, lease_until: datetime, limit: int, *, skip_locked: bool = False
+    conn: Connection, now: datetime, lease_until: datetime, limit: int, *, skip_locked: bool = False,
+    owner: str | None = None,
 ) -> list[Any]:
-    """Move due targets to `publishing`; returns (id, attempts, post_id) of each claimed one."""
-    claimed = _claim(conn, targets, TARGET_DUE, "publishing", now, lease_until, limit, skip_locked=skip_locked)
+    """Move due targets to `publishing`, leased to `owner`; returns (id, attempts, post_id) of each claimed one."""
+    claimed = _claim(conn, targets, TARGET_DUE, "publishing", now, lease_until, limit, skip_locked=skip_locked,
+                     owner=owner)
     post_ids = list({row.post_id for row in claimed})
     if post_ids:
         conn.execute(
@@ -80,27 +82,31 @@ def claim_targets(
 
 
 def claim_deliveries(
-    conn: Connection, now: datetime, lease_until: datetime, limit: int, *, skip_locked: bool = False
+    conn: Connection, now: datetime, lease_until: datetime, limit: int, *, skip_locked: bool = False,
+    owner: str | None = None,
 ) -> list[Any]:
-    """Move due deliveries to `delivering`; returns (id, attempts) of each."""
-    return _claim(conn, deliveries, ("pending",), "delivering", now, lease_until, limit, skip_locked=skip_locked)
+    """Move due deliveries to `delivering`, leased to `owner`; returns (id, attempts) of each."""
+    return _claim(conn, deliveries, ("pending",), "delivering", now, lease_until, limit, skip_locked=skip_locked,
+                  owner=owner)
 
 
-def expired_leases(conn: Connection, table: Table, busy: str, now: datetime, limit: int) -> list[Any]:
-    """Rows stuck in `busy` whose lease ran out (their worker died)."""
+def expired_leases(conn: Connection, table: Table, busy: str, now: datetime, limit: int,
+                   owners: Sequence[str] = ()) -> list[Any]:
+    """Rows stuck in `busy` whose lease ran out or whose owner is dead (their worker died)."""
+    gone = or_(table.c.lease_until < now, table.c.lease_owner.in_(owners)) if owners else table.c.lease_until < now
     return list(conn.execute(
         select(table.c.id, table.c.attempts)
-        .where(table.c.status == busy, table.c.lease_until < now)
+        .where(table.c.status == busy, gone)
         .order_by(table.c.lease_until)
         .limit(limit)
     ).all())
 
 
 def take_back(conn: Connection, table: Table, busy: str, now: datetime, limit: int, *, to: str,
-              **values: Any) -> int:
-    """Return rows whose lease expired in `busy` to `to`, due now; a row finished meanwhile is left alone."""
-    return release(conn, table, busy, [(row.id, row.attempts) for row in expired_leases(conn, table, busy, now, limit)],
-                   now, to=to, **values)
+              owners: Sequence[str] = (), **values: Any) -> int:
+    """Return rows in `busy` whose lease expired (or whose owner is dead) to `to`, due now; finished ones stay."""
+    expired = expired_leases(conn, table, busy, now, limit, owners)
+    return release(conn, table, busy, [(row.id, row.attempts) for row in expired], now, to=to, **values)
 
 
 def release(conn: Connection, table: Table, busy: str, rows: Sequence[tuple[str, int]], now: datetime, *, to: str,
@@ -110,7 +116,7 @@ def release(conn: Connection, table: Table, busy: str, rows: Sequence[tuple[str,
     for row_id, attempt in rows:
         released += conn.execute(
             update(table).where(table.c.id == row_id, table.c.status == busy, table.c.attempts == attempt)
-            .values(status=to, next_attempt_at=now, lease_until=None, updated_at=now, **values)
+            .values(status=to, next_attempt_at=now, lease_until=None, lease_owner=None, updated_at=now, **values)
         ).rowcount
     return released
 
@@ -126,15 +132,16 @@ def release_targets(conn: Connection, rows: Sequence[tuple[str, int]], now: date
                 update(targets).where(targets.c.id == row_id, targets.c.status == "publishing",
                                       targets.c.attempts == attempt, called if started else or_(
                                           targets.c.call_attempt.is_(None), ~called))
-                .values(status="retrying", next_attempt_at=now, lease_until=None, updated_at=now, phase=None,
-                        error=error)
+                .values(status="retrying", next_attempt_at=now, lease_until=None, lease_owner=None, updated_at=now,
+                        phase=None, error=error)
             ).rowcount
     return released
 
 
-def take_back_targets(conn: Connection, now: datetime, limit: int, *, unknown: dict[str, Any]) -> int:
-    """Targets whose lease expired back to `retrying`, judged by whether their platform call had started."""
-    expired = expired_leases(conn, targets, "publishing", now, limit)
+def take_back_targets(conn: Connection, now: datetime, limit: int, *, unknown: dict[str, Any],
+                      owners: Sequence[str] = ()) -> int:
+    """Targets whose lease expired (or whose owner is dead) back to `retrying`, judged by whether their call started."""
+    expired = expired_leases(conn, targets, "publishing", now, limit, owners)
     return release_targets(conn, [(row.id, row.attempts) for row in expired], now, unknown=unknown)
 
 
@@ -156,7 +163,7 @@ def await_processing(conn: Connection, target_id: str, attempt: int, now: dateti
     return conn.execute(
         update(targets).where(targets.c.id == target_id, targets.c.status == "publishing",
                               targets.c.attempts == attempt)
-        .values(phase="processing", lease_until=None, next_attempt_at=check_at, processing_since=since,
+        .values(phase="processing", lease_until=None, lease_owner=None, next_attempt_at=check_at, processing_since=since,
                 processing_checks=targets.c.processing_checks + 1, error=None, updated_at=now)
     ).rowcount == 1
 
@@ -169,9 +176,18 @@ def unclaim(conn: Connection, table: Table, busy: str, rows: Sequence[tuple[str,
     for row_id, attempt in rows:
         released += conn.execute(
             update(table).where(table.c.id == row_id, table.c.status == busy, table.c.attempts == attempt)
-            .values(status=before, attempts=table.c.attempts - 1, lease_until=None, updated_at=now)
+            .values(status=before, attempts=table.c.attempts - 1, lease_until=None, lease_owner=None, updated_at=now)
         ).rowcount
     return released
+
+
+def hold(conn: Connection, table: Table, busy: str, row_id: str, attempt: int, owner: str,
+         lease_until: datetime) -> bool:
+    """Renew one attempt's lease for `owner` (who may take it over from the claimer); False if it is gone."""
+    return conn.execute(
+        update(table).where(table.c.id == row_id, table.c.status == busy, table.c.attempts == attempt)
+        .values(lease_until=lease_until, lease_owner=owner)
+    ).rowcount == 1
 
 
 # built once: every publish attempt runs these

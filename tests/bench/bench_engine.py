@@ -30,10 +30,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from redis import Redis  # noqa: E402
-from sqlalchemy import func, insert, select  # noqa: E402
+from sqlalchemy import func, insert, select, update  # noqa: E402
 
 from postdodo_connect.config import Settings  # noqa: E402
 from postdodo_connect.engine import Runtime  # noqa: E402
+from postdodo_connect.engine.dispatch import PUBLISH_QUEUE  # noqa: E402
 from postdodo_connect.engine.scheduler import Scheduler  # noqa: E402
 from postdodo_connect.storage import Database, new_id  # noqa: E402
 from postdodo_connect.storage import accounts as accounts_store  # noqa: E402
@@ -116,8 +117,17 @@ def run_mode(mode: str, n: int, workers: int, latency_ms: float,
         Redis.from_url(REDIS).flushdb()
         env = {k: v for k, v in os.environ.items() if not k.startswith("POSTDODO_")}
         env |= {"POSTDODO_DATABASE_URL": db_url, "POSTDODO_REDIS_URL": REDIS, "POSTDODO_SECRET_KEY": SECRET}
-        procs = [subprocess.Popen([sys.executable, "-m", "postdodo_connect", "worker", "--simple"], env=env,
+        procs = [subprocess.Popen([sys.executable, "-m", "postdodo_connect", "worker"], env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(workers)]
+        # the engine claims only for live workers: start the clock once they are all listening
+        deadline = time.monotonic() + 120
+        while Redis.from_url(REDIS).scard(f"rq:workers:{PUBLISH_QUEUE}") < workers:
+            if time.monotonic() > deadline:
+                raise SystemExit("the RQ workers did not start")
+            time.sleep(0.05)
+        due = max(due, datetime.now(UTC) + timedelta(seconds=0.5))
+        with db.write() as conn:
+            conn.execute(update(targets).values(next_attempt_at=due))
     scheduler = Scheduler(db, dispatcher, runtime.clock, lease_seconds=300, tick_seconds=0.05, batch=200)
     runtime.scheduler = scheduler
     thread = threading.Thread(target=scheduler.run, daemon=True)

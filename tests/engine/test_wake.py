@@ -18,6 +18,7 @@ from postdodo_connect.engine.dispatch import PUBLISH_QUEUE
 from postdodo_connect.engine.scheduler import Scheduler
 from postdodo_connect.storage.schema import targets
 from tests.support.factory import SECRET, make_api
+from tests.support.rq import idle_workers
 from tests.support.server import wait_until
 
 SLOW_TICK = 60.0  # far beyond the waits below: only a wake-up can explain a claim
@@ -68,9 +69,11 @@ def mode(request: pytest.FixtureRequest, tmp_path: Path, pg_url: str, redis_url:
     if request.param == "embedded":
         yield {"POSTDODO_DATABASE_URL": f"sqlite:///{tmp_path / 'wake.db'}"}
         return
+    worker, = idle_workers(redis_url)  # the engine claims only what RQ workers can take
     yield {"POSTDODO_DATABASE_URL": pg_url, "POSTDODO_REDIS_URL": redis_url}
     from redis import Redis
 
+    worker.register_death()
     Queue(PUBLISH_QUEUE, connection=Redis.from_url(redis_url)).delete(delete_jobs=True)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 from redis import Redis
@@ -22,10 +23,26 @@ def fresh_redis_db(redis_url: str, db: int) -> str:
     return url
 
 
-def run_worker(**settings: str) -> None:
-    """Run `postdodo worker --burst --simple` with these POSTDODO_* settings until the queues are empty."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("POSTDODO_")}
-    env |= {f"POSTDODO_{name.upper()}": value for name, value in settings.items()}
-    done = subprocess.run([sys.executable, "-m", "postdodo_connect", "worker", "--burst", "--simple"], env=env,
+def run_worker(*args: str, env: dict[str, str] | None = None, **settings: str) -> subprocess.CompletedProcess[str]:
+    """Run `postdodo worker --burst` (the default, non-forking worker) with these POSTDODO_* settings until the queues are empty."""
+    full = {k: v for k, v in os.environ.items() if not k.startswith("POSTDODO_")} | (env or {})
+    full |= {f"POSTDODO_{name.upper()}": value for name, value in settings.items()}
+    done = subprocess.run([sys.executable, "-m", "postdodo_connect", "worker", "--burst", *args], env=full,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+    return done
+
+
+def idle_workers(redis_url: str, count: int = 1) -> list[Any]:
+    """Register `count` RQ workers that take no job: capacity the engine sees without anything consuming."""
+    from rq import Worker
+    from rq.serializers import JSONSerializer
+
+    from postdodo_connect.engine.dispatch import PUBLISH_QUEUE, WEBHOOK_QUEUE
+
+    found = []
+    for _ in range(count):
+        worker = Worker([PUBLISH_QUEUE, WEBHOOK_QUEUE], connection=Redis.from_url(redis_url), serializer=JSONSerializer)
+        worker.register_birth()
+        found.append(worker)
+    return found

@@ -11,7 +11,7 @@ from postdodo_connect import signing
 from postdodo_connect.engine.dispatch import WEBHOOK_QUEUE, RQDispatcher
 from postdodo_connect.engine.scheduler import Scheduler
 from tests.support import rq
-from tests.support.rq import fresh_redis_db
+from tests.support.rq import fresh_redis_db, idle_workers
 
 from .conftest import SECRET_KEY, Env, Receiver, Reply
 
@@ -34,6 +34,7 @@ def test_deliveries_run_as_rq_jobs(make_env: Callable[..., Env], receiver: Recei
     receiver.script = [Reply(500)]
     endpoint = env.webhook(receiver.url)
     first, second = env.emit(), env.emit()
+    idle_workers(rq_url)  # room for two jobs: the engine claims only what RQ workers can take
     assert scheduler.tick() == 2
     assert Redis.from_url(rq_url).llen(f"rq:queue:{WEBHOOK_QUEUE}") == 2
     run_worker(env, rq_url)

@@ -1,6 +1,6 @@
 """targets: platform state, processing phase, call start
 
-Revision ID: 0004_eng_state
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-02
 """
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0004_eng_state'
+revision: str = '0004'
 down_revision: str | None = '0003'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
