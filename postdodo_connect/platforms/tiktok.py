@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import requests
@@ -12,6 +12,7 @@ from .base import (
     Account,
     Media,
     OutcomeUnknown,
+    PlatformAuthError,
     PlatformRateLimited,
     PlatformRejected,
     Profile,
@@ -19,6 +20,7 @@ from .base import (
     PublishRequest,
     error_body,
 )
+from .oauth import ClientApp, Refreshed
 from .plumbing import seed_digits
 from .support import Adapter
 from .text import utf16_units
@@ -140,3 +142,25 @@ class TikTok(Adapter):
                 # private posts (and posts still in moderation) have no public id: the profile stands in
                 return Published(platform_post_id=publish_id, permalink=f"https://www.tiktok.com/@{handle.lstrip('@')}")
         raise OutcomeUnknown("TikTok is still processing the post", code="outcome_unknown", platform_error={"publish_id": publish_id})
+
+    # -- token lifecycle: 24 h access tokens, refresh tokens rotated on every refresh -----------------
+
+    refresh_ahead: ClassVar[float] = 3600.0
+
+    def refresh_client(self, credentials: Mapping[str, Any], client: ClientApp | None) -> ClientApp | None:
+        """TikTok names its client id `client_key`; a secret is always needed."""
+        if credentials.get("client_key") and credentials.get("client_secret"):
+            return ClientApp(str(credentials["client_key"]), str(credentials["client_secret"]), "")
+        return client if client is not None and client.client_secret else None
+
+    def can_refresh(self, credentials: Mapping[str, Any], client: ClientApp | None = None) -> bool:
+        """A refresh token and our app's key and secret."""
+        return bool(credentials.get("refresh_token") and self.refresh_client(credentials, client))
+
+    def refresh_credentials(self, credentials: Mapping[str, Any], client: ClientApp | None = None) -> Refreshed:
+        """POST /v2/oauth/token/ with grant_type=refresh_token; the answer's refresh token replaces ours."""
+        app = self.refresh_client(credentials, client)
+        if app is None:
+            raise PlatformAuthError("TikTok refresh needs the app's client key and secret", code="refresh_refused")
+        return self.refresh_grant(f"{self.api_url}/oauth/token/", credentials, None,
+                                  extra={"client_key": app.client_id, "client_secret": app.client_secret})
