@@ -13,3 +13,8 @@ def publish_target(target_id: str, attempt: int) -> str:
 def deliver_event(delivery_id: str, attempt: int) -> str:
     """Make one webhook delivery attempt."""
     return process_runtime().deliverer.run(delivery_id, attempt)
+
+
+def refresh_account(account_id: str, stamp: int) -> str:
+    """Renew an account's token ahead of its expiry."""
+    return process_runtime().keeper.refresh_ahead(account_id, stamp)

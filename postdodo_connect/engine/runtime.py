@@ -10,12 +10,14 @@ from typing import Any
 
 from .. import netguard, platforms
 from ..config import Settings
+from ..platforms.oauth import ClientApp
 from ..platforms.sandbox import Sandbox
 from ..storage import Database, Vault, keyring, utcnow
 from ..storage.group_commit import GroupCommit
 from ..storage.migrate import open_database
 from ..storage.retention import DAY, Retention
 from . import wake
+from .credentials import Keeper, TokenSweep, oauth_client
 from .deliveries import Deliverer
 from .dispatch import Dispatcher, RQDispatcher, ThreadDispatcher, Unfinished
 from .publisher import Publisher
@@ -49,6 +51,7 @@ class Runtime:
             clock, timeout=settings.webhook_timeout, disable_after=settings.webhook_disable_after,
             # one endpoint may hold half the delivery workers while others wait
             max_in_flight=max(1, settings.workers // 2))
+        self.keeper = Keeper(self.db, self.vault, clock, self.oauth_client)
         self.dispatcher: Dispatcher | None = None
         self.scheduler: Scheduler | None = None
         self.listener: wake.Listener | None = None
@@ -59,7 +62,15 @@ class Runtime:
         real = platforms.get(account["platform"])
         if account["mode"] == "sandbox":
             return Sandbox(real, self.db, global_faults=dict(self.settings.sandbox_faults), **self._sandbox_kwargs)
+        # renewed credentials are stored (sealed) before use, one renewal per account for every worker
+        real.renewer = self.keeper.renewer(real)
+        real.on_credentials = self.keeper.save
+        real.clock = lambda: self.clock().timestamp()  # token expiries and retry hints on the engine's clock
         return real
+
+    def oauth_client(self, platform: str) -> ClientApp | None:
+        """Our OAuth app on `platform`, when configured (token refreshes authenticate as it)."""
+        return oauth_client(self.settings, platform)
 
     def make_dispatcher(self) -> Dispatcher:
         """Threads in embedded mode, RQ when POSTDODO_REDIS_URL is set."""
@@ -71,7 +82,8 @@ class Runtime:
             # sandbox platform gets its own, as a real platform commits apart from us
             self.publisher.group_commit = GroupCommit(self.db)
             self._sandbox_kwargs["group_commit"] = GroupCommit(self.db)
-        return ThreadDispatcher({"publish": self.publisher.run, "deliver": self.deliverer.run},
+        return ThreadDispatcher({"publish": self.publisher.run, "deliver": self.deliverer.run,
+                                 "refresh": self.keeper.refresh_ahead},
                                 self.settings.workers, on_done=kick)
 
     def start(self) -> Scheduler:
@@ -79,13 +91,18 @@ class Runtime:
         self.dispatcher = self.make_dispatcher()
         self.scheduler = Scheduler(self.db, self.dispatcher, self.clock, lease_seconds=self.settings.lease_seconds,
                                    tick_seconds=self.settings.tick_seconds, batch=self.settings.claim_batch,
-                                   retention=retention_of(self.settings))
+                                   retention=retention_of(self.settings), tokens=self.token_sweep())
         self._thread = threading.Thread(target=self.scheduler.run, name="postdodo-scheduler", daemon=True)
         self._thread.start()
         self.listener = wake.listen(self.settings, self.scheduler.kick)  # API processes ring it (engine/wake.py)
         log.info("engine started (%s)", "RQ dispatch" if self.settings.redis_url else
                  f"{self.settings.workers} in-process workers")
         return self.scheduler
+
+    def token_sweep(self) -> TokenSweep:
+        """The refresh-ahead pass the scheduler runs."""
+        return TokenSweep(self.db, self.vault, self.clock, self.oauth_client,
+                          warn_days=self.settings.account_expiring_days)
 
     def kick(self) -> None:
         """Wake the scheduler if this process runs one."""
