@@ -215,7 +215,10 @@ class Connectable(Plumbing):
         if not failed:
             return dict(body)
         error = body.get("error") if isinstance(body, dict) else None
-        if response.status_code >= 500 or response.status_code == 429 or error in TRANSIENT_GRANT_ERRORS:
+        # OAuth names a passing failure (RFC 6749 §5.2 extensions); Meta's Graph envelope flags it
+        transient = error in TRANSIENT_GRANT_ERRORS if isinstance(error, str) else (
+            isinstance(error, dict) and (error.get("is_transient") is True or error.get("code") in (1, 2)))
+        if response.status_code >= 500 or response.status_code == 429 or transient:
             raise PlatformUnavailable(f"{self.label or self.name} token endpoint unavailable (HTTP {response.status_code})",
                                       code="refresh_unavailable", platform_error=_without_tokens(body))
         # invalid_grant, a spent or revoked refresh token, a revoked app: only the user can fix it
