@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .. import platforms
-from ..errors import PlatformAuthError, PlatformError, PlatformUnavailable
+from ..errors import PlatformAuthError, PlatformError, PlatformRejected, PlatformUnavailable
 from ..models import format_time
 from ..platforms import Account, Platform
 from ..platforms.oauth import ClientApp, Renewer
@@ -70,8 +70,9 @@ class Keeper:
             with self.db.write() as conn:
                 row = accounts_store.load_account(conn, account_id)
                 if row is None or row["status"] != "active" or row["deleted_at"] is not None:
-                    status = row["status"] if row else "deleted"
-                    raise PlatformAuthError(f"account {account_id} is {status}", code=f"account_{status}")
+                    # deleted or already expired meanwhile: nothing to renew, and nothing more to expire
+                    status = "disconnected" if row is None or row["deleted_at"] is not None else row["status"]
+                    raise PlatformRejected(f"account {account_id} is {status}", code=f"account_{status}")
                 current = self.vault.open_json(row["credentials"])
                 if current != dict(seen):
                     return current  # renewed by another worker since we read them: theirs are the live ones

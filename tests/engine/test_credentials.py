@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import threading
 import time
@@ -19,6 +20,7 @@ from responses import matchers
 from sqlalchemy import select, update
 
 from postdodo_connect.engine import Runtime
+from postdodo_connect.engine.dispatch import RQDispatcher
 from postdodo_connect.engine.scheduler import Scheduler
 from postdodo_connect.errors import PlatformUnavailable
 from postdodo_connect.platforms import bluesky as bsky
@@ -26,6 +28,8 @@ from postdodo_connect.storage import accounts as accounts_store
 from postdodo_connect.storage import keys as keys_store
 from postdodo_connect.storage.schema import accounts, events, targets
 from tests.engine.conftest import Engine, InlineDispatcher, build_engine
+from tests.support.factory import make_api
+from tests.support.server import wait_until
 
 X_API = "https://api.x.com"
 X_TOKEN = f"{X_API}/2/oauth2/token"
@@ -40,29 +44,29 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path, pg_url: str) -> Engin
     return build_engine(f"sqlite:///{tmp_path / 'creds.db'}" if request.param == "sqlite" else pg_url)
 
 
-def live_account(engine: Engine, platform: str, handle: str, credentials: dict[str, Any],
+def live_account(runtime: Runtime, platform: str, handle: str, credentials: dict[str, Any],
                  expires_in: float | None = None) -> tuple[str, str, str]:
     """A live workspace with one connected account, as connecting leaves it: (key, workspace id, account id)."""
-    now = engine.clock()
+    now = runtime.clock()
     if expires_in is not None:
         credentials = credentials | {"expires_at": (now + timedelta(seconds=expires_in)).timestamp()}
-    with engine.api.db.write() as conn:
+    with runtime.db.write() as conn:
         workspace = keys_store.create_workspace(conn, "live", test=False)
         _, key = keys_store.create_key(conn, workspace)
         account = accounts_store.create_account(conn, workspace["id"], platform=platform, handle=handle, mode="live",
-                                                credentials=engine.runtime.vault.seal_json(credentials))
+                                                credentials=runtime.vault.seal_json(credentials))
         if expires_in is not None:
             conn.execute(update(accounts).where(accounts.c.id == account["id"])
                          .values(token_expires_at=now + timedelta(seconds=expires_in)))
     return key, workspace["id"], account["id"]
 
 
-def stored(engine: Engine, account_id: str) -> dict[str, Any]:
+def stored(runtime: Runtime, account_id: str) -> dict[str, Any]:
     """The account row with its credentials opened."""
-    with engine.api.db.read() as conn:
+    with runtime.db.read() as conn:
         row = accounts_store.load_account(conn, account_id)
     assert row is not None
-    return row | {"credentials": engine.runtime.vault.open_json(row["credentials"])}
+    return row | {"credentials": runtime.vault.open_json(row["credentials"])}
 
 
 def event_types(engine: Engine, workspace_id: str) -> list[str]:
@@ -100,7 +104,7 @@ def mocked() -> Iterator[responses.RequestsMock]:
 
 
 def test_x_token_rotated_twice_in_a_row_keeps_the_account_alive(engine: Engine, mocked: responses.RequestsMock) -> None:
-    key, _, account_id = live_account(engine, "x", "acme", {"access_token": "tok1", "refresh_token": "r1",
+    key, _, account_id = live_account(engine.runtime, "x", "acme", {"access_token": "tok1", "refresh_token": "r1",
                                                             "client_id": "cid"}, expires_in=7200)
     x_tweet(mocked, "tok1", status=401, json=X_UNAUTHORIZED)
     x_refresh(mocked, "r1", "tok2", "r2")
@@ -108,7 +112,7 @@ def test_x_token_rotated_twice_in_a_row_keeps_the_account_alive(engine: Engine, 
     first = engine.post(key, [account_id], caption="hello")
     engine.tick()
     assert engine.get(key, first["id"])["targets"][0]["status"] == "confirmed"
-    after_first = stored(engine, account_id)
+    after_first = stored(engine.runtime, account_id)
     # stored sealed the moment X answered, with the expiry it stated
     assert after_first["credentials"] | {"expires_at": 0} == {"access_token": "tok2", "refresh_token": "r2",
                                                                 "client_id": "cid", "expires_at": 0}
@@ -121,7 +125,7 @@ def test_x_token_rotated_twice_in_a_row_keeps_the_account_alive(engine: Engine, 
     second = engine.post(key, [account_id], caption="hello again")
     engine.tick()
     assert engine.get(key, second["id"])["targets"][0]["status"] == "confirmed"
-    final = stored(engine, account_id)
+    final = stored(engine.runtime, account_id)
     assert (final["status"], final["credentials"]["refresh_token"], final["credentials"]["access_token"]) == (
         "active", "r3", "tok3")
     spent = [parse_qs(str(c.request.body))["refresh_token"] for c in mocked.calls if c.request.url == X_TOKEN]
@@ -129,14 +133,14 @@ def test_x_token_rotated_twice_in_a_row_keeps_the_account_alive(engine: Engine, 
 
 
 def test_refresh_ahead_renews_before_expiry_and_not_again(engine: Engine, mocked: responses.RequestsMock) -> None:
-    _, workspace_id, account_id = live_account(engine, "x", "acme", {
+    _, workspace_id, account_id = live_account(engine.runtime, "x", "acme", {
         "access_token": "tok1", "refresh_token": "r1", "client_id": "cid"}, expires_in=3600)
     engine.tick()  # an hour left: X tokens renew 10 minutes ahead, so nothing yet
     assert len(mocked.calls) == 0
     engine.clock.advance(3000)  # 10 minutes left
     x_refresh(mocked, "r1", "tok2", "r2")
     engine.tick()
-    account = stored(engine, account_id)
+    account = stored(engine.runtime, account_id)
     assert (account["status"], account["credentials"]["access_token"], account["credentials"]["refresh_token"]) == (
         "active", "tok2", "r2")
     assert account["token_expires_at"] == engine.clock() + timedelta(seconds=7200)
@@ -147,7 +151,7 @@ def test_refresh_ahead_renews_before_expiry_and_not_again(engine: Engine, mocked
 
 
 def test_refresh_refused_disconnects_the_account_once(engine: Engine, mocked: responses.RequestsMock) -> None:
-    key, workspace_id, account_id = live_account(engine, "x", "acme", {
+    key, workspace_id, account_id = live_account(engine.runtime, "x", "acme", {
         "access_token": "tok1", "refresh_token": "spent", "client_id": "cid"}, expires_in=7200)
     x_tweet(mocked, "tok1", status=401, json=X_UNAUTHORIZED)
     mocked.post(X_TOKEN, status=400, json={"error": "invalid_request",
@@ -157,7 +161,7 @@ def test_refresh_refused_disconnects_the_account_once(engine: Engine, mocked: re
     target = engine.get(key, post["id"])["targets"][0]
     assert (target["status"], target["error"]["code"]) == ("failed", "refresh_refused")
     assert "spent" not in json.dumps(target)  # no token in an error
-    assert stored(engine, account_id)["status"] == "expired"
+    assert stored(engine.runtime, account_id)["status"] == "expired"
     disconnected = event_data(engine, workspace_id, "account.disconnected")
     assert [(d["account_id"], d["reason"]) for d in disconnected] == [(account_id, "refresh_refused")]
     engine.clock.advance(7000)
@@ -167,7 +171,7 @@ def test_refresh_refused_disconnects_the_account_once(engine: Engine, mocked: re
 
 def test_expiry_that_cannot_be_renewed_is_announced_once(engine: Engine, mocked: responses.RequestsMock) -> None:
     # a 60-day LinkedIn token without a refresh token: only its owner can renew it
-    _, workspace_id, account_id = live_account(engine, "linkedin", "Ada", {"access_token": "AQUv"},
+    _, workspace_id, account_id = live_account(engine.runtime, "linkedin", "Ada", {"access_token": "AQUv"},
                                                expires_in=10 * 86400)
     engine.tick()
     assert event_types(engine, workspace_id) == []  # 10 days left, the warning comes at 7
@@ -182,7 +186,7 @@ def test_expiry_that_cannot_be_renewed_is_announced_once(engine: Engine, mocked:
     assert warned[0]["expires_at"].endswith("Z")
     engine.clock.advance(7 * 86400)  # past the expiry
     engine.tick()
-    assert stored(engine, account_id)["status"] == "expired"
+    assert stored(engine.runtime, account_id)["status"] == "expired"
     assert event_types(engine, workspace_id) == ["account.expiring", "account.disconnected"]
     assert event_data(engine, workspace_id, "account.disconnected")[0]["reason"] == "token_expired"
     assert len(mocked.calls) == 0  # all of it without a call to LinkedIn
@@ -190,7 +194,7 @@ def test_expiry_that_cannot_be_renewed_is_announced_once(engine: Engine, mocked:
 
 def test_warning_days_are_configurable(tmp_path: Path) -> None:
     engine = build_engine(f"sqlite:///{tmp_path / 'warn.db'}", account_expiring_days=1.0)
-    _, workspace_id, _ = live_account(engine, "facebook", "Page", {"access_token": "EAAB", "page_id": "1"},
+    _, workspace_id, _ = live_account(engine.runtime, "facebook", "Page", {"access_token": "EAAB", "page_id": "1"},
                                       expires_in=2 * 86400)
     engine.tick()
     assert event_types(engine, workspace_id) == []
@@ -208,10 +212,10 @@ def second_runtime(engine: Engine) -> tuple[Runtime, Scheduler]:
 
 
 def test_two_workers_refreshing_at_once_spend_the_refresh_token_once(engine: Engine) -> None:
-    _, _, account_id = live_account(engine, "x", "acme", {"access_token": "tok1", "refresh_token": "r1",
+    _, _, account_id = live_account(engine.runtime, "x", "acme", {"access_token": "tok1", "refresh_token": "r1",
                                                           "client_id": "cid"}, expires_in=60)
     other, _ = second_runtime(engine)
-    seen = stored(engine, account_id)["credentials"]
+    seen = stored(engine.runtime, account_id)["credentials"]
     loser_waiting = threading.Event()
     answered = []
 
@@ -228,8 +232,8 @@ def test_two_workers_refreshing_at_once_spend_the_refresh_token_once(engine: Eng
     other.keeper.sleep = loser_sleep
     other.keeper.wait_seconds = 10.0
     results: dict[str, dict[str, Any]] = {}
-    winner_adapter = engine.runtime.adapter_for(stored(engine, account_id))
-    loser_adapter = other.adapter_for(stored(engine, account_id))
+    winner_adapter = engine.runtime.adapter_for(stored(engine.runtime, account_id))
+    loser_adapter = other.adapter_for(stored(engine.runtime, account_id))
     with responses.RequestsMock() as mocked:
         mocked.add_callback(responses.POST, X_TOKEN, callback=token_endpoint)
         winner = threading.Thread(target=lambda: results.update(
@@ -237,38 +241,38 @@ def test_two_workers_refreshing_at_once_spend_the_refresh_token_once(engine: Eng
         winner.start()
         # the loser starts once the winner holds the lease (and so is inside the token call)
         deadline = time.monotonic() + 10
-        while stored(engine, account_id)["refresh_lease_until"] is None:
+        while stored(engine.runtime, account_id)["refresh_lease_until"] is None:
             assert time.monotonic() < deadline and winner.is_alive(), "the winner never took the lease"
             time.sleep(0.01)
         results["loser"] = other.keeper.renew(loser_adapter, account_id, seen)
         winner.join(10)
     assert len(answered) == 1  # r1 spent once
     assert results["winner"]["access_token"] == results["loser"]["access_token"] == "tok2"
-    final = stored(engine, account_id)
+    final = stored(engine.runtime, account_id)
     assert (final["credentials"]["refresh_token"], final["refresh_lease_until"]) == ("r2", None)
 
 
 def test_a_worker_that_cannot_wait_retries_later_and_then_reads_the_new_tokens(engine: Engine) -> None:
-    _, _, account_id = live_account(engine, "x", "acme", {"access_token": "tok1", "refresh_token": "r1",
+    _, _, account_id = live_account(engine.runtime, "x", "acme", {"access_token": "tok1", "refresh_token": "r1",
                                                           "client_id": "cid"}, expires_in=60)
     other, _ = second_runtime(engine)
     other.keeper.wait_seconds = 0.0
-    seen = stored(engine, account_id)["credentials"]
+    seen = stored(engine.runtime, account_id)["credentials"]
     outcome: dict[str, Any] = {}
 
     def token_endpoint(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
         try:  # another worker, mid-refresh of the winner
-            other.keeper.renew(other.adapter_for(stored(engine, account_id)), account_id, seen)
+            other.keeper.renew(other.adapter_for(stored(engine.runtime, account_id)), account_id, seen)
         except PlatformUnavailable as exc:
             outcome["busy"] = exc
         return 200, {}, json.dumps(token_answer("tok2", "r2"))
 
     with responses.RequestsMock() as mocked:
         mocked.add_callback(responses.POST, X_TOKEN, callback=token_endpoint)
-        engine.runtime.keeper.renew(engine.runtime.adapter_for(stored(engine, account_id)), account_id, seen)
+        engine.runtime.keeper.renew(engine.runtime.adapter_for(stored(engine.runtime, account_id)), account_id, seen)
         assert len(mocked.calls) == 1
         # its retry holds the old tokens: it gets the stored ones, no second refresh
-        again = other.keeper.renew(other.adapter_for(stored(engine, account_id)), account_id, seen)
+        again = other.keeper.renew(other.adapter_for(stored(engine.runtime, account_id)), account_id, seen)
         assert len(mocked.calls) == 1
     assert outcome["busy"].code == "credentials_renewing" and outcome["busy"].retryable
     assert again["refresh_token"] == "r2"
@@ -311,7 +315,7 @@ def no_process_sessions() -> Iterator[None]:
 
 @pytest.mark.usefixtures("no_process_sessions")
 def test_bluesky_posts_100_times_across_two_runtimes_with_one_login(engine: Engine) -> None:
-    key, _, account_id = live_account(engine, "bluesky", "alice.bsky.social", {
+    key, _, account_id = live_account(engine.runtime, "bluesky", "alice.bsky.social", {
         "identifier": "alice.bsky.social", "app_password": "abcd-efgh-ijkl-mnop"})
     engine.scheduler.batch = 10
     runtime, other = second_runtime(engine)
@@ -342,6 +346,38 @@ def test_bluesky_posts_100_times_across_two_runtimes_with_one_login(engine: Engi
             targets.c.post_id.in_([p["id"] for p in posts]))).scalars())
     assert statuses == {"confirmed": 100}
     assert (logins, records) == (1, 100)
-    kept = stored(engine, account_id)
+    kept = stored(engine.runtime, account_id)
     assert kept["credentials"]["session"]["refresh"] == "refresh-1"  # sealed with the account
     assert kept["token_expires_at"] == engine.clock().replace(microsecond=0) + timedelta(seconds=7200)
+
+
+# -- wiring: the refresh job under the real dispatchers -------------------------------------------------
+
+
+def test_embedded_engine_renews_ahead_on_its_worker_threads(tmp_path: Path) -> None:
+    api = make_api(f"sqlite:///{tmp_path / 'embedded.db'}", workers=2)
+    runtime = Runtime(api.service.settings, api.db)
+    _, _, account_id = live_account(runtime, "x", "acme", {"access_token": "tok1", "refresh_token": "r1",
+                                                          "client_id": "cid"}, expires_in=300)
+    threads: list[str] = []
+
+    def token_endpoint(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        threads.append(threading.current_thread().name)
+        return 200, {}, json.dumps(token_answer("tok2", "r2"))
+
+    with responses.RequestsMock() as mocked:
+        mocked.add_callback(responses.POST, X_TOKEN, callback=token_endpoint)
+        runtime.start()
+        try:
+            wait_until(lambda: stored(runtime, account_id)["credentials"]["access_token"] == "tok2",
+                       what="the token renewed ahead of its expiry")
+        finally:
+            runtime.stop(grace=5)
+    assert len(threads) == 1 and threads[0].startswith("postdodo-refresh")  # a worker, not the scheduler
+
+
+def test_every_rq_job_kind_names_an_importable_function() -> None:
+    for kind, path in RQDispatcher.FUNCS.items():
+        module, _, name = path.rpartition(".")
+        assert callable(getattr(importlib.import_module(module), name)), kind
+        assert kind in RQDispatcher.QUEUES
