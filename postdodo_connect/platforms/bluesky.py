@@ -180,6 +180,9 @@ class Bluesky(Platform):
                 raise self.classify(response)
             if response.status_code < 300:
                 session = self._store(_key(credentials), response.json(), stored.get("pds"))
+        elif not stored:
+            with _LOCK:  # a login this process just made (checking the app password at connect) is reused
+                session = _SESSIONS.get(_key(credentials))
         if session is None:
             session = self._login(credentials)
         expires_at = _jwt_expiry(session["access"])

@@ -19,6 +19,7 @@ import responses
 from responses import matchers
 from sqlalchemy import select, update
 
+from postdodo_connect import netguard
 from postdodo_connect.engine import Runtime
 from postdodo_connect.engine.dispatch import RQDispatcher
 from postdodo_connect.engine.scheduler import Scheduler
@@ -294,16 +295,10 @@ def jwt(exp: float) -> str:
     return f"eyJ0eXAiOiJhdCtqd3QiLCJhbGciOiJFUzI1NksifQ.{claims}.sig"
 
 
-def resolve_publicly(runtime: Runtime) -> None:
+@pytest.fixture
+def public_dns(monkeypatch: pytest.MonkeyPatch) -> None:
     """The SSRF guard resolves the (mocked) Bluesky hosts to a public address instead of asking DNS."""
-    make = runtime.publisher.adapter_for
-
-    def adapter_for(row: dict[str, Any]) -> Any:
-        adapter = make(row)
-        adapter.resolver = lambda host, port: ["93.184.216.34"]
-        return adapter
-
-    runtime.publisher.adapter_for = adapter_for
+    monkeypatch.setattr(netguard, "_default_resolver", lambda host, port: ["93.184.216.34"])
 
 
 @pytest.fixture
@@ -313,14 +308,12 @@ def no_process_sessions() -> Iterator[None]:
     bsky.forget_sessions()
 
 
-@pytest.mark.usefixtures("no_process_sessions")
+@pytest.mark.usefixtures("no_process_sessions", "public_dns")
 def test_bluesky_posts_100_times_across_two_runtimes_with_one_login(engine: Engine) -> None:
     key, _, account_id = live_account(engine.runtime, "bluesky", "alice.bsky.social", {
         "identifier": "alice.bsky.social", "app_password": "abcd-efgh-ijkl-mnop"})
     engine.scheduler.batch = 10
-    runtime, other = second_runtime(engine)
-    for each in (engine.runtime, runtime):
-        resolve_publicly(each)
+    _, other = second_runtime(engine)
     access = jwt(engine.clock().timestamp() + 7200)
     session = {"did": DID, "handle": "alice.bsky.social", "accessJwt": access, "refreshJwt": "refresh-1",
                "didDoc": {"service": [{"id": "#atproto_pds", "type": "AtprotoPersonalDataServer",
@@ -337,6 +330,7 @@ def test_bluesky_posts_100_times_across_two_runtimes_with_one_login(engine: Engi
         mocked.add_callback(responses.POST, f"{PDS}/xrpc/com.atproto.repo.createRecord", callback=create_record)
         posts = [engine.post(key, [account_id], caption=f"post {n}") for n in range(100)]
         for _ in range(30):  # the two engines take turns claiming ten at a time
+            bsky.forget_sessions()  # no process memory shared: as if each engine were its own process
             if not (engine.tick() + other.tick()):
                 break
         logins = sum("createSession" in c.request.url for c in mocked.calls)
@@ -349,6 +343,25 @@ def test_bluesky_posts_100_times_across_two_runtimes_with_one_login(engine: Engi
     kept = stored(engine.runtime, account_id)
     assert kept["credentials"]["session"]["refresh"] == "refresh-1"  # sealed with the account
     assert kept["token_expires_at"] == engine.clock().replace(microsecond=0) + timedelta(seconds=7200)
+
+
+@pytest.mark.usefixtures("no_process_sessions", "public_dns")
+def test_bluesky_connected_through_the_api_publishes_without_a_second_login(engine: Engine) -> None:
+    key = engine.api.new_key("live", test=False)
+    session = {"did": DID, "handle": "alice.bsky.social", "accessJwt": jwt(engine.clock().timestamp() + 7200),
+               "refreshJwt": "refresh-1", "active": True}
+    with responses.RequestsMock() as mocked:
+        mocked.post(f"{BSKY}/com.atproto.server.createSession", json=session)
+        mocked.post(f"{BSKY}/com.atproto.repo.createRecord", json={
+            "uri": f"at://{DID}/app.bsky.feed.post/3k", "cid": "bafyrei", "validationStatus": "valid"})
+        connected = engine.api.call("POST", "/v1/accounts", key, json={"platform": "bluesky", "credentials": {
+            "identifier": "alice.bsky.social", "app_password": "abcd-efgh-ijkl-mnop", "service": "https://bsky.social"}})
+        assert connected.status_code == 201, connected.get_json()
+        post = engine.post(key, [connected.get_json()["id"]], caption="hello")
+        engine.tick()
+        assert sum("createSession" in c.request.url for c in mocked.calls) == 1
+    assert engine.get(key, post["id"])["targets"][0]["status"] == "confirmed"
+    assert stored(engine.runtime, connected.get_json()["id"])["credentials"]["session"]["refresh"] == "refresh-1"
 
 
 # -- wiring: the refresh job under the real dispatchers -------------------------------------------------
