@@ -96,9 +96,13 @@ class Keeper:
         except PlatformAuthError as exc:
             self._refused(row, exc)
             raise
-        except BaseException:
+        except BaseException as exc:
             with self.db.write() as conn:
                 store.release_refresh(conn, row["id"])
+            if isinstance(exc, PlatformError) and exc.code == "refresh_outcome_unknown":
+                log.error("the %s token endpoint did not answer a refresh of account %s: if it rotated the "
+                          "refresh token, the next refresh is refused and the account must be reconnected",
+                          row["platform"], row["id"])
             raise
         fresh = dict(refreshed.credentials)
         with self.db.write() as conn:

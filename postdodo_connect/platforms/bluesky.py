@@ -174,7 +174,7 @@ class Bluesky(Platform):
         stored = credentials.get("session")
         session: dict[str, str] | None = None
         if isinstance(stored, dict) and stored.get("refresh"):
-            response = self.http("POST", f"{_key(credentials)[0]}/xrpc/com.atproto.server.refreshSession",
+            response = self.token_request("POST", f"{_key(credentials)[0]}/xrpc/com.atproto.server.refreshSession",
                                  headers={"Authorization": f"Bearer {stored['refresh']}"})
             if response.status_code >= 300 and response.status_code not in (400, 401):
                 raise self.classify(response)

@@ -133,7 +133,7 @@ class GraphPlatform(Adapter):
         token = credentials.get("access_token")
         if not token:
             raise PlatformAuthError(f"{self.label} credentials lack access_token", code="refresh_refused")
-        response = self.http("GET", url, params={"grant_type": grant_type, "access_token": str(token)})
+        response = self.token_request("GET", url, params={"grant_type": grant_type, "access_token": str(token)})
         return self.refreshed(credentials, self.token_answer(response))
 
 

@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 import requests
 
-from ..errors import PlatformAuthError, PlatformUnavailable
+from ..errors import OutcomeUnknown, PlatformAuthError, PlatformUnavailable
 from .plumbing import Plumbing, error_body
 
 if TYPE_CHECKING:
@@ -205,8 +205,17 @@ class Connectable(Plumbing):
         if client is not None and auth is None:
             form |= {"client_id": client.client_id, **({"client_secret": client.client_secret}
                                                        if client.client_secret and client_auth == "body" else {})}
-        response = self.http("POST", token_url, data=form, auth=auth, headers={"Accept": "application/json"})
+        response = self.token_request("POST", token_url, data=form, auth=auth, headers={"Accept": "application/json"})
         return self.refreshed(credentials, self.token_answer(response))
+
+    def token_request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """One call to a token endpoint; a lost answer is its own retryable error, never an unknown post."""
+        try:
+            return self.http(method, url, creates=True, **kwargs)
+        except OutcomeUnknown as exc:
+            # the platform may have rotated the refresh token and we never saw the new one
+            raise PlatformUnavailable(f"{self.label or self.name} token endpoint did not answer",
+                                      code="refresh_outcome_unknown") from exc
 
     def token_answer(self, response: requests.Response) -> dict[str, Any]:
         """A token endpoint's JSON answer; a refusal is PlatformAuthError, an outage PlatformUnavailable."""

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 
 import pytest
+import requests
 import responses
 from responses import matchers
 
@@ -143,3 +144,11 @@ def test_bluesky_renews_with_refresh_session_before_logging_in(make_adapter: Cal
                 json={"error": "ExpiredToken", "message": "Token has expired"})
     mocked.post("https://bsky.social/xrpc/com.atproto.server.createSession", json=answer | {"accessJwt": "a3"})
     assert bluesky.refresh_credentials(creds).credentials["session"]["access"] == "a3"
+
+
+def test_a_lost_token_answer_is_retryable_and_never_an_unknown_post(make_adapter: Callable[[str], Platform],
+                                                                   mocked: responses.RequestsMock) -> None:
+    mocked.post("https://api.x.com/2/oauth2/token", body=requests.ReadTimeout("read timed out"))
+    with pytest.raises(PlatformUnavailable) as caught:
+        make_adapter("x").refresh_credentials({"access_token": "a", "refresh_token": "r", "client_id": "cid"})
+    assert (caught.value.code, caught.value.retryable) == ("refresh_outcome_unknown", True)
