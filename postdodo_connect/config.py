@@ -62,6 +62,8 @@ class Settings:
     #: how often the scheduler looks for due work when nothing wakes it
     tick_seconds: float = 0.5
     claim_batch: int = 200
+    #: days before an expiry that cannot be renewed (a 60-day LinkedIn or Meta login) `account.expiring` is sent
+    account_expiring_days: float = 7.0
     #: API processes wake the engine when work is due now (engine/wake.py); off: it waits for its tick
     wake: bool = True
     webhook_allow_private: bool = False
@@ -102,6 +104,7 @@ class Settings:
         "owner_timeout": ("POSTDODO_OWNER_TIMEOUT", float),
         "tick_seconds": ("POSTDODO_TICK_SECONDS", float),
         "claim_batch": ("POSTDODO_CLAIM_BATCH", int),
+        "account_expiring_days": ("POSTDODO_ACCOUNT_EXPIRING_DAYS", float),
         "wake": ("POSTDODO_WAKE", _bool),
         "webhook_allow_private": ("POSTDODO_WEBHOOK_ALLOW_PRIVATE", _bool),
         "webhook_allowed_hosts": ("POSTDODO_WEBHOOK_ALLOWED_HOSTS", _words),
@@ -148,6 +151,8 @@ class Settings:
         if self.webhook_timeout <= 0 or self.lease_seconds <= 0 or self.tick_seconds <= 0 \
                 or self.idempotency_lease <= 0 or self.owner_timeout <= 0:
             raise ConfigurationError("timeouts, leases and ticks must be positive")
+        if self.account_expiring_days < 0:
+            raise ConfigurationError("POSTDODO_ACCOUNT_EXPIRING_DAYS must not be negative")
         if self.retention_events_days < 0 or self.retention_attempt_bodies_days < 0:
             raise ConfigurationError("POSTDODO_RETENTION_* must not be negative (0 keeps forever)")
         if self.sandbox_faults:

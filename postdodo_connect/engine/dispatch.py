@@ -51,7 +51,8 @@ class ThreadDispatcher:
     def __init__(self, run: dict[str, Callable[[str, int], object]], workers: int,
                  on_done: Callable[[], None] = lambda: None) -> None:
         self.run, self.on_done = run, on_done
-        self.size = {"publish": workers, "deliver": max(2, workers)}
+        # refresh: renewing tokens ahead of expiry, a few per minute at most
+        self.size = {"publish": workers, "deliver": max(2, workers), "refresh": 2}
         self.pools = {kind: ThreadPoolExecutor(size, thread_name_prefix=f"postdodo-{kind}")
                       for kind, size in self.size.items()}
         self.busy = dict.fromkeys(self.size, 0)
@@ -113,8 +114,9 @@ class RQDispatcher:
     """Scaled mode: one RQ job per claim, on the postdodo queues; job id = row id + attempt."""
 
     FUNCS = {"publish": "postdodo_connect.engine.jobs.publish_target",
-             "deliver": "postdodo_connect.engine.jobs.deliver_event"}
-    QUEUES = {"publish": PUBLISH_QUEUE, "deliver": WEBHOOK_QUEUE}
+             "deliver": "postdodo_connect.engine.jobs.deliver_event",
+             "refresh": "postdodo_connect.engine.jobs.refresh_account"}
+    QUEUES = {"publish": PUBLISH_QUEUE, "deliver": WEBHOOK_QUEUE, "refresh": PUBLISH_QUEUE}
 
     def __init__(self, redis_url: str, batch: int = 500, job_timeout: int = 240) -> None:
         from redis import Redis

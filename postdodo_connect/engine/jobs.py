@@ -21,3 +21,12 @@ def deliver_event(delivery_id: str, attempt: int) -> str:
         return runtime.deliver(delivery_id, attempt)
     finally:
         runtime.job_done()
+
+
+def refresh_account(account_id: str, stamp: int) -> str:
+    """Renew an account's token ahead of its expiry."""
+    runtime = process_runtime()
+    try:
+        return runtime.keeper.refresh_ahead(account_id, stamp)
+    finally:
+        runtime.job_done()

@@ -10,12 +10,14 @@ from typing import Any
 
 from .. import netguard, platforms
 from ..config import Settings
+from ..platforms.oauth import ClientApp
 from ..platforms.sandbox import Sandbox
 from ..storage import Database, Vault, keyring, utcnow
 from ..storage.group_commit import GroupCommit
 from ..storage.migrate import open_database
 from ..storage.retention import DAY, Retention
 from . import wake
+from .credentials import Keeper, TokenSweep, oauth_client
 from .deliveries import Deliverer
 from .dispatch import Dispatcher, RQDispatcher, ThreadDispatcher, Unfinished
 from .leases import Leases, job_timeout
@@ -54,6 +56,7 @@ class Runtime:
         self.leases = Leases(self.db, clock, lease_seconds=settings.lease_seconds,
                              owner_timeout=settings.owner_timeout)
         self._bell: wake.Bell | None = None
+        self.keeper = Keeper(self.db, self.vault, clock, self.oauth_client)
         self.dispatcher: Dispatcher | None = None
         self.scheduler: Scheduler | None = None
         self.listener: wake.Listener | None = None
@@ -64,7 +67,15 @@ class Runtime:
         real = platforms.get(account["platform"])
         if account["mode"] == "sandbox":
             return Sandbox(real, self.db, global_faults=dict(self.settings.sandbox_faults), **self._sandbox_kwargs)
+        # renewed credentials are stored (sealed) before use, one renewal per account for every worker
+        real.renewer = self.keeper.renewer(real)
+        real.on_credentials = self.keeper.save
+        real.clock = lambda: self.clock().timestamp()  # token expiries and retry hints on the engine's clock
         return real
+
+    def oauth_client(self, platform: str) -> ClientApp | None:
+        """Our OAuth app on `platform`, when configured (token refreshes authenticate as it)."""
+        return oauth_client(self.settings, platform)
 
     def make_dispatcher(self) -> Dispatcher:
         """Threads in embedded mode, RQ when POSTDODO_REDIS_URL is set."""
@@ -77,7 +88,8 @@ class Runtime:
             # sandbox platform gets its own, as a real platform commits apart from us
             self.publisher.group_commit = GroupCommit(self.db)
             self._sandbox_kwargs["group_commit"] = GroupCommit(self.db)
-        return ThreadDispatcher({"publish": self.publish, "deliver": self.deliver}, self.settings.workers, on_done=kick)
+        return ThreadDispatcher({"publish": self.publish, "deliver": self.deliver, "refresh": self.keeper.refresh_ahead},
+                                self.settings.workers, on_done=kick)
 
     def publish(self, target_id: str, attempt: int) -> str:
         """One publish attempt under its lease (held from the start, renewed while it runs)."""
@@ -106,13 +118,19 @@ class Runtime:
         self.leases.start("engine", queued=pools.outstanding if pools else None)
         self.scheduler = Scheduler(self.db, self.dispatcher, self.clock, lease_seconds=self.settings.lease_seconds,
                                    tick_seconds=self.settings.tick_seconds, batch=self.settings.claim_batch,
-                                   retention=retention_of(self.settings), leases=self.leases)
+                                   retention=retention_of(self.settings), leases=self.leases,
+                                   tokens=self.token_sweep())
         self._thread = threading.Thread(target=self.scheduler.run, name="postdodo-scheduler", daemon=True)
         self._thread.start()
         self.listener = wake.listen(self.settings, self.scheduler.kick)  # API processes ring it (engine/wake.py)
         log.info("engine started (%s)", "RQ dispatch" if self.settings.redis_url else
                  f"{self.settings.workers} in-process workers")
         return self.scheduler
+
+    def token_sweep(self) -> TokenSweep:
+        """The refresh-ahead pass the scheduler runs."""
+        return TokenSweep(self.db, self.vault, self.clock, self.oauth_client,
+                          warn_days=self.settings.account_expiring_days)
 
     def kick(self) -> None:
         """Wake the scheduler if this process runs one."""

@@ -13,6 +13,7 @@ from ..errors import QueueUnavailable
 from ..storage import Database, heartbeat, owners, work
 from ..storage.retention import Purger, Retention
 from ..storage.schema import deliveries, targets
+from .credentials import TokenSweep
 from .dispatch import Dispatcher, Job, Unfinished
 
 if TYPE_CHECKING:
@@ -30,8 +31,9 @@ class Scheduler:
 
     def __init__(self, db: Database, dispatcher: Dispatcher, clock: Callable[[], datetime], *,
                  lease_seconds: float, tick_seconds: float, batch: int, retention: Retention | None = None,
-                 leases: Leases | None = None) -> None:
+                 leases: Leases | None = None, tokens: TokenSweep | None = None) -> None:
         self.db, self.dispatcher, self.clock = db, dispatcher, clock
+        self.tokens = tokens
         #: this process's lease owner: claims carry its id, and the reaper asks it which owners are dead
         self.leases = leases
         self.queue_down = False  # a dispatch outage is logged once, not every tick
@@ -79,6 +81,7 @@ class Scheduler:
             self._last_reap = time.monotonic()
             self.reap()
         self.purge_if_due()
+        self.renew_if_due()
         if time.monotonic() - self._last_beat > heartbeat.EVERY:
             self.beat()
         if outage is not None:
@@ -128,6 +131,19 @@ class Scheduler:
             log.info("retention: removed %(idempotency_keys)d idempotency keys and %(events)d events, "
                      "emptied %(attempt_bodies)d attempt bodies", counts)
         return counts
+
+    def renew_if_due(self) -> int:
+        """The refresh-ahead pass (engine/credentials.py); the renewals themselves run as `refresh` jobs."""
+        if self.tokens is None or not self.tokens.due():
+            return 0
+        due = self.tokens.sweep()
+        if due:
+            stamp = int(self.clock().timestamp())  # one job id per account and pass
+            try:
+                self.dispatcher.submit("refresh", [(account_id, stamp) for account_id in due])
+            except QueueUnavailable:
+                return 0  # the next pass finds them again, long before they expire
+        return len(due)
 
     def hand_back(self, left: Unfinished) -> int:
         """Release the leases of work this process claimed and will not finish, so any engine resumes it now."""

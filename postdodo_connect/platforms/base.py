@@ -162,7 +162,6 @@ class Platform(Connectable):
     media_max_bytes: ClassVar[dict[str, int]] = {}
     media_types: ClassVar[dict[str, frozenset[str]]] = {}
     #: set by the engine to persist credentials that a token refresh replaced
-    on_credentials: CredentialsHook | None = None
 
     def __init__(
         self,
@@ -240,11 +239,6 @@ class Platform(Connectable):
         if not value:
             raise PlatformAuthError(f"{self.label or self.name} credentials lack {key}", code="auth_expired")
         return str(value)
-
-    def credentials_changed(self, account: Account, credentials: dict[str, Any]) -> None:
-        """Hand refreshed credentials to the engine (no-op when nobody listens)."""
-        if self.on_credentials is not None:
-            self.on_credentials(account, credentials)
 
     def fetch_media(self, account: Account, item: Media) -> tuple[bytes, str]:
         """Download one media item the platform cannot fetch itself, within this platform's caps."""

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -25,6 +27,7 @@ from .base import (
     PublishRequest,
     error_body,
 )
+from .oauth import ClientApp, Refreshed
 from .text import graphemes, url_spans, utf8_bytes
 
 SERVICE = "https://bsky.social"
@@ -39,8 +42,9 @@ _TID_EPOCH_US, _TID_SPAN_US = 1_672_531_200_000_000, 2 * 365 * 86_400_000_000
 _TOKEN_ERRORS = ("ExpiredToken", "InvalidToken")
 _TAG = regex.compile(r"(?<!\S)#(?P<tag>[^\s#\p{P}](?:[^\s#]*[^\s#\p{P}])?)")
 
-# One session per (service, identifier, password) for the process: createSession is limited to
-# 30 per 5 minutes and 300 per day per account, so it must not run per post.
+# createSession is limited to 30 per 5 minutes and 300 per day per account, so it must not run per post.
+# Under the engine the session is stored (sealed) with the account's credentials and shared by every
+# worker; an adapter used alone keeps one session per (service, identifier, password) for the process.
 _SESSIONS: dict[tuple[str, str, str], dict[str, str]] = {}
 _LOCK = threading.Lock()
 
@@ -123,43 +127,74 @@ class Bluesky(Platform):
 
     def verify_credentials(self, credentials: dict[str, Any]) -> Profile:
         """Log in with the app password (createSession)."""
-        session = self._session(credentials, fresh=True)
+        session = self._login(credentials)
         return Profile(handle=session["handle"])
 
     def publish(self, account: Account, request: PublishRequest) -> Published:
         """Upload blobs, then create the record under the target's own rkey."""
-        creds = account.credentials
+        creds = dict(account.credentials)
         rkey = tid_for(request.target_id)
-        if request.attempt > 1 and (earlier := self.lookup(account, request)):
+        if request.attempt > 1 and (earlier := self._lookup(account, creds, request)):
             return earlier  # re-creating an existing rkey answers 500, so look first
         record: dict[str, Any] = {"$type": COLLECTION, "text": request.caption, "createdAt": self._now_iso()}
         if found := facets(request.caption):
             record["facets"] = found
         if request.media:
-            record["embed"] = self._embed(account, request)
-        session = self._session(creds)
+            record["embed"] = self._embed(account, creds, request)
+        session = self._session(account, creds)
         body = {"repo": session["did"], "collection": COLLECTION, "rkey": rkey, "record": record}
         self.calling(request)
-        answer = self._xrpc(creds, "POST", "com.atproto.repo.createRecord", creates=True, json=body).json()
-        return Published(platform_post_id=answer["uri"], permalink=self.permalink(self._session(creds)["handle"], rkey))
+        answer = self._xrpc(account, creds, "POST", "com.atproto.repo.createRecord", creates=True, json=body).json()
+        return Published(platform_post_id=answer["uri"], permalink=self.permalink(session["handle"], rkey))
 
     def lookup(self, account: Account, request: PublishRequest) -> Published | None:
         """getRecord by the pre-chosen rkey: found means the post exists."""
-        creds = account.credentials
-        session = self._session(creds)
+        return self._lookup(account, dict(account.credentials), request)
+
+    def _lookup(self, account: Account, creds: dict[str, Any], request: PublishRequest) -> Published | None:
+        session = self._session(account, creds)
         rkey = tid_for(request.target_id)
         params = {"repo": session["did"], "collection": COLLECTION, "rkey": rkey}
         try:
-            answer = self._xrpc(creds, "GET", "com.atproto.repo.getRecord", params=params).json()
+            answer = self._xrpc(account, creds, "GET", "com.atproto.repo.getRecord", params=params).json()
         except PlatformRejected as exc:
             if isinstance(exc.platform_error, dict) and exc.platform_error.get("error") == "RecordNotFound":
                 return None
             raise
         return Published(platform_post_id=answer["uri"], permalink=self.permalink(session["handle"], rkey))
 
+    # -- session lifecycle: the session is part of the account's credentials -----------------------
+
+    #: access JWTs live minutes to hours: renew shortly before the `exp` they carry
+    refresh_ahead: ClassVar[float] = 300.0
+
+    def can_refresh(self, credentials: Mapping[str, Any], client: ClientApp | None = None) -> bool:
+        """An app password can always open a new session (refreshSession first, so no login is spent)."""
+        return bool(credentials.get("identifier") and credentials.get("app_password"))
+
+    def refresh_credentials(self, credentials: Mapping[str, Any], client: ClientApp | None = None) -> Refreshed:
+        """A new session: refreshSession with the stored refresh JWT, a login (createSession) when there is none or it is refused."""
+        stored = credentials.get("session")
+        session: dict[str, str] | None = None
+        if isinstance(stored, dict) and stored.get("refresh"):
+            response = self.token_request("POST", f"{_key(credentials)[0]}/xrpc/com.atproto.server.refreshSession",
+                                 headers={"Authorization": f"Bearer {stored['refresh']}"})
+            if response.status_code >= 300 and response.status_code not in (400, 401):
+                raise self.classify(response)
+            if response.status_code < 300:
+                session = self._store(_key(credentials), response.json(), stored.get("pds"))
+        elif not stored:
+            with _LOCK:  # a login this process just made (checking the app password at connect) is reused
+                session = _SESSIONS.get(_key(credentials))
+        if session is None:
+            session = self._login(credentials)
+        expires_at = _jwt_expiry(session["access"])
+        fresh = {k: v for k, v in credentials.items() if k != "expires_at"} | {"session": session}
+        return Refreshed(credentials=fresh | ({"expires_at": expires_at} if expires_at else {}), expires_at=expires_at)
+
     # -- plumbing --------------------------------------------------------------------------------
 
-    def _embed(self, account: Account, request: PublishRequest) -> dict[str, Any]:
+    def _embed(self, account: Account, creds: dict[str, Any], request: PublishRequest) -> dict[str, Any]:
         """An images or video embed from uploaded blobs (each saved at once: a later attempt reuses them)."""
         media = request.media
         blobs: list[dict[str, Any]] = list(request.state.get("blobs") or ())
@@ -168,7 +203,7 @@ class Bluesky(Platform):
             blobs, since = [], self.clock()  # a PDS drops blobs no record refers to: old ones may be gone
         for item in media[len(blobs):]:
             data, content_type = self.fetch_media(account, item)
-            answer = self._xrpc(account.credentials, "POST", "com.atproto.repo.uploadBlob",
+            answer = self._xrpc(account, creds, "POST", "com.atproto.repo.uploadBlob",
                                 data=data, headers={"Content-Type": content_type})
             blobs.append(answer.json()["blob"])
             request.save(blobs=blobs, blobs_at=since)
@@ -180,12 +215,25 @@ class Bluesky(Platform):
         """`createdAt` in the millisecond UTC form the app writes."""
         return datetime.fromtimestamp(self.clock(), UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
-    def _session(self, creds: dict[str, Any], *, fresh: bool = False) -> dict[str, str]:
-        """The cached session for these credentials, logging in when there is none (or `fresh`)."""
+    def _session(self, account: Account, creds: dict[str, Any]) -> dict[str, str]:
+        """The session stored with the credentials; else (no engine) this process's cache; else a renewal."""
+        session = creds.get("session")
+        if isinstance(session, dict) and session.get("access"):
+            return session
+        if self.renewer is None:
+            with _LOCK:
+                cached = _SESSIONS.get(_key(creds))
+            if cached is not None:
+                creds["session"] = cached
+                return cached
+        # through the engine: one login per account for every worker and process, stored sealed
+        creds.update(self.renew(account, creds))
+        renewed: dict[str, str] = creds["session"]
+        return renewed
+
+    def _login(self, creds: Mapping[str, Any]) -> dict[str, str]:
+        """createSession with the app password (limited to 30 per 5 minutes and 300 a day per account)."""
         key = _key(creds)
-        with _LOCK:
-            if not fresh and key in _SESSIONS:
-                return _SESSIONS[key]
         body = {"identifier": key[1], "password": creds.get("app_password", "")}
         answer = self.call("POST", f"{key[0]}/xrpc/com.atproto.server.createSession", json=body).json()
         return self._store(key, answer)
@@ -200,26 +248,17 @@ class Bluesky(Platform):
             _SESSIONS[key] = session
         return session
 
-    def _refresh(self, creds: dict[str, Any], session: dict[str, str]) -> dict[str, str]:
-        """A new access token from the refresh token; a full login when that is refused too."""
-        response = self.http("POST", f"{_key(creds)[0]}/xrpc/com.atproto.server.refreshSession",
-                             headers={"Authorization": f"Bearer {session['refresh']}"})
-        if response.status_code in (400, 401):
-            return self._session(creds, fresh=True)
-        if response.status_code >= 300:
-            raise self.classify(response)
-        return self._store(_key(creds), response.json(), session["pds"])
-
-    def _xrpc(self, creds: dict[str, Any], method: str, nsid: str, *, creates: bool = False, **kwargs: Any) -> requests.Response:
-        """An authenticated XRPC call to the PDS; an expired token is refreshed and the call repeated once."""
+    def _xrpc(self, account: Account, creds: dict[str, Any], method: str, nsid: str, *, creates: bool = False,
+              **kwargs: Any) -> requests.Response:
+        """An authenticated XRPC call to the PDS; an expired token is renewed and the call repeated once."""
         headers = dict(kwargs.pop("headers", {}))
-        session = self._session(creds)
         for last in (False, True):
+            session = self._session(account, creds)
             headers["Authorization"] = f"Bearer {session['access']}"
             response = self.http(method, f"{session['pds']}/xrpc/{nsid}", creates=creates, headers=headers, **kwargs)
             if last or _token_error(response) is None:
                 break
-            session = self._refresh(creds, session)
+            creds.update(self.renew(account, creds))
         if response.status_code >= 300:
             raise self.classify(response, creates=creates)
         return response
@@ -247,11 +286,22 @@ class Bluesky(Platform):
         return super().retry_after(response) if seconds is None else seconds
 
 
-def _key(creds: dict[str, Any]) -> tuple[str, str, str]:
+def _key(creds: Mapping[str, Any]) -> tuple[str, str, str]:
     """Session cache key: service, identifier, and a hash so a new app password means a new login."""
     service = str(creds.get("service") or SERVICE).rstrip("/")
     secret = hashlib.sha256(str(creds.get("app_password", "")).encode()).hexdigest()
     return service, str(creds.get("identifier", "")), secret
+
+
+def _jwt_expiry(token: str) -> float | None:
+    """The `exp` claim of a JWT, read without verifying it (only to know when to renew)."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return None
+    exp = claims.get("exp") if isinstance(claims, dict) else None
+    return float(exp) if isinstance(exp, (int, float)) else None
 
 
 def _token_error(response: requests.Response) -> str | None:

@@ -23,6 +23,7 @@ from .base import (
     PublishRequest,
     error_body,
 )
+from .oauth import Refreshed
 from .reconcile import same_text
 
 #: app/user/page throttling codes (Graph rate-limiting guide)
@@ -130,6 +131,14 @@ class GraphPlatform(Platform):
             return str(self.graph(token, "GET", post_id, {"fields": field_name}).get(field_name) or fallback)
         except PlatformError:
             return fallback
+
+    def refresh_long_lived(self, url: str, grant_type: str, credentials: Mapping[str, Any]) -> Refreshed:
+        """Meta's long-lived token refresh (a GET with the token itself): a new token for another 60 days."""
+        token = credentials.get("access_token")
+        if not token:
+            raise PlatformAuthError(f"{self.label} credentials lack access_token", code="refresh_refused")
+        response = self.token_request("GET", url, params={"grant_type": grant_type, "access_token": str(token)})
+        return self.refreshed(credentials, self.token_answer(response))
 
 
 class ContainerPlatform(GraphPlatform):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from typing import ClassVar
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 from .base import Account, Media, PlatformRejected, Problem, Published, PublishRequest
 from .graph import ContainerPlatform
+from .oauth import ClientApp, Refreshed
 from .reconcile import seed_digits, seed_int, shortcode
 
 # a hashtag or @mention starts a word: "a#b", "&#39;" and "me@example.com" are neither
@@ -64,3 +65,20 @@ class Instagram(ContainerPlatform):
         if not request.media:
             raise PlatformRejected("Instagram cannot publish a post without media", code="media_required")
         return super().publish(account, request)
+
+    # -- token lifecycle: only Instagram Login tokens refresh (ig_refresh_token); Facebook Login page
+    # tokens never expire, and an expiring Facebook user token can only be renewed by the user
+
+    refresh_ahead: ClassVar[float] = 7 * 86400.0
+
+    def can_refresh(self, credentials: Mapping[str, Any], client: ClientApp | None = None) -> bool:
+        """An Instagram Login long-lived token (`"login": "instagram"` with an expiry)."""
+        return bool(credentials.get("login") == "instagram" and credentials.get("access_token")
+                    and self.token_expires_at(credentials))
+
+    def refresh_credentials(self, credentials: Mapping[str, Any], client: ClientApp | None = None) -> Refreshed:
+        """GET graph.instagram.com/refresh_access_token?grant_type=ig_refresh_token: valid 60 days from now."""
+        return self.refresh_long_lived(f"{INSTAGRAM_LOGIN_HOST}/refresh_access_token", "ig_refresh_token", credentials)
+
+
+INSTAGRAM_LOGIN_HOST = "https://graph.instagram.com"

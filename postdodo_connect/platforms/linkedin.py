@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import requests
@@ -21,8 +22,10 @@ from .base import (
     error_body,
     seed_digits,
 )
+from .oauth import ClientApp, Refreshed
 
 API = "https://api.linkedin.com"
+TOKEN_URL = "https://www.linkedin.com/oauth/v2/accessToken"
 #: YYYYMM; versions are sunset about a year after release, so an account setting may override it
 VERSION = "202601"
 # "little text format": these characters must be backslash-escaped or LinkedIn silently cuts the
@@ -143,6 +146,19 @@ class LinkedIn(Platform):
     def retry_after(self, response: requests.Response) -> float | None:
         """LinkedIn sends no hint; its daily quotas reset at 00:00 UTC."""
         return self.seconds_until_utc_midnight()
+
+    # -- token lifecycle: 60-day tokens; refresh tokens only for approved partner apps, not rotated ---
+
+    refresh_ahead: ClassVar[float] = 7 * 86400.0
+
+    def can_refresh(self, credentials: Mapping[str, Any], client: ClientApp | None = None) -> bool:
+        """Only where LinkedIn granted a refresh token, with our app's id and secret."""
+        app = self.refresh_client(credentials, client)
+        return bool(credentials.get("refresh_token") and app and app.client_secret)
+
+    def refresh_credentials(self, credentials: Mapping[str, Any], client: ClientApp | None = None) -> Refreshed:
+        """POST /oauth/v2/accessToken grant_type=refresh_token, client id and secret in the form."""
+        return self.refresh_grant(TOKEN_URL, credentials, self.refresh_client(credentials, client), client_auth="body")
 
 
 def _auth(creds: dict[str, Any]) -> dict[str, str]:

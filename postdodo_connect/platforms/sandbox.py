@@ -94,8 +94,8 @@ class Sandbox(Platform):
         faults = self.faults(account)
         if faults.processing_seconds and request.media:
             self._process(faults, request)
+        self.calling(request)  # the request is on the wire from here: its latency counts as a call in flight
         self._call(faults)
-        self.calling(request)
         if faults.idempotency_seconds and (replay := self._replay(request, faults.idempotency_seconds)):
             return replay
         active = faults.fault_attempts == 0 or request.attempt <= faults.fault_attempts

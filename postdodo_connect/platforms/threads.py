@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import regex
 
 from .graph import ContainerPlatform
+from .oauth import ClientApp, Refreshed
 from .reconcile import seed_digits, seed_int, shortcode
 from .text import utf8_bytes
 
@@ -46,3 +48,18 @@ class Threads(ContainerPlatform):
     def profile_url(self, handle: str) -> str:
         """The profile page, the permalink of last resort."""
         return f"https://www.threads.net/@{handle.lstrip('@')}"
+
+    # -- token lifecycle: long-lived tokens (60 days) renew themselves with th_refresh_token ----------
+
+    refresh_ahead: ClassVar[float] = 7 * 86400.0
+
+    def can_refresh(self, credentials: Mapping[str, Any], client: ClientApp | None = None) -> bool:
+        """A long-lived token (one with a stated expiry) can be refreshed while it is still valid."""
+        return bool(credentials.get("access_token") and self.token_expires_at(credentials))
+
+    def refresh_credentials(self, credentials: Mapping[str, Any], client: ClientApp | None = None) -> Refreshed:
+        """GET /refresh_access_token?grant_type=th_refresh_token (the token must be a day old and unexpired)."""
+        return self.refresh_long_lived(f"{REFRESH_HOST}/refresh_access_token", "th_refresh_token", credentials)
+
+
+REFRESH_HOST = "https://graph.threads.net"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import requests
@@ -13,6 +13,7 @@ from .base import (
     Media,
     OutcomeUnknown,
     Platform,
+    PlatformAuthError,
     PlatformRateLimited,
     PlatformRejected,
     Profile,
@@ -20,6 +21,7 @@ from .base import (
     PublishRequest,
     error_body,
 )
+from .oauth import ClientApp, Refreshed
 from .reconcile import seed_digits
 from .text import utf16_units
 
@@ -158,3 +160,24 @@ class TikTok(Platform):
             return Published(platform_post_id=publish_id, permalink=f"https://www.tiktok.com/@{handle.lstrip('@')}")
         raise self.processing(f"post {publish_id} is {status or 'processing'}", self.check_after,
                               handles={"publish_id": publish_id, "status": status})
+    # -- token lifecycle: 24 h access tokens, refresh tokens rotated on every refresh -----------------
+
+    refresh_ahead: ClassVar[float] = 3600.0
+
+    def refresh_client(self, credentials: Mapping[str, Any], client: ClientApp | None) -> ClientApp | None:
+        """TikTok names its client id `client_key`; a secret is always needed."""
+        if credentials.get("client_key") and credentials.get("client_secret"):
+            return ClientApp(str(credentials["client_key"]), str(credentials["client_secret"]), "")
+        return client if client is not None and client.client_secret else None
+
+    def can_refresh(self, credentials: Mapping[str, Any], client: ClientApp | None = None) -> bool:
+        """A refresh token and our app's key and secret."""
+        return bool(credentials.get("refresh_token") and self.refresh_client(credentials, client))
+
+    def refresh_credentials(self, credentials: Mapping[str, Any], client: ClientApp | None = None) -> Refreshed:
+        """POST /v2/oauth/token/ with grant_type=refresh_token; the answer's refresh token replaces ours."""
+        app = self.refresh_client(credentials, client)
+        if app is None:
+            raise PlatformAuthError("TikTok refresh needs the app's client key and secret", code="refresh_refused")
+        return self.refresh_grant(f"{self.api_url}/oauth/token/", credentials, None,
+                                  extra={"client_key": app.client_id, "client_secret": app.client_secret})

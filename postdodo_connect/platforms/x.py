@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import unicodedata
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import requests
@@ -20,6 +21,7 @@ from .base import (
     error_body,
     seed_digits,
 )
+from .oauth import ClientApp, Refreshed
 from .text import url_spans, x_weighted_length
 
 API = "https://api.x.com"
@@ -39,7 +41,7 @@ class X(Platform):
     video_alone = True
     has_lookup = True
     # refresh_token and client_id (client_secret for confidential clients) are optional: with them
-    # an expired token is refreshed once and the new pair handed to `on_credentials`
+    # (or with POSTDODO_X_CLIENT_ID) tokens are refreshed ahead of expiry and once after a 401
     credential_fields = ("access_token", "refresh_token", "client_id")
     media_max_bytes: ClassVar[dict[str, int]] = {"image": 5 * 1024 * 1024, "video": 512 * 1024 * 1024}
     media_types: ClassVar[dict[str, frozenset[str]]] = {
@@ -142,28 +144,25 @@ class X(Platform):
 
     def _api(self, account: Account, creds: dict[str, Any], method: str, path: str, *,
              creates: bool = False, **kwargs: Any) -> requests.Response:
-        """A user-context call; a 401 is answered by one token refresh when the account allows it."""
+        """A user-context call; a 401 is answered by one token renewal when the account allows it."""
         response = self.http(method, f"{API}{path}", creates=creates, headers=_auth(creds), **kwargs)
-        if response.status_code == 401 and self._refresh(account, creds):
+        if response.status_code == 401 and self.may_renew(creds):
+            # the new pair is stored before it is used: X has already spent the old refresh token
+            creds.update(self.renew(account, creds))
             response = self.http(method, f"{API}{path}", creates=creates, headers=_auth(creds), **kwargs)
         if response.status_code >= 300:
             raise self.classify(response, creates=creates)
         return response
 
-    def _refresh(self, account: Account, creds: dict[str, Any]) -> bool:
-        """OAuth 2.0 refresh when possible; X rotates the refresh token, so the new pair must be stored."""
-        if not (creds.get("refresh_token") and creds.get("client_id")):
-            return False
-        form = {"grant_type": "refresh_token", "refresh_token": creds["refresh_token"], "client_id": creds["client_id"]}
-        secret = creds.get("client_secret")
-        auth = (creds["client_id"], secret) if secret else None
-        response = self.http("POST", f"{API}/2/oauth2/token", data=form, auth=auth)
-        if response.status_code >= 300:
-            return False  # the caller then reports its 401: the account needs a new login
-        tokens = response.json()
-        creds.update(access_token=tokens["access_token"], refresh_token=tokens.get("refresh_token", creds["refresh_token"]))
-        self.credentials_changed(account, dict(creds))
-        return True
+    # -- token lifecycle -------------------------------------------------------------------------
+
+    def can_refresh(self, credentials: Mapping[str, Any], client: ClientApp | None = None) -> bool:
+        """With `offline.access` X grants a refresh token; the client is stored with it or configured."""
+        return bool(credentials.get("refresh_token") and self.refresh_client(credentials, client))
+
+    def refresh_credentials(self, credentials: Mapping[str, Any], client: ClientApp | None = None) -> Refreshed:
+        """The refresh grant; X rotates the refresh token, so the answer's pair replaces the stored one."""
+        return self.refresh_grant(f"{API}/2/oauth2/token", credentials, self.refresh_client(credentials, client))
 
     def classify(self, response: requests.Response, *, creates: bool = False) -> PlatformError:
         """Duplicate refusals and usage caps get their own codes; the rest as the base says."""

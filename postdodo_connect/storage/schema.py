@@ -114,6 +114,10 @@ accounts = Table(
     Column("token_expires_at", UTCDateTime),
     Column("scopes", JSON),  # the scopes the platform granted at connect time (None: not an OAuth account)
     Column("external_user_id", String(200)),  # the platform's id of who connected it: reconnect must match
+    # one token refresh at a time per account, across processes: who holds it until when (engine/credentials.py)
+    Column("refresh_lease_until", UTCDateTime),
+    # the token_expires_at that `account.expiring` was sent for: once per expiry
+    Column("expiry_warned_for", UTCDateTime),
     Index("ix_accounts_workspace", "workspace_id", "created_at"),
 )
 

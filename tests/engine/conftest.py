@@ -28,7 +28,8 @@ class InlineDispatcher:
     def submit(self, kind: str, jobs: list[tuple[str, int]]) -> None:
         if self.drop:
             return
-        run = self.runtime.publisher.run if kind == "publish" else self.runtime.deliverer.run
+        run = {"publish": self.runtime.publisher.run, "deliver": self.runtime.deliverer.run,
+               "refresh": self.runtime.keeper.refresh_ahead}[kind]
         for row_id, attempt in jobs:
             self.ran.append((kind, row_id, attempt, run(row_id, attempt)))
 
@@ -70,7 +71,7 @@ def build_engine(url: str, **settings: Any) -> Engine:
     runtime = Runtime(api.service.settings, api.db, clock=clock, sandbox_sleep=lambda s: None)
     dispatcher = InlineDispatcher(runtime)
     scheduler = Scheduler(api.db, dispatcher, clock, lease_seconds=runtime.settings.lease_seconds,
-                          tick_seconds=0.01, batch=100)
+                          tick_seconds=0.01, batch=100, tokens=runtime.token_sweep())
     return Engine(api, runtime, scheduler, dispatcher, clock)
 
 

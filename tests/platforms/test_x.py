@@ -154,7 +154,8 @@ def test_unauthorized_refreshes_once_and_hands_over_the_new_tokens(adapter: Plat
         {"grant_type": "refresh_token", "refresh_token": "r1", "client_id": "cid"})])
     tweet_call(mocked, {"text": CAPTION}, token="tok2")
     assert adapter.publish(account, PublishRequest("tgt_1", CAPTION)).platform_post_id == "1445880548472328192"
-    assert stored == [{**account.credentials, "access_token": "tok2", "refresh_token": "r2"}]
+    # the rotated pair and its expiry (now + expires_in), handed over before the repeated call
+    assert stored == [{**account.credentials, "access_token": "tok2", "refresh_token": "r2", "expires_at": NOW + 7200}]
 
 
 def test_too_long_is_rejected_with_the_platform_message(adapter: Platform, mocked: responses.RequestsMock) -> None:

@@ -53,6 +53,7 @@ EVENT_TYPES = (
     "post.completed",
     "post.canceled",
     "account.disconnected",
+    "account.expiring",
 )
 MAX_TARGETS = 100
 

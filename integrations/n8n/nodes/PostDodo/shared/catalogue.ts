@@ -51,6 +51,11 @@ export const EVENT_TYPES: INodePropertyOptions[] = [
 		description: 'Triggers when a connected account is removed or its platform login expires',
 	},
 	{
+		name: 'Account Expiring',
+		value: 'account.expiring',
+		description: 'Triggers days before a platform login that cannot be renewed automatically expires',
+	},
+	{
 		name: 'Post Canceled',
 		value: 'post.canceled',
 		description: 'Triggers when targets of a post are canceled before they were published',
