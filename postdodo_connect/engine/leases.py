@@ -221,11 +221,13 @@ class Leases:
     def hand_back(self, held: Held) -> None:
         """Release an attempt that ended without recording an outcome: due at once, reconciled if a target."""
         table, busy = TABLES[held.kind]
-        extra: dict[str, Any] = {"error": LEASE_EXPIRED} if held.kind == "publish" else {}
+        rows, now = [(held.row_id, held.attempt)], self.clock()
         try:
             with self.db.write() as conn:
-                work.release(conn, table, busy, [(held.row_id, held.attempt)], self.clock(),
-                             to="retrying" if held.kind == "publish" else "pending", **extra)
+                if held.kind == "publish":  # reconciled next time only if its platform call had started
+                    work.release_targets(conn, rows, now, unknown=LEASE_EXPIRED)
+                else:
+                    work.release(conn, table, busy, rows, now, to="pending")
         except Exception:  # the lease runs out on its own then
             log.exception("could not hand back %s %s", held.kind, held.row_id)
 

@@ -55,8 +55,8 @@ def test_stop_hands_back_claimed_work_and_a_new_engine_resumes_at_once(url: str)
     assert not [r for r in after if r.lease_until is not None and r.lease_until.replace(tzinfo=UTC) > now]
     assert Counter(r.status for r in after) == {"scheduled": 5, "retrying": 1}
     running = next(r for r in after if r.status == "retrying")
-    # stuck in the network time before the platform call started: a plain retry, not an unknown outcome
-    assert running.attempts == 1 and running.error["code"] == "interrupted"
+    # stuck while its platform call was on the wire: the next attempt looks the post up first
+    assert running.attempts == 1 and running.error["code"] == "lease_expired"
     assert all(r.attempts == 0 for r in after if r.status == "scheduled")  # the queued claim is undone
     release.set()  # the abandoned attempt ends now: its late result must not overwrite the hand-back
     first.dispatcher.pools["publish"].shutdown(wait=True)  # type: ignore[union-attr]
