@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -25,6 +25,7 @@ from .base import (
     PublishRequest,
     error_body,
 )
+from .oauth import ConnectOption, FormField
 from .text import graphemes, url_spans, utf8_bytes
 
 SERVICE = "https://bsky.social"
@@ -123,6 +124,20 @@ class Bluesky(Platform):
         """Log in with the app password (createSession)."""
         session = self._session(credentials, fresh=True)
         return Profile(handle=session["handle"])
+
+    connect_form = (
+        FormField("identifier", "Handle", help="Your Bluesky handle, e.g. alice.bsky.social"),
+        FormField("app_password", "App password", secret=True,
+                  help="Settings → Privacy and security → App passwords; never your account password"),
+    )
+
+    def connect_with_form(self, values: Mapping[str, str]) -> list[ConnectOption]:
+        """Log in once with the app password (createSession): the account is the DID it answers."""
+        credentials = {"identifier": values.get("identifier", "").strip().lstrip("@"),
+                       "app_password": values.get("app_password", "").strip(), "service": SERVICE}
+        session = self._session(credentials, fresh=True)
+        return [ConnectOption(id=session["did"], handle=session["handle"], display_name=session["handle"],
+                              external_user_id=session["did"], credentials=credentials)]
 
     def publish(self, account: Account, request: PublishRequest) -> Published:
         """Upload blobs, then create the record under the target's own rkey."""
