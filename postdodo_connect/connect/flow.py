@@ -157,6 +157,9 @@ class Connector:
             try:
                 client_id, client_secret = adapter.register_client(issuer, self.redirect_uri)
             except PlatformError as exc:
+                if exc.code == "url_refused":  # the SSRF guard: an address we never contact
+                    raise InvalidRequestError(f"options.instance_url is refused: {exc.message}",
+                                              code="invalid_options", param="options") from None
                 raise APIError(f"could not register with {issuer}: {exc.message}", code="platform_unavailable",
                                status=503) from None
             with self.svc.db.write() as conn:
