@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-_TEXT = {"type": "string", "maxLength": 4000, "pattern": r"^[^\x00-\x1f\x7f]*$"}
+_TEXT = {"type": "string", "pattern": r"^[^\x00-\x1f\x7f]*$"}
 _HTML = {"text/html": {"schema": {"type": "string"}}}
 _ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+#: a page's refusal, or the API's JSON error when the request never reached the page (a control character)
+_REFUSED = {**_HTML, **_ERROR}
 _LOCATION = {"Location": {"description": "where the browser goes next", "schema": {"type": "string"}}}
 
 
@@ -32,7 +34,7 @@ def public_paths() -> dict[str, Any]:
                 "summary": "The hosted credential form of a session (Bluesky, Telegram)",
                 "operationId": "get_v1_connect_form", "security": [], "parameters": _query("state"),
                 "responses": {"200": {"description": "The form", "content": _HTML},
-                              "400": {"description": "The link cannot be used", "content": _HTML}, **limited}},
+                              "400": {"description": "The link cannot be used", "content": _REFUSED}, **limited}},
             "post": {
                 "summary": "Submit the hosted credential form",
                 "operationId": "post_v1_connect_form", "security": [],
@@ -49,5 +51,6 @@ def public_paths() -> dict[str, Any]:
             "summary": "Where a session ends when the caller has no page of its own (the CLI)",
             "operationId": "get_v1_connect_done", "security": [],
             "parameters": _query("session", "account_id", "error", "message"),
-            "responses": {"200": {"description": "What happened", "content": _HTML}, **limited}}},
+            "responses": {"200": {"description": "What happened", "content": _HTML},
+                          "400": {"description": "A control character in the query", "content": _ERROR}, **limited}}},
     }

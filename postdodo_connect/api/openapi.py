@@ -162,6 +162,9 @@ def document() -> dict[str, Any]:
                                              "content": {"application/json": {"schema": HEALTH}}},
                                      "503": {"description": "The database (or Redis, when configured) is failing",
                                              "content": {"application/json": {"schema": HEALTH}}}}}}
+    paths["/v1/connect"]["post"]["responses"]["503"] = {
+        "description": "The platform (a Mastodon instance registering our app) could not be reached",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     paths |= public_paths()
     paths["/metrics"] = {"get": {"summary": "Prometheus metrics (text exposition format)", "security": [],
                                  "responses": {"200": {"description": "Metrics",

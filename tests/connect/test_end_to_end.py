@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,6 +13,10 @@ from typing import Any
 import pytest
 import requests
 
+from postdodo_connect import AsyncClient, Client
+from postdodo_connect.cli import main
+from postdodo_connect.errors import ConflictError
+from postdodo_connect.models import ConnectSession
 from postdodo_connect.platforms import x as x_module
 from postdodo_connect.platforms.oauth import OAuthSpec
 from tests.connect.conftest import query
@@ -102,3 +108,70 @@ def test_denied_consent_comes_back_as_an_error(world: World) -> None:
     assert "not connected" in world.browser.get(landing, timeout=10).text
     assert world.provider.token_requests == []
     assert world.api("GET", f"/v1/connect/{session['id']}").json()["status"] == "failed"
+
+
+def follow(browser: requests.Session, url: str) -> str:
+    """A browser following every redirect one by one (never more than a handful); the last URL."""
+    for _ in range(6):
+        answer = browser.get(url, allow_redirects=False, timeout=10)
+        if answer.status_code not in (302, 303):
+            assert answer.status_code == 200, (url, answer.status_code)
+            return url
+        url = answer.headers["Location"]
+    raise AssertionError("too many redirects")
+
+
+def test_the_client_starts_and_follows_a_session(world: World) -> None:
+    client = Client(api_key=world.key, base_url=world.pd)
+    session = client.connect.start("x", f"{world.pd}/v1/connect/done")
+    assert session.status == "pending" and session.url and session.id.startswith("cs_")
+    landed = follow(world.browser, session.url)
+    finished = client.connect.get(session.id)
+    assert finished.status == "completed" and query(landed)["account_id"] == finished.account_ids[0]
+
+    async def read() -> ConnectSession:
+        async with AsyncClient(api_key=world.key, base_url=world.pd) as aclient:
+            return await aclient.connect.get(session.id)
+
+    assert asyncio.run(read()).account_ids == finished.account_ids
+
+
+def test_the_client_selects_among_several_targets(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.connect.test_picker import two_targets
+
+    monkeypatch.setattr(x_module.X, "connect_options", two_targets)
+    client = Client(api_key=world.key, base_url=world.pd)
+    session = client.connect.start("x", f"{world.pd}/v1/connect/done")
+    follow(world.browser, session.url or "")
+    waiting = client.connect.get(session.id)
+    assert waiting.status == "needs_selection" and [o.id for o in waiting.options] == ["page-1", "page-2"]
+    done = client.connect.select(session.id, "page-2")
+    assert done.status == "completed" and len(done.account_ids) == 1
+    with pytest.raises(ConflictError):
+        client.connect.select(session.id, ["page-1"])
+
+
+def test_the_cli_opens_the_link_and_waits_for_the_account(world: World, monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    opened: list[str] = []
+
+    def browser(url: str) -> bool:  # the user's browser: consents, comes back
+        opened.append(url)
+        follow(world.browser, url)
+        return True
+
+    monkeypatch.setattr("webbrowser.open", browser)
+    code = main(["accounts", "connect", "x", "--base-url", world.pd, "--api-key", world.key, "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert opened and opened[0] in err and "Open this link" in err
+    [account] = json.loads(out)
+    assert (account["platform"], account["handle"]) == ("x", "acme")
+
+
+def test_the_cli_reports_a_refused_consent(world: World, monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr("webbrowser.open", lambda url: bool(follow(world.browser, url + "&deny=1")))
+    code = main(["accounts", "connect", "x", "--base-url", world.pd, "--api-key", world.key])
+    _, err = capsys.readouterr()
+    assert code == 1 and "not connected (failed)" in err and "access was not granted" in err

@@ -36,6 +36,7 @@ describe('description', () => {
 		const offered = events.options.map((o) => o.value);
 		for (const event of [
 			'account.disconnected',
+			'account.reconnected',
 			'post.canceled',
 			'post.completed',
 			'post.failed',
