@@ -134,9 +134,10 @@ class Connector:
                                       f"reconnect it on its own platform", code="account_mismatch", param="account_id")
         return found
 
-    def client(self, platform: str, options: Mapping[str, Any]) -> ClientApp:
+    def client(self, platform: str, options: Mapping[str, Any], redirect_uri: str | None = None) -> ClientApp:
         """Our app on the platform: from the settings, or registered on the user's instance (and cached)."""
         adapter = self.adapter(platform)
+        redirect_uri = redirect_uri or self.redirect_uri
         try:
             issuer = adapter.client_issuer(options)
         except PlatformError as exc:
@@ -148,14 +149,14 @@ class Connector:
                 raise InvalidRequestError(f"{platform} is not configured: set POSTDODO_{upper}_CLIENT_ID and "
                                           f"POSTDODO_{upper}_CLIENT_SECRET", code="platform_not_configured",
                                           param="platform")
-            return ClientApp(pair[0], pair[1], self.redirect_uri, dict(options))
+            return ClientApp(pair[0], pair[1], redirect_uri, dict(options))
         with self.svc.db.read() as conn:
-            known = store.get_app(conn, platform, issuer, self.redirect_uri)
+            known = store.get_app(conn, platform, issuer, redirect_uri)
         if known is not None:
             client_id, client_secret = known["client_id"], self.svc.vault.open(known["client_secret"])
         else:
             try:
-                client_id, client_secret = adapter.register_client(issuer, self.redirect_uri)
+                client_id, client_secret = adapter.register_client(issuer, redirect_uri)
             except PlatformError as exc:
                 if exc.code == "url_refused":  # the SSRF guard: an address we never contact
                     raise InvalidRequestError(f"options.instance_url is refused: {exc.message}",
@@ -163,9 +164,9 @@ class Connector:
                 raise APIError(f"could not register with {issuer}: {exc.message}", code="platform_unavailable",
                                status=503) from None
             with self.svc.db.write() as conn:
-                store.save_app(conn, platform, issuer, self.redirect_uri, client_id,
+                store.save_app(conn, platform, issuer, redirect_uri, client_id,
                                self.svc.vault.seal(client_secret), self.svc.clock())
-        return ClientApp(client_id, client_secret, self.redirect_uri, {**options, "instance_url": issuer})
+        return ClientApp(client_id, client_secret, redirect_uri, {**options, "instance_url": issuer})
 
     # -- the callback and the form ---------------------------------------------------------------
 
@@ -202,7 +203,8 @@ class Connector:
             if not code:
                 raise Failed("connect_failed", "the platform sent no authorization code")
             adapter = self.adapter(row["platform"])
-            client = self.client(row["platform"], row["options"])
+            # the redirect URI the consent was asked with: the exchange must repeat it exactly
+            client = self.client(row["platform"], row["options"], row["redirect_uri"])
             verifier = self.svc.vault.open_json(row["secret"]).get("verifier")
             try:
                 grant = adapter.exchange_code(client, code, verifier)
