@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -364,8 +365,6 @@ class Connector:
 
 
 def _same(a: str, b: str) -> bool:
-    import hmac
-
     return hmac.compare_digest(a.encode(), b.encode())
 
 
@@ -381,7 +380,6 @@ def _option_dict(option: ConnectOption) -> dict[str, Any]:
             "kind": option.kind, "expires_at": option.expires_at}
 
 
-def _when(epoch: Any) -> Any:
-    from datetime import UTC, datetime
-
+def _when(epoch: Any) -> datetime | None:
+    """An epoch time as an aware datetime (None when there is none)."""
     return datetime.fromtimestamp(float(epoch), UTC) if isinstance(epoch, (int, float)) and epoch > 0 else None
