@@ -40,6 +40,16 @@ def _words(text: str) -> tuple[str, ...]:
     return tuple(part for part in text.replace(",", " ").split() if part)
 
 
+def _oauth_clients(env: Mapping[str, str]) -> dict[str, tuple[str, str]]:
+    """POSTDODO_<PLATFORM>_CLIENT_ID and _CLIENT_SECRET pairs, by lower-case platform name."""
+    found = {}
+    for var, client_id in env.items():
+        if var.startswith("POSTDODO_") and var.endswith("_CLIENT_ID") and client_id.strip():
+            platform = var.removeprefix("POSTDODO_").removesuffix("_CLIENT_ID")
+            found[platform.lower()] = (client_id.strip(), env.get(f"POSTDODO_{platform}_CLIENT_SECRET", "").strip())
+    return found
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the service can be told; `Settings.from_env()` reads the POSTDODO_* variables."""
@@ -85,6 +95,12 @@ class Settings:
     log_level: str = "INFO"
     #: faults every sandbox account suffers unless it sets its own (see models.SandboxFaults)
     sandbox_faults: Mapping[str, Any] = field(default_factory=dict)
+    #: the public base URL of this server (the connect callback's base); None: the URL a request came to
+    public_url: str | None = None
+    #: prefixes a connect session's redirect_url may start with (besides public_url's origin)
+    connect_redirect_urls: tuple[str, ...] = ()
+    #: platform -> (client id, client secret) of our app there, from POSTDODO_<PLATFORM>_CLIENT_ID/_SECRET
+    oauth_clients: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
     _ENV: ClassVar[dict[str, tuple[str, Callable[[str], Any]]]] = {
         "database_url": ("POSTDODO_DATABASE_URL", str),
@@ -114,6 +130,8 @@ class Settings:
         "max_body": ("POSTDODO_MAX_BODY", int),
         "log_level": ("POSTDODO_LOG_LEVEL", str),
         "sandbox_faults": ("POSTDODO_SANDBOX_FAULTS", _json_object),
+        "public_url": ("POSTDODO_PUBLIC_URL", str),
+        "connect_redirect_urls": ("POSTDODO_CONNECT_REDIRECT_URLS", _words),
     }
 
     @classmethod
@@ -129,6 +147,9 @@ class Settings:
                 values[name] = parse(raw)
             except ValueError as exc:
                 raise ConfigurationError(f"{var}={_shown(var, raw)} is not valid: {exc}") from exc
+        clients = _oauth_clients(env)
+        if clients:
+            values["oauth_clients"] = clients
         values.update(overrides)
         known = {f.name for f in fields(cls)}
         unknown = set(values) - known
@@ -164,6 +185,10 @@ class Settings:
                 SandboxFaults.model_validate(self.sandbox_faults)
             except ValidationError as exc:
                 raise ConfigurationError(f"POSTDODO_SANDBOX_FAULTS is not valid: {exc}") from exc
+        for url in (*([self.public_url] if self.public_url else []), *self.connect_redirect_urls):
+            if not url.lower().startswith(("http://", "https://")) or "@" in url.split("?")[0]:
+                raise ConfigurationError(f"POSTDODO_PUBLIC_URL and POSTDODO_CONNECT_REDIRECT_URLS take http(s) URLs "
+                                         f"without a user or password, not {redact_url(url)!r}")
         if not self.database_url.startswith(("sqlite", "postgresql")):
             raise ConfigurationError(f"POSTDODO_DATABASE_URL must be sqlite:///... or postgresql+psycopg://..., "
                                      f"not {redact_url(self.database_url)}")
@@ -175,6 +200,8 @@ class Settings:
             value = getattr(self, item.name)
             if item.name == "secret_key" and value:
                 value = HIDDEN
+            elif item.name == "oauth_clients":
+                value = {name: (client_id, HIDDEN) for name, (client_id, _) in value.items()}
             elif item.name.endswith("_url") and value:
                 value = redact_url(value)
             shown.append(f"{item.name}={value!r}")

@@ -10,7 +10,7 @@ from flask import Flask
 from ..config import Settings
 from ..errors import ConfigurationError
 from ..storage import Vault
-from . import accounts, auth, boundary, events, health, limits, meta, metrics, posts, webhooks
+from . import accounts, auth, boundary, connect, connect_pages, events, health, limits, meta, metrics, posts, webhooks
 from .service import Service
 
 
@@ -30,7 +30,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, service: Service | 
     boundary.init_app(app)
     auth.init_app(app)
     app.extensions["postdodo.limiter"] = limits.init_app(app, service.settings)
-    for blueprint in (meta.bp, accounts.bp, posts.bp, webhooks.bp, events.bp):
+    for blueprint in (meta.bp, accounts.bp, posts.bp, webhooks.bp, events.bp, connect.bp, connect_pages.bp):
         app.register_blueprint(blueprint)
     return app
 

@@ -11,7 +11,9 @@ from .. import platforms
 from ..errors import APIError, InvalidRequestError, NotFoundError, PlatformAuthError, PlatformError
 from ..models import Account, AccountCreate
 from ..storage import accounts as store
+from ..storage.connect import publish_history
 from ..storage.events import emit
+from .account_health import health
 from .auth import workspace
 from .boundary import read_json
 from .idempotency import idempotent
@@ -28,10 +30,14 @@ def account_json(row: dict[str, Any]) -> dict[str, Any]:
 
 @bp.get("")
 def list_() -> dict[str, Any]:
-    """Every connected account of the workspace."""
-    with service().db.read() as conn:
+    """Every connected account of the workspace, with its health."""
+    svc = service()
+    with svc.db.read() as conn:
         rows = store.list_accounts(conn, workspace()["id"])
-    return {"data": [account_json(r) for r in rows], "has_more": False, "next_cursor": None}
+        history = publish_history(conn, [r["id"] for r in rows])
+    now = svc.clock()
+    return {"data": [account_json(r | {"health": health(r, history[r["id"]], now, svc.vault)}) for r in rows],
+            "has_more": False, "next_cursor": None}
 
 
 @bp.post("")

@@ -11,7 +11,8 @@ from ..storage import keys
 from .limits import Limiter
 from .service import service
 
-PUBLIC_PATHS = frozenset({"/v1/openapi.json"})
+# the connect pages and callback are where browsers land: bound to a session by its signed state, not a key
+PUBLIC_PATHS = frozenset({"/v1/openapi.json", "/v1/connect/callback", "/v1/connect/form", "/v1/connect/done"})
 
 
 def bearer_key() -> str | None:

@@ -12,6 +12,10 @@ from .. import __version__, platforms
 from ..models import (
     Account,
     AccountCreate,
+    ConnectCreate,
+    ConnectPlatform,
+    ConnectSelect,
+    ConnectSession,
     Delivery,
     Event,
     Post,
@@ -24,6 +28,7 @@ from ..models import (
     WebhookRotate,
     WebhookTest,
 )
+from .connect_openapi import public_paths
 from .webhooks import DELIVERY_STATUSES
 
 # (method, path, summary, request model, response model, success status, list response?)
@@ -48,7 +53,17 @@ OPERATIONS: list[tuple[str, str, str, type[BaseModel] | None, type[BaseModel] | 
     ("get", "/v1/events/{id}", "Retrieve one event", None, Event, 200, False),
     ("post", "/v1/events/{id}/redeliver", "Deliver an event again (?endpoint_id= for one endpoint)", None,
      Redelivery, 202, False),
+    ("post", "/v1/connect", "Start a connect session: the URL to send the user to", ConnectCreate, ConnectSession,
+     201, False),
+    ("get", "/v1/connect/platforms", "Platforms a session can connect, configured or not, and the redirect URI",
+     None, ConnectPlatform, 200, True),
+    ("get", "/v1/connect/{id}", "A connect session's status and the picker's options", None, ConnectSession, 200,
+     False),
+    ("post", "/v1/connect/{id}/select", "Create the accounts picked among a session's options", ConnectSelect,
+     ConnectSession, 200, False),
 ]
+#: request models read in validation mode (the rest describe answers)
+INPUTS = (PostCreate, AccountCreate, WebhookCreate, WebhookRotate, ConnectCreate, ConnectSelect)
 QUERY = {
     ("get", "/v1/posts"): ("limit", "cursor", "status", "account_id"),
     ("get", "/v1/events"): ("limit", "cursor", "type", "post_id"),
@@ -101,12 +116,14 @@ def document() -> dict[str, Any]:
     """The whole OpenAPI document (built once)."""
     models = {m for op in OPERATIONS for m in (op[3], op[4]) if m is not None} | {Event}
     _, defs = models_json_schema(
-        [(m, "validation" if m in (PostCreate, AccountCreate, WebhookCreate, WebhookRotate) else "serialization")
+        [(m, "validation" if m in INPUTS else "serialization")
          for m in sorted(models, key=lambda m: m.__name__)],
         ref_template="#/components/schemas/{model}",
     )
     schemas: dict[str, Any] = dict(defs.get("$defs", {}))
     schemas["AccountCreate"]["properties"]["platform"]["enum"] = list(platforms.NAMES)
+    schemas["ConnectCreate"]["properties"]["platform"]["enum"] = [
+        n for n in platforms.NAMES if platforms.adapter_class(n).oauth or platforms.adapter_class(n).connect_form]
     schemas["Error"] = {"type": "object", "required": ["error"], "properties": {"error": {
         "type": "object", "required": ["code", "message"], "properties": {
             "code": {"type": "string"}, "message": {"type": "string"}, "param": {"type": "string"},
@@ -145,6 +162,10 @@ def document() -> dict[str, Any]:
                                              "content": {"application/json": {"schema": HEALTH}}},
                                      "503": {"description": "The database (or Redis, when configured) is failing",
                                              "content": {"application/json": {"schema": HEALTH}}}}}}
+    paths["/v1/connect"]["post"]["responses"]["503"] = {
+        "description": "The platform (a Mastodon instance registering our app) could not be reached",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    paths |= public_paths()
     paths["/metrics"] = {"get": {"summary": "Prometheus metrics (text exposition format)", "security": [],
                                  "responses": {"200": {"description": "Metrics",
                                                        "content": {"text/plain": {"schema": {"type": "string"}}}}}}}

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from ..models import SandboxFaults
+from . import connect
 from .output import command, common_options, make_client, show
 
 _COLUMNS = (
@@ -15,7 +16,7 @@ _COLUMNS = (
 
 
 def register(commands: Any) -> None:
-    """Add `accounts list`, `accounts add` and `accounts remove`."""
+    """Add `accounts list`, `accounts add`, `accounts remove` and `accounts connect`."""
     parser = commands.add_parser("accounts", help="list, connect and disconnect accounts (over HTTP)")
     sub = parser.add_subparsers(dest="accounts_command", required=True, metavar="ACTION")
     listing = sub.add_parser("list", parents=[common_options()], help="every connected account")
@@ -35,6 +36,7 @@ def register(commands: Any) -> None:
     remove = sub.add_parser("remove", parents=[common_options()], help="disconnect an account")
     remove.add_argument("account_id")
     remove.set_defaults(func=cmd_remove)
+    connect.add_parser(sub, _COLUMNS)
 
 
 def _pairs(values: list[str], what: str) -> dict[str, str]:

@@ -15,7 +15,7 @@ import requests
 from ._http import DEFAULT_BASE_URL, ResponseInfo, Transport, error_from_response, user_agent
 from ._wire import client_settings
 from .aio import AsyncClient
-from .resources import FINAL_POST_STATUSES, Accounts, Events, Posts, WaitTimeout, Webhooks, new_idempotency_key
+from .resources import FINAL_POST_STATUSES, Accounts, Connect, Events, Posts, WaitTimeout, Webhooks, new_idempotency_key
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -41,6 +41,7 @@ class Client:
     posts: Posts
     webhooks: Webhooks
     events: Events
+    connect: Connect
 
     def __init__(
         self,
@@ -60,6 +61,7 @@ class Client:
         self.posts = Posts(self._transport)
         self.webhooks = Webhooks(self._transport)
         self.events = Events(self._transport)
+        self.connect = Connect(self._transport)
 
     @property
     def base_url(self) -> str:

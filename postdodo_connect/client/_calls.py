@@ -16,6 +16,7 @@ from urllib.parse import quote
 from ..errors import PostDodoError
 from ..models import (
     Account,
+    ConnectSession,
     Delivery,
     Event,
     Media,
@@ -284,3 +285,26 @@ def redeliver(event_id: str, endpoint_id: str | None) -> Call[Redelivery]:
     """POST /v1/events/:id/redeliver."""
     return Call("POST", f"/v1/events/{_segment(event_id)}/redeliver", Redelivery.model_validate,
                 params={"endpoint_id": endpoint_id})
+
+
+def start_connect(platform: str, redirect_url: str, account_id: str | None,
+                  options: Mapping[str, str] | None) -> Call[ConnectSession]:
+    """POST /v1/connect."""
+    body: dict[str, Any] = {"platform": platform, "redirect_url": redirect_url}
+    if account_id is not None:
+        body["account_id"] = account_id
+    if options:
+        body["options"] = dict(options)
+    return Call("POST", "/v1/connect", ConnectSession.model_validate, json=body)
+
+
+def get_connect(session_id: str) -> Call[ConnectSession]:
+    """GET /v1/connect/:id."""
+    return Call("GET", f"/v1/connect/{_segment(session_id)}", ConnectSession.model_validate)
+
+
+def select_connect(session_id: str, option_ids: str | Iterable[str]) -> Call[ConnectSession]:
+    """POST /v1/connect/:id/select."""
+    ids = [option_ids] if isinstance(option_ids, str) else builtins.list(option_ids)
+    return Call("POST", f"/v1/connect/{_segment(session_id)}/select", ConnectSession.model_validate,
+                json={"option_ids": ids})

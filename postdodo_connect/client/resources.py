@@ -8,7 +8,17 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from ..models import Account, Delivery, Event, Post, Redelivery, Validation, WebhookEndpoint, WebhookTest
+from ..models import (
+    Account,
+    ConnectSession,
+    Delivery,
+    Event,
+    Post,
+    Redelivery,
+    Validation,
+    WebhookEndpoint,
+    WebhookTest,
+)
 from . import _calls as calls
 from ._calls import (
     FINAL_POST_STATUSES,
@@ -187,3 +197,20 @@ class Events(_Resource):
     def redeliver(self, event_id: str, endpoint_id: str | None = None) -> Redelivery:
         """Send an event again (same id) to every endpoint subscribed to it now, or to ``endpoint_id`` only."""
         return self._t.call(calls.redeliver(event_id, endpoint_id))
+
+
+class Connect(_Resource):
+    """Connect sessions: a link to the platform's consent screen (or PostDodo's form), then the accounts."""
+
+    def start(self, platform: str, redirect_url: str, *, account_id: str | None = None,
+              options: dict[str, str] | None = None) -> ConnectSession:
+        """Start a session; send the user's browser to its ``url`` (``account_id``: reconnect that account)."""
+        return self._t.call(calls.start_connect(platform, redirect_url, account_id, options))
+
+    def get(self, session_id: str) -> ConnectSession:
+        """A session's status, the picker's ``options`` and, once completed, its ``account_ids``."""
+        return self._t.call(calls.get_connect(session_id))
+
+    def select(self, session_id: str, option_ids: str | builtins.list[str]) -> ConnectSession:
+        """Create the accounts picked among a session's options."""
+        return self._t.call(calls.select_connect(session_id, option_ids))

@@ -27,7 +27,7 @@ from .base import (
     PublishRequest,
     error_body,
 )
-from .oauth import ClientApp, Refreshed
+from .oauth import ClientApp, ConnectOption, FormField, Refreshed
 from .text import graphemes, url_spans, utf8_bytes
 
 SERVICE = "https://bsky.social"
@@ -129,6 +129,21 @@ class Bluesky(Platform):
         """Log in with the app password (createSession)."""
         session = self._login(credentials)
         return Profile(handle=session["handle"])
+
+    connect_form = (
+        FormField("identifier", "Handle", help="Your Bluesky handle, e.g. alice.bsky.social"),
+        FormField("app_password", "App password", secret=True,
+                  help="Settings → Privacy and security → App passwords; never your account password"),
+    )
+
+    def connect_with_form(self, values: Mapping[str, str]) -> list[ConnectOption]:
+        """Log in once with the app password (createSession): the account is the DID it answers."""
+        credentials = {"identifier": values.get("identifier", "").strip().lstrip("@"),
+                       "app_password": values.get("app_password", "").strip(), "service": SERVICE}
+        session = self._login(credentials)
+        # the session is kept with the credentials: the first post needs no second login
+        return [ConnectOption(id=session["did"], handle=session["handle"], display_name=session["handle"],
+                              external_user_id=session["did"], credentials=credentials | {"session": session})]
 
     def publish(self, account: Account, request: PublishRequest) -> Published:
         """Upload blobs, then create the record under the target's own rkey."""

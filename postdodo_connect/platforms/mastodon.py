@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import requests
 
@@ -12,10 +13,12 @@ from .base import (
     Media,
     Platform,
     PlatformError,
+    PlatformRejected,
     Profile,
     Published,
     PublishRequest,
 )
+from .oauth import ClientApp, ConnectOption, Grant, OAuthSpec
 from .reconcile import same_text, seed_digits
 from .text import URL_LENGTH, mastodon_length
 
@@ -47,6 +50,12 @@ class Mastodon(Platform):
         "video": frozenset({"video/mp4", "video/webm", "video/quicktime"}),
     }
 
+    # every instance is its own authorization server: the paths below sit on the instance's base URL, and
+    # our client is registered there on first use (POST /api/v1/apps). read:accounts, not 4.3's `profile`,
+    # so older instances accept the request too.
+    oauth = OAuthSpec(authorize_url="/oauth/authorize", token_url="/oauth/token", client_auth="body",
+                      scopes=("read:accounts", "write:statuses", "write:media"))
+
     caption_unit = "characters (links count 23)"
 
     def caption_length(self, caption: str) -> int:
@@ -73,6 +82,59 @@ class Mastodon(Platform):
         base = _base(credentials)
         me = self.call("GET", f"{base}/api/v1/accounts/verify_credentials", headers=_auth(credentials)).json()
         return Profile(handle=f"{me['username']}@{urlsplit(base).hostname}", display_name=me.get("display_name") or "")
+
+    def client_issuer(self, options: Mapping[str, Any]) -> str:
+        """The instance's base URL from `options.instance_url` (https://host[:port], nothing else)."""
+        raw = options.get("instance_url")
+        if not isinstance(raw, str) or not raw.strip():
+            raise PlatformRejected("options.instance_url is required: the Mastodon instance, e.g. mastodon.social",
+                                   code="invalid_options")
+        try:
+            parts = urlsplit(_base({"instance_url": raw}))
+            port = parts.port
+        except ValueError:
+            parts, port = None, None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.username \
+                or parts.password or parts.path not in ("", "/") or parts.query or any(c <= " " for c in raw):
+            raise PlatformRejected("options.instance_url must be an instance's address, e.g. https://mastodon.social",
+                                   code="invalid_options")
+        return f"{parts.scheme}://{parts.hostname}{f':{port}' if port else ''}"
+
+    def register_client(self, issuer: str, redirect_uri: str) -> tuple[str, str]:
+        """POST /api/v1/apps (through the SSRF guard: the instance is user input)."""
+        assert self.oauth is not None
+        body = {"client_name": "PostDodo", "redirect_uris": redirect_uri, "scopes": " ".join(self.oauth.scopes)}
+        app = self.call("POST", f"{issuer}/api/v1/apps", json=body).json()
+        return str(app["client_id"]), str(app["client_secret"])
+
+    def authorization_url(self, app: ClientApp, state: str, code_challenge: str | None) -> str:
+        """The instance's own consent page; PKCE S256 (Mastodon 4.3+ checks it, older ones ignore it)."""
+        assert self.oauth is not None
+        params = {"response_type": "code", "client_id": app.client_id, "redirect_uri": app.redirect_uri,
+                  "scope": " ".join(self.oauth.scopes), "state": state}
+        if code_challenge:
+            params |= {"code_challenge": code_challenge, "code_challenge_method": "S256"}
+        return f"{_base(app.options)}{self.oauth.authorize_url}?{urlencode(params)}"
+
+    def exchange_code(self, app: ClientApp, code: str, code_verifier: str | None) -> Grant:
+        """POST /oauth/token on the instance; the token never expires and comes without a refresh token."""
+        assert self.oauth is not None
+        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": app.redirect_uri,
+                "client_id": app.client_id, "client_secret": app.client_secret}
+        if code_verifier:
+            form["code_verifier"] = code_verifier
+        return self.grant_from(self.call("POST", f"{_base(app.options)}{self.oauth.token_url}", data=form).json())
+
+    def connect_options(self, app: ClientApp, grant: Grant) -> list[ConnectOption]:
+        """The account that consented (verify_credentials): one account."""
+        base = _base(app.options)
+        me = self.call("GET", f"{base}/api/v1/accounts/verify_credentials",
+                       headers=_auth({"access_token": grant.access_token})).json()
+        host = urlsplit(base).hostname
+        handle, user = f"{me['username']}@{host}", f"{me['id']}@{host}"  # ids are only unique per instance
+        return [ConnectOption(id=user, handle=handle, display_name=me.get("display_name") or handle,
+                              external_user_id=user,
+                              credentials={"instance_url": base, "access_token": grant.access_token})]
 
     def publish(self, account: Account, request: PublishRequest) -> Published:
         """Upload each media item (once), check it is processed, then POST the status under the target id's key."""
@@ -160,7 +222,7 @@ class Mastodon(Platform):
         return super().retry_after(response) if seconds is None else seconds
 
 
-def _base(creds: dict[str, Any]) -> str:
+def _base(creds: Mapping[str, Any]) -> str:
     """The instance's base URL, https assumed when only a host was given."""
     url = str(creds.get("instance_url", "")).strip().rstrip("/")
     return url if "://" in url else f"https://{url}"

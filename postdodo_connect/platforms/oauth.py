@@ -146,6 +146,14 @@ class Connectable(Plumbing):
         """Check a hosted form's credentials with the platform and say what they reach."""
         raise NotImplementedError(f"{self.name} has no hosted connect form")
 
+    def client_issuer(self, options: Mapping[str, Any]) -> str | None:
+        """Where our client is registered on the fly (a Mastodon instance, from `options`); None: a fixed app."""
+        return None
+
+    def register_client(self, issuer: str, redirect_uri: str) -> tuple[str, str]:
+        """Register our app at `issuer` for `redirect_uri`: (client id, client secret), cached by the caller."""
+        raise NotImplementedError(f"{self.name} has a fixed app: set its client id and secret")
+
     def _spec(self) -> OAuthSpec:
         if self.oauth is None:
             raise NotImplementedError(f"{self.name} is not connected with OAuth")

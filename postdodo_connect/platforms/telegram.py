@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import requests
 
-from .base import Account, Media, Platform, Problem, Profile, Published, PublishRequest, error_body
+from .base import Account, Media, Platform, PlatformAuthError, Problem, Profile, Published, PublishRequest, error_body
+from .oauth import ConnectOption, FormField
 from .reconcile import seed_int
 
 
@@ -58,6 +59,24 @@ class Telegram(Platform):
         """getChat checks the token and that the bot can see the chat in one call."""
         chat = self.bot(self.credential(credentials, "bot_token"), "getChat", {"chat_id": self.credential(credentials, "chat_id")})
         return Profile(handle=str(chat.get("username") or chat["id"]), display_name=str(chat.get("title") or ""))
+
+    connect_form = (
+        FormField("bot_token", "Bot token", secret=True, help="From @BotFather, e.g. 123456789:AA..."),
+        FormField("chat_id", "Chat", help="@channelname, or the numeric id of the channel or group (-100...); "
+                                          "the bot must be an administrator allowed to post there"),
+    )
+
+    def connect_with_form(self, values: Mapping[str, str]) -> list[ConnectOption]:
+        """getMe checks the token, getChat that the bot sees the chat: the account is that chat."""
+        token, chat_id = values.get("bot_token", "").strip(), values.get("chat_id", "").strip()
+        if not token or not chat_id:
+            raise PlatformAuthError("both the bot token and the chat are required", code="invalid_credentials")
+        me = self.bot(token, "getMe", {})
+        chat = self.bot(token, "getChat", {"chat_id": chat_id})
+        handle = f"@{chat['username']}" if chat.get("username") else str(chat["id"])
+        return [ConnectOption(id=str(chat["id"]), handle=handle, display_name=str(chat.get("title") or handle),
+                              external_user_id=str(me["id"]), kind="channel",
+                              credentials={"bot_token": token, "chat_id": str(chat["id"])})]
 
     def publish(self, account: Account, request: PublishRequest) -> Published:
         """One send call; Telegram downloads media URLs itself."""

@@ -21,7 +21,7 @@ from .base import (
     error_body,
     seed_digits,
 )
-from .oauth import ClientApp, Refreshed
+from .oauth import ClientApp, ConnectOption, Grant, OAuthSpec, Refreshed
 from .text import url_spans, x_weighted_length
 
 API = "https://api.x.com"
@@ -49,6 +49,10 @@ class X(Platform):
         "video": frozenset({"video/mp4", "video/quicktime"}),
     }
 
+    # OAuth 2.0 with PKCE; offline.access brings the refresh token, media.write the v2 media upload
+    oauth = OAuthSpec(authorize_url="https://x.com/i/oauth2/authorize", token_url=f"{API}/2/oauth2/token",
+                      scopes=("tweet.read", "tweet.write", "users.read", "media.write", "offline.access"))
+
     caption_rule = "caption.max_weighted_length"
     caption_unit = "weighted (CJK and emoji count 2, links 23)"
 
@@ -70,6 +74,26 @@ class X(Platform):
         """GET /2/users/me."""
         me = self.call("GET", f"{API}/2/users/me", headers=_auth(credentials)).json()["data"]
         return Profile(handle=me["username"], display_name=me.get("name", ""))
+
+    def exchange_code(self, app: ClientApp, code: str, code_verifier: str | None) -> Grant:
+        """A confidential client authenticates with Basic; a public one (no secret) names itself in the body."""
+        if app.client_secret:
+            return super().exchange_code(app, code, code_verifier)
+        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": app.redirect_uri,
+                "code_verifier": code_verifier or "", "client_id": app.client_id}
+        return self.grant_from(self.call("POST", f"{API}/2/oauth2/token", data=form).json())
+
+    def connect_options(self, app: ClientApp, grant: Grant) -> list[ConnectOption]:
+        """The user who consented (GET /2/users/me): one account, refreshable with the app's client."""
+        me = self.call("GET", f"{API}/2/users/me", headers=_auth({"access_token": grant.access_token})).json()["data"]
+        credentials: dict[str, Any] = {"access_token": grant.access_token, "refresh_token": grant.refresh_token,
+                                       "client_id": app.client_id, "user_id": str(me["id"]),
+                                       "expires_at": grant.expires_at}
+        if app.client_secret:
+            credentials["client_secret"] = app.client_secret
+        return [ConnectOption(id=str(me["id"]), handle=me["username"], display_name=me.get("name") or me["username"],
+                              external_user_id=str(me["id"]), credentials=_present(credentials),
+                              expires_at=grant.expires_at)]
 
     def publish(self, account: Account, request: PublishRequest) -> Published:
         """Upload media, then create the post; a duplicate refusal on a retry means it went through."""
@@ -196,6 +220,11 @@ class X(Platform):
 def _auth(creds: dict[str, Any]) -> dict[str, str]:
     """The OAuth 2.0 user-context bearer header."""
     return {"Authorization": f"Bearer {creds.get('access_token', '')}"}
+
+
+def _present(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The entries that have a value."""
+    return {k: v for k, v in values.items() if v is not None}
 
 
 def _comparable(text: str) -> str:

@@ -38,9 +38,9 @@ def create_account(
 
 
 def list_accounts(conn: Connection, workspace_id: str) -> list[dict[str, Any]]:
-    """The workspace's accounts, oldest first, without deleted ones."""
+    """The workspace's accounts, oldest first, without deleted ones (with what their health needs)."""
     rows = conn.execute(
-        select(*PUBLIC).where(accounts.c.workspace_id == workspace_id, accounts.c.deleted_at.is_(None))
+        select(*PUBLIC, accounts.c.token_expires_at, accounts.c.scopes, accounts.c.credentials).where(accounts.c.workspace_id == workspace_id, accounts.c.deleted_at.is_(None))
         .order_by(accounts.c.created_at, accounts.c.id)
     )
     return [dict(r._mapping) for r in rows]

@@ -121,6 +121,42 @@ accounts = Table(
     Index("ix_accounts_workspace", "workspace_id", "created_at"),
 )
 
+# One run of connecting an account (`cs_` ids): single use, short-lived, workspace-scoped.
+connect_sessions = Table(
+    "connect_sessions", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("workspace_id", String(40), nullable=False),
+    Column("platform", String(30), nullable=False),
+    Column("status", String(20), nullable=False),  # pending | needs_selection | completed | failed | expired
+    Column("redirect_url", Text, nullable=False),
+    Column("redirect_uri", Text, nullable=False),  # the callback URI the platform was given (the exchange repeats it)
+    Column("account_id", String(40)),  # a reconnect: the account whose credentials are refreshed in place
+    Column("options", JSON, nullable=False),  # what the caller passed (e.g. Mastodon's instance_url)
+    # the state's random part: a callback must carry exactly this one, once
+    Column("nonce", String(64), nullable=False),
+    # Fernet token of the JSON secrets: the PKCE verifier, then the picker's options with their credentials
+    Column("secret", Text),
+    Column("choices", JSON),  # the picker's options, public part only
+    Column("account_ids", JSON, nullable=False),
+    Column("error_code", String(60)),
+    Column("error_message", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_connect_sessions_workspace", "workspace_id", "created_at"),
+)
+
+# OAuth clients registered on the fly (a Mastodon instance's POST /api/v1/apps), reused per instance.
+connect_apps = Table(
+    "connect_apps", metadata,
+    Column("platform", String(30), primary_key=True),
+    Column("issuer", String(255), primary_key=True),  # the instance's base URL
+    Column("redirect_uri", String(500), primary_key=True),
+    Column("client_id", Text, nullable=False),
+    Column("client_secret", Text, nullable=False),  # Fernet token
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
 posts = Table(
     "posts", metadata,
     Column("id", String(40), primary_key=True),

@@ -33,7 +33,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 def served(request: pytest.FixtureRequest, tmp_path: Path, pg_url: str) -> tuple[Api, str]:
     """The API with one workspace holding an account, a post and a webhook endpoint, and its key."""
     url = f"sqlite:///{tmp_path / 'fuzz.db'}" if request.param == "sqlite" else pg_url
-    api = make_api(url, rate_limit="1000000/minute")
+    api = make_api(url, rate_limit="1000000/minute", rate_limit_anonymous="1000000/minute")
     api.app.config["WEBHOOK_RESOLVER"] = lambda host, port: ["93.184.216.34"]  # a public address, no DNS
     key = api.new_key("fuzz")
     account = api.sandbox_account(key)

@@ -37,6 +37,7 @@ describe('description', () => {
 		for (const event of [
 			'account.disconnected',
 			'account.expiring',
+			'account.reconnected',
 			'post.canceled',
 			'post.completed',
 			'post.failed',

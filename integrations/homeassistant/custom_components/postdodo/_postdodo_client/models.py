@@ -22,6 +22,14 @@ from pydantic_core import PydanticCustomError
 __all__ = [
     "Account",
     "AccountCreate",
+    "AccountError",
+    "AccountHealth",
+    "ConnectChoice",
+    "ConnectCreate",
+    "ConnectFailure",
+    "ConnectPlatform",
+    "ConnectSelect",
+    "ConnectSession",
     "Delivery",
     "DeliveryAttempt",
     "Event",
@@ -54,6 +62,7 @@ EVENT_TYPES = (
     "post.canceled",
     "account.disconnected",
     "account.expiring",
+    "account.reconnected",
 )
 MAX_TARGETS = 100
 
@@ -192,6 +201,26 @@ class Validation(_Model):
     details: list[dict[str, str]] = Field(default_factory=list)
 
 
+class AccountError(_Model):
+    """The last error an account's posts met."""
+
+    code: str
+    message: str
+    at: Time | None = None
+
+
+class AccountHealth(_Model):
+    """Whether an account can keep publishing: token expiry, scopes, last publish and error."""
+
+    token_expires_at: Time | None = None
+    scopes_granted: list[str] | None = None
+    scopes_needed: list[str] = Field(default_factory=list)
+    last_published_at: Time | None = None
+    last_error: AccountError | None = None
+    #: true when only a new connect session (with account_id) can make it publish again
+    needs_reconnect: bool = False
+
+
 class Account(_Model):
     """A connected social account."""
 
@@ -202,6 +231,7 @@ class Account(_Model):
     mode: Literal["live", "sandbox"]
     status: Literal["active", "expired", "disconnected"]
     created_at: Time | None = None
+    health: AccountHealth | None = None
 
 
 class SandboxFaults(_Input):
@@ -333,3 +363,66 @@ class Redelivery(_Model):
 
     event_id: str
     deliveries: list[str] = Field(default_factory=list)
+
+
+class ConnectCreate(_Input):
+    """Body of POST /v1/connect: start connecting (or, with account_id, reconnecting) an account."""
+
+    platform: Line = Field(max_length=30)
+    redirect_url: Line = Field(min_length=8, max_length=2000)
+    account_id: Line | None = Field(default=None, min_length=1, max_length=100)
+    #: per platform: Mastodon's `instance_url`
+    options: dict[Annotated[Line, Field(max_length=50)], Annotated[Line, Field(max_length=500)]] | None = Field(
+        default=None, max_length=10)
+
+
+class ConnectSelect(_Input):
+    """Body of POST /v1/connect/:id/select: the options to create accounts for."""
+
+    option_ids: list[Annotated[Line, Field(min_length=1, max_length=200)]] = Field(min_length=1, max_length=100)
+
+
+class ConnectChoice(_Model):
+    """One target a session's login reaches (a Page, an organization, a board, a channel)."""
+
+    id: str
+    handle: str
+    display_name: str = ""
+    kind: str = "user"
+
+
+class ConnectFailure(_Model):
+    """Why a session failed or expired (the same code and message its redirect carried)."""
+
+    code: str
+    message: str
+
+
+class ConnectSession(_Model):
+    """A connect session: where the browser goes (`url`, on create only) and how far it got."""
+
+    id: str
+    platform: str
+    status: Literal["pending", "needs_selection", "completed", "failed", "expired"]
+    url: str | None = None
+    redirect_url: str
+    account_id: str | None = None
+    options: list[ConnectChoice] = Field(default_factory=list)
+    account_ids: list[str] = Field(default_factory=list)
+    error: ConnectFailure | None = None
+    created_at: Time
+    expires_at: Time
+
+
+class ConnectPlatform(_Model):
+    """A platform as GET /v1/connect/platforms describes it."""
+
+    platform: str
+    label: str
+    kind: Literal["oauth", "form"]
+    configured: bool
+    scopes: list[str] = Field(default_factory=list)
+    #: the exact redirect URI to register in the platform's developer app (OAuth platforms)
+    redirect_uri: str | None = None
+    #: what is missing when not configured
+    message: str | None = None

@@ -56,6 +56,11 @@ export const EVENT_TYPES: INodePropertyOptions[] = [
 		description: 'Triggers days before a platform login that cannot be renewed automatically expires',
 	},
 	{
+		name: 'Account Reconnected',
+		value: 'account.reconnected',
+		description: 'Triggers when an account is connected again through a connect session and can publish again',
+	},
+	{
 		name: 'Post Canceled',
 		value: 'post.canceled',
 		description: 'Triggers when targets of a post are canceled before they were published',

@@ -18,7 +18,17 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import APIConnectionError, ConfigurationError
-from ..models import Account, Delivery, Event, Post, Redelivery, Validation, WebhookEndpoint, WebhookTest
+from ..models import (
+    Account,
+    ConnectSession,
+    Delivery,
+    Event,
+    Post,
+    Redelivery,
+    Validation,
+    WebhookEndpoint,
+    WebhookTest,
+)
 from . import _calls as calls
 from ._calls import Call, ListCall, MediaInput, TimeInput, WaitUntil
 from ._wire import (
@@ -38,7 +48,7 @@ from ._wire import (
 if TYPE_CHECKING:
     import aiohttp
 
-__all__ = ["AsyncAccounts", "AsyncClient", "AsyncEvents", "AsyncPosts", "AsyncTransport", "AsyncWebhooks"]
+__all__ = ["AsyncAccounts", "AsyncClient", "AsyncConnect", "AsyncEvents", "AsyncPosts", "AsyncTransport", "AsyncWebhooks"]
 
 T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
@@ -305,6 +315,23 @@ class AsyncEvents(_Resource):
         return await self._t.call(calls.redeliver(event_id, endpoint_id))
 
 
+class AsyncConnect(_Resource):
+    """Connect sessions: a link to the platform's consent screen (or PostDodo's form), then the accounts."""
+
+    async def start(self, platform: str, redirect_url: str, *, account_id: str | None = None,
+                    options: dict[str, str] | None = None) -> ConnectSession:
+        """Start a session; send the user's browser to its ``url`` (``account_id``: reconnect that account)."""
+        return await self._t.call(calls.start_connect(platform, redirect_url, account_id, options))
+
+    async def get(self, session_id: str) -> ConnectSession:
+        """A session's status, the picker's ``options`` and, once completed, its ``account_ids``."""
+        return await self._t.call(calls.get_connect(session_id))
+
+    async def select(self, session_id: str, option_ids: str | builtins.list[str]) -> ConnectSession:
+        """Create the accounts picked among a session's options."""
+        return await self._t.call(calls.select_connect(session_id, option_ids))
+
+
 class AsyncClient:
     """A PostDodo API client for asyncio; the key comes from ``POSTDODO_API_KEY`` and the URL from
     ``POSTDODO_BASE_URL`` when not given.
@@ -317,6 +344,7 @@ class AsyncClient:
     posts: AsyncPosts
     webhooks: AsyncWebhooks
     events: AsyncEvents
+    connect: AsyncConnect
 
     def __init__(
         self,
@@ -337,6 +365,7 @@ class AsyncClient:
         self.posts = AsyncPosts(self._transport)
         self.webhooks = AsyncWebhooks(self._transport)
         self.events = AsyncEvents(self._transport)
+        self.connect = AsyncConnect(self._transport)
 
     @property
     def base_url(self) -> str:
