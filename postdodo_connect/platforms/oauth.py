@@ -73,6 +73,10 @@ class ConnectOption:
     credentials: Mapping[str, Any]
     kind: str = "user"  # user | page | instagram_business | organization | board | channel | webhook
     expires_at: float | None = None
+    #: the account's platform when it is not the session's (an Instagram account reached through Facebook Login)
+    platform: str = ""
+    #: account settings the new account starts with (TikTok's `privacy_level`)
+    settings: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

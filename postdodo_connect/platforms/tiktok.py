@@ -1,8 +1,8 @@
-"""TikTok through the Content Posting API (direct post, media pulled from URLs)."""
+"""TikTok through the Content Posting API (direct post, media pulled from URLs); Login Kit v2 to connect."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import requests
@@ -19,6 +19,8 @@ from .base import (
     PublishRequest,
     error_body,
 )
+from .grants import refused, require_scopes, token_fields
+from .oauth import ClientApp, ConnectOption, Grant, OAuthSpec
 from .plumbing import seed_digits
 from .support import Adapter
 from .text import utf16_units
@@ -26,6 +28,8 @@ from .text import utf16_units
 # TikTok's per-creator daily cap: try again tomorrow rather than fail
 DAILY_CAP_ERRORS = frozenset({"spam_risk_too_many_posts", "spam_risk_too_many_pending_share"})
 DAY = 86400.0
+#: what an unaudited client may post (and only to private accounts): the default until told otherwise
+PRIVATE = "SELF_ONLY"
 
 
 class TikTok(Adapter):
@@ -45,6 +49,10 @@ class TikTok(Adapter):
     poll_attempts: ClassVar[int] = 24
 
     caption_unit = "UTF-16 units"
+    # the web flow of Login Kit has no PKCE (TikTok requires it only of desktop and mobile apps)
+    oauth = OAuthSpec(authorize_url="https://www.tiktok.com/v2/auth/authorize/", token_url="https://open.tiktokapis.com/v2/oauth/token/",
+                      scopes=("user.info.basic", "video.publish"), pkce=False, scope_separator=",",
+                      client_auth="body", client_id_param="client_key")
 
     def caption_length(self, caption: str) -> int:
         """TikTok counts UTF-16 code units."""
@@ -140,3 +148,36 @@ class TikTok(Adapter):
                 # private posts (and posts still in moderation) have no public id: the profile stands in
                 return Published(platform_post_id=publish_id, permalink=f"https://www.tiktok.com/@{handle.lstrip('@')}")
         raise OutcomeUnknown("TikTok is still processing the post", code="outcome_unknown", platform_error={"publish_id": publish_id})
+
+    # -- connect ---------------------------------------------------------------------------------
+
+    def exchange_code(self, app: ClientApp, code: str, code_verifier: str | None) -> Grant:
+        """The token endpoint takes `client_key` and the secret in the form body, never HTTP Basic."""
+        form = {"client_key": app.client_id, "client_secret": app.client_secret, "code": code,
+                "grant_type": "authorization_code", "redirect_uri": app.redirect_uri}
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "Cache-Control": "no-cache"}
+        return self.grant_from(self.json(self.call("POST", self._spec().token_url, data=form, headers=headers)))
+
+    def grant_from(self, body: Mapping[str, Any]) -> Grant:
+        """TikTok may answer a refused code with an OAuth `error` in a 200; `open_id` names the user."""
+        if isinstance(body.get("error"), str) and body["error"] and not body.get("access_token"):
+            raise refused(self.label, str(body["error"]), str(body.get("error_description") or ""))
+        if not body.get("open_id"):
+            raise refused(self.label, "no_open_id", "TikTok answered without the user's open_id")
+        return super().grant_from(body)
+
+    def connect_options(self, app: ClientApp, grant: Grant) -> list[ConnectOption]:
+        """One account: the creator; posts stay private (SELF_ONLY) unless `options.privacy_level` says otherwise."""
+        require_scopes(self.label, grant, ("video.publish",))
+        info = self.api(grant.access_token, "post/publish/creator_info/query/", {})
+        privacy = str(app.options.get("privacy_level") or PRIVATE)
+        offered = info.get("privacy_level_options")
+        if isinstance(offered, list) and privacy not in offered:
+            raise PlatformRejected(f"TikTok does not offer privacy_level {privacy} to this creator (offered: {', '.join(map(str, offered))})",
+                                   code="privacy_level_unavailable", platform_error={"privacy_level_options": offered})
+        open_id = str(grant.raw["open_id"])
+        handle = str(info.get("creator_username") or open_id)
+        return [ConnectOption(id=open_id, handle=handle, display_name=str(info.get("creator_nickname") or handle),
+                              external_user_id=open_id, kind="user", expires_at=grant.expires_at,
+                              credentials={"access_token": grant.access_token, **token_fields(grant)},
+                              settings={"privacy_level": privacy})]
