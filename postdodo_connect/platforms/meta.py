@@ -79,7 +79,7 @@ class MetaLogin(GraphPlatform):
                     external_user_id=user, credentials={"access_token": token, "ig_user_id": ig_id},
                     kind="instagram_business", platform="instagram"))
         if not options:
-            what = "a Page" if wants_pages else "an Instagram business account linked to a Page"
+            what = "Page" if wants_pages else "Instagram business account linked to a Page"
             raise nothing_to_connect(self.label, f"the Facebook user manages no {what} that was shared with this app")
         return options
 
