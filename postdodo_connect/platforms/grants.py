@@ -16,7 +16,7 @@ def require_scopes(label: str, grant: Grant, needed: Iterable[str]) -> None:
     missing = [scope for scope in needed if scope not in grant.scopes]
     if missing:
         raise PlatformAuthError(f"{label} did not grant {', '.join(missing)}: connect again and allow every permission asked",
-                                code="scopes_missing", platform_error={"missing_scopes": missing, "granted": list(grant.scopes)})
+                                code="missing_scopes", platform_error={"missing_scopes": missing, "granted": list(grant.scopes)})
 
 
 def refused(label: str, error: str, description: str = "") -> PlatformAuthError:

@@ -80,5 +80,5 @@ def test_unticked_identify_scope(adapter: Platform, mocked: responses.RequestsMo
     grant = adapter.exchange_code(APP, CODE, None)
     with pytest.raises(PlatformAuthError, match="identify") as caught:
         adapter.connect_options(APP, grant)
-    assert caught.value.code == "scopes_missing"
+    assert caught.value.code == "missing_scopes"
     assert_no_secret(caught.value, TOKEN, REFRESH, HOOK_TOKEN)

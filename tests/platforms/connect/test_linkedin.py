@@ -118,7 +118,7 @@ def test_organization_scopes_with_no_organization_leave_the_member(adapter: Plat
 def test_missing_posting_scope_is_refused_before_any_call(adapter: Platform, mocked: responses.RequestsMock) -> None:
     with pytest.raises(PlatformAuthError, match="w_member_social") as caught:
         adapter.connect_options(APP, grant("openid,profile"))
-    assert caught.value.code == "scopes_missing"
+    assert caught.value.code == "missing_scopes"
     assert_no_secret(caught.value, TOKEN)
 
 

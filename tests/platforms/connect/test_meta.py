@@ -132,7 +132,7 @@ def test_declined_instagram_permission(facebook: Platform, instagram: Platform, 
     pages_only = grant("pages_show_list", "pages_read_engagement", "pages_manage_posts", "instagram_basic")
     with pytest.raises(PlatformAuthError, match="instagram_content_publish") as caught:
         instagram.connect_options(APP, pages_only)
-    assert caught.value.code == "scopes_missing"
+    assert caught.value.code == "missing_scopes"
     assert_no_secret(caught.value, LONG)
     me(mocked)
     accounts(mocked, [WIDGETS])

@@ -96,7 +96,7 @@ def test_no_board_to_pin_to(adapter: Platform, mocked: responses.RequestsMock) -
 def test_missing_write_scope(adapter: Platform) -> None:
     with pytest.raises(PlatformAuthError, match="pins:write") as caught:
         adapter.connect_options(APP, grant("boards:read,user_accounts:read"))
-    assert caught.value.code == "scopes_missing"
+    assert caught.value.code == "missing_scopes"
     assert_no_secret(caught.value, TOKEN, REFRESH)
 
 

@@ -84,5 +84,5 @@ def test_grant_without_the_channel_picker_scope(adapter: Platform, mocked: respo
     grant = adapter.exchange_code(APP, CODE, None)
     with pytest.raises(PlatformAuthError, match="incoming-webhook") as caught:
         adapter.connect_options(APP, grant)
-    assert caught.value.code == "scopes_missing"
+    assert caught.value.code == "missing_scopes"
     assert_no_secret(caught.value, BOT)

@@ -107,7 +107,7 @@ def test_privacy_level_the_creator_does_not_offer(adapter: Platform, mocked: res
 def test_unticked_publish_scope(adapter: Platform) -> None:
     with pytest.raises(PlatformAuthError, match="video.publish") as caught:
         adapter.connect_options(APP, grant("user.info.basic"))
-    assert caught.value.code == "scopes_missing"
+    assert caught.value.code == "missing_scopes"
     assert_no_secret(caught.value, TOKEN, REFRESH)
 
 
