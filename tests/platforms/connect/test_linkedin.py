@@ -128,3 +128,13 @@ def test_revoked_token_in_the_picker(adapter: Platform, mocked: responses.Reques
     with pytest.raises(PlatformAuthError, match="revoked") as caught:
         adapter.connect_options(APP, grant())
     assert_no_secret(caught.value, TOKEN)
+
+
+def test_organization_acls_are_read_page_by_page(adapter: Platform, mocked: responses.RequestsMock) -> None:
+    userinfo(mocked)
+    analyst = [{"organization": f"urn:li:organization:{9000 + i}", "role": "ANALYST", "state": "APPROVED"} for i in range(100)]
+    for start, elements in (("0", analyst), ("100", [{"organization": "urn:li:organization:2414183", "role": "ADMINISTRATOR", "state": "APPROVED"}])):
+        mocked.get(f"{API}/rest/organizationAcls", json={"paging": {"start": int(start), "count": 100}, "elements": elements},
+                   match=[matchers.query_param_matcher({"q": "roleAssignee", "state": "APPROVED", "start": start, "count": "100"})])
+    mocked.get(f"{API}/rest/organizations/2414183", json={"id": 2414183, "localizedName": "Acme Widgets", "vanityName": "acme-widgets"})
+    assert [o.id for o in adapter.connect_options(APP, grant(ORG_SCOPES))][1:] == ["urn:li:organization:2414183"]
