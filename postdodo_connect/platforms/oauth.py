@@ -53,11 +53,12 @@ class ClientApp:
 class Grant:
     """What the token endpoint answered: never logged, sealed before it is stored."""
 
-    access_token: str
-    refresh_token: str | None = None
+    # repr=False: a Grant in a log line or a traceback must not show its tokens
+    access_token: str = field(repr=False)
+    refresh_token: str | None = field(default=None, repr=False)
     expires_at: float | None = None  # epoch seconds
     scopes: tuple[str, ...] = ()  # as granted, which may be fewer than asked
-    raw: Mapping[str, Any] = field(default_factory=dict)
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)
@@ -69,8 +70,8 @@ class ConnectOption:
     display_name: str
     #: the platform user who granted access: a reconnect must come from the same one
     external_user_id: str
-    #: what `publish` needs for this target (sealed at rest)
-    credentials: Mapping[str, Any]
+    #: what `publish` needs for this target (sealed at rest; never in a repr)
+    credentials: Mapping[str, Any] = field(repr=False)
     kind: str = "user"  # user | page | instagram_business | organization | board | channel | webhook
     expires_at: float | None = None
     #: the account's platform when it is not the session's (an Instagram account reached through Facebook Login)

@@ -1,10 +1,11 @@
-"""What every platform of this area states for connecting: https endpoints, the scopes, no secret in the URL."""
+"""What every platform of this area states for connecting: https endpoints, the scopes, no secret in a URL or repr."""
 
 from __future__ import annotations
 
 import pytest
 
 from postdodo_connect.platforms import get
+from postdodo_connect.platforms.oauth import ConnectOption, Grant
 
 from .conftest import APP, CHALLENGE, STATE, query
 
@@ -24,3 +25,9 @@ def test_authorize_url_carries_state_and_redirect_but_no_secret(name: str) -> No
     assert "code_challenge" not in params
     assert set(params["scope"].replace(",", " ").split()) >= set(platform.oauth.scopes)
 
+
+
+def test_grants_and_options_never_show_their_tokens() -> None:
+    grant = Grant(access_token="tok-SECRET-1", refresh_token="ref-SECRET-2", scopes=("a",), raw={"access_token": "tok-SECRET-1"})
+    option = ConnectOption(id="1", handle="h", display_name="H", external_user_id="u", credentials={"access_token": "tok-SECRET-1"})
+    assert "SECRET" not in repr(grant) + repr(option) + str(grant) + str(option)
