@@ -47,6 +47,8 @@ def _oauth_clients(env: Mapping[str, str]) -> dict[str, tuple[str, str]]:
         if var.startswith("POSTDODO_") and var.endswith("_CLIENT_ID") and client_id.strip():
             platform = var.removeprefix("POSTDODO_").removesuffix("_CLIENT_ID")
             found[platform.lower()] = (client_id.strip(), env.get(f"POSTDODO_{platform}_CLIENT_SECRET", "").strip())
+    if "facebook" in found:  # one Meta app serves Facebook Login for Pages and Instagram business accounts
+        found.setdefault("instagram", found["facebook"])
     return found
 
 

@@ -210,13 +210,13 @@ class Connector:
             try:
                 grant = adapter.exchange_code(client, code, verifier)
                 needed = adapter.oauth.scopes if adapter.oauth else ()
-                missing = [s for s in needed if grant.scopes and s not in grant.scopes]
-                if missing:
+                if missing := adapter.missing_scopes(grant):
                     raise Failed("missing_scopes", f"these permissions were not granted: {', '.join(missing)}; "
                                  "connect again and allow them all")
                 options = adapter.connect_options(client, grant)
             except PlatformError as exc:
-                raise Failed("connect_failed", f"{adapter.label or adapter.name} refused: {exc.message}") from None
+                code = exc.code if exc.code in ("missing_scopes", "connect_failed") else "connect_failed"
+                raise Failed(code, f"{adapter.label or adapter.name} refused: {exc.message}") from None
             scopes = list(grant.scopes or needed)
             return self.conclude(row, options, scopes)
         except Failed as failure:
@@ -286,7 +286,7 @@ class Connector:
                 if row["account_id"]:
                     existing = account_store.load_account(conn, row["account_id"])
                 elif option.external_user_id:
-                    existing = store.find_account(conn, row["workspace_id"], row["platform"],
+                    existing = store.find_account(conn, row["workspace_id"], option.platform or row["platform"],
                                                   option.external_user_id, option.id)
                 ids.append(self._store_account(conn, row, option, scopes, existing))
             store.set_session(conn, row["id"], now, status="completed", account_ids=ids, secret=None, choices=None)
@@ -300,19 +300,20 @@ class Connector:
             "token_expires_at": _when(option.expires_at or credentials.get("expires_at"))}
         if existing is None:
             created = account_store.create_account(
-                conn, row["workspace_id"], platform=row["platform"], handle=option.handle[:100],
+                conn, row["workspace_id"], platform=option.platform or row["platform"], handle=option.handle[:100],
                 display_name=(option.display_name or option.handle)[:200], mode="live",
-                credentials=self.svc.vault.seal_json(credentials), settings={"target_id": option.id, "kind": option.kind})
+                credentials=self.svc.vault.seal_json(credentials),
+                settings={**option.settings, "target_id": option.id, "kind": option.kind})
             store.update_credentials(conn, created["id"], **facts)
             return str(created["id"])
         # a refresh token the platform did not send again stays: losing it would force another reconnect
         kept = self.svc.vault.open_json(existing["credentials"])
         merged = {**kept, **{k: v for k, v in credentials.items() if v not in (None, "")}}
-        settings = {**(existing["settings"] or {}), "target_id": option.id, "kind": option.kind}
+        settings = {**(existing["settings"] or {}), **option.settings, "target_id": option.id, "kind": option.kind}
         store.update_credentials(conn, existing["id"], credentials=self.svc.vault.seal_json(merged), settings=settings,
                                  handle=option.handle[:100], **facts)
         emit(conn, row["workspace_id"], "account.reconnected", {
-            "account_id": existing["id"], "platform": row["platform"], "handle": option.handle,
+            "account_id": existing["id"], "platform": existing["platform"], "handle": option.handle,
             "session_id": row["id"]}, now=self.svc.clock())
         return str(existing["id"])
 
@@ -377,7 +378,8 @@ def _target_id(account: Mapping[str, Any]) -> str | None:
 def _option_dict(option: ConnectOption) -> dict[str, Any]:
     return {"id": option.id, "handle": option.handle, "display_name": option.display_name,
             "external_user_id": option.external_user_id, "credentials": dict(option.credentials),
-            "kind": option.kind, "expires_at": option.expires_at}
+            "kind": option.kind, "expires_at": option.expires_at, "platform": option.platform,
+            "settings": dict(option.settings)}
 
 
 def _when(epoch: Any) -> datetime | None:

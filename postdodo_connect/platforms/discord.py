@@ -1,4 +1,4 @@
-"""Discord channels through an incoming webhook (the webhook URL is the credential)."""
+"""Discord channels through an incoming webhook (the webhook URL is the credential), made by OAuth `webhook.incoming`."""
 
 from __future__ import annotations
 
@@ -8,10 +8,13 @@ from typing import Any, ClassVar
 import requests
 
 from .base import Account, Platform, PlatformAuthError, PlatformError, Profile, Published, PublishRequest, error_body
+from .grants import refused, require_scopes
+from .oauth import ClientApp, ConnectOption, Grant, OAuthSpec
 from .reconcile import seed_digits
 
 # only Discord's own webhook endpoints: the URL comes from the user and must not point elsewhere
 _WEBHOOK = re.compile(r"https://(?:(?:canary|ptb)\.)?discord(?:app)?\.com/api(?:/v\d+)?/webhooks/\d+/[\w-]+")
+API = "https://discord.com/api/v10"
 
 
 class Discord(Platform):
@@ -23,6 +26,10 @@ class Discord(Platform):
     max_media: ClassVar[int] = 10  # one image embed each, ten embeds per message
     media_kinds: ClassVar[frozenset[str]] = frozenset({"image"})  # embeds show images, not videos
     credential_fields: ClassVar[tuple[str, ...]] = ("webhook_url",)
+    # webhook.incoming: the consent screen asks for server and channel and the token answer carries the
+    # new webhook; identify names the user (a reconnect must come from the same one). No PKCE documented.
+    oauth = OAuthSpec(authorize_url="https://discord.com/oauth2/authorize", token_url="https://discord.com/api/oauth2/token",
+                      scopes=("identify", "webhook.incoming"), pkce=False)
 
     def permalink(self, handle: str, post_id: str) -> str:
         """A /channels/<guild>/<channel>/<message> link (guild and channel derived from the handle)."""
@@ -71,3 +78,15 @@ class Discord(Platform):
         message = self.hook("POST", url, params={"wait": "true"}, json=payload, creates=True)
         link = f"https://discord.com/channels/{guild_id or '@me'}/{message['channel_id']}/{message['id']}"
         return Published(platform_post_id=str(message["id"]), permalink=link)
+
+    def connect_options(self, app: ClientApp, grant: Grant) -> list[ConnectOption]:
+        """One account: the webhook the consent made; its URL never expires, so the OAuth tokens are not kept."""
+        require_scopes(self.label, grant, ("identify", "webhook.incoming"))
+        hook = grant.raw.get("webhook")
+        if not isinstance(hook, dict) or not hook.get("url"):
+            raise refused(self.label, "no_webhook", "Discord answered without the webhook it created")
+        url = self.webhook_url({"webhook_url": hook["url"]})
+        me = self.json(self.call("GET", f"{API}/users/@me", headers={"Authorization": f"Bearer {grant.access_token}"}))
+        name = str(hook.get("name") or hook.get("id") or "")
+        return [ConnectOption(id=str(hook.get("id") or url.rsplit("/", 2)[-2]), handle=name, display_name=name,
+                              external_user_id=str(me["id"]), kind="webhook", credentials={"webhook_url": url})]

@@ -6,11 +6,11 @@ import json
 from typing import Any, ClassVar
 
 from .base import Account, Profile, Published, PublishRequest
-from .graph import GraphPlatform
+from .meta import MetaLogin
 from .reconcile import seed_digits
 
 
-class Facebook(GraphPlatform):
+class Facebook(MetaLogin):
     """A Facebook Page: text to /feed, one photo to /photos, several as unpublished photos + /feed."""
 
     name: ClassVar[str] = "facebook"
@@ -21,6 +21,8 @@ class Facebook(GraphPlatform):
     max_media: ClassVar[int] = 10  # no documented cap for attached_media; 10 keeps it like a carousel
     has_lookup: ClassVar[bool] = True
     credential_fields: ClassVar[tuple[str, ...]] = ("access_token", "page_id")
+    #: Facebook Login offers the Pages and, from the same grant, their Instagram business accounts
+    connect_kinds: ClassVar[frozenset[str]] = frozenset({"page", "instagram_business"})
 
     def permalink(self, handle: str, post_id: str) -> str:
         """/<page_id>/posts/<suffix> from a `<page_id>_<suffix>` post id."""

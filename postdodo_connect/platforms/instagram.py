@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from .base import Account, Media, PlatformRejected, Problem, Published, PublishRequest
 from .graph import ContainerPlatform
+from .meta import MetaLogin
 from .oauth import ClientApp, Refreshed
 from .reconcile import seed_digits, seed_int, shortcode
 
@@ -16,7 +17,7 @@ _HASHTAG = re.compile(r"(?<![\w#&])#\w+")
 _MENTION = re.compile(r"(?<![\w.@])@[\w.]+")
 
 
-class Instagram(ContainerPlatform):
+class Instagram(MetaLogin, ContainerPlatform):
     """Instagram: media required; container, status poll, media_publish, then a permalink read."""
 
     name: ClassVar[str] = "instagram"
@@ -28,6 +29,8 @@ class Instagram(ContainerPlatform):
     requires_media: ClassVar[bool] = True
     has_lookup: ClassVar[bool] = True
     credential_fields: ClassVar[tuple[str, ...]] = ("access_token", "ig_user_id")
+    #: connected through Facebook Login: the business accounts linked to the user's Pages
+    connect_kinds: ClassVar[frozenset[str]] = frozenset({"instagram_business"})
 
     user_field: ClassVar[str] = "ig_user_id"
     create_edge: ClassVar[str] = "media"

@@ -1,10 +1,11 @@
-"""LinkedIn (versioned REST Posts API): image upload, POST /rest/posts, id from `x-restli-id`."""
+"""LinkedIn (versioned REST Posts API): image upload, POST /rest/posts, id from `x-restli-id`; connect as member or organization."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
+from urllib.parse import urlencode
 
 import requests
 
@@ -22,7 +23,8 @@ from .base import (
     error_body,
     seed_digits,
 )
-from .oauth import ClientApp, Refreshed
+from .grants import nothing_to_connect, require_scopes, token_fields
+from .oauth import ClientApp, ConnectOption, Grant, OAuthSpec, Refreshed
 
 API = "https://api.linkedin.com"
 TOKEN_URL = "https://www.linkedin.com/oauth/v2/accessToken"
@@ -32,6 +34,15 @@ VERSION = "202601"
 # commentary at the first unescaped one
 _RESERVED = re.compile(r"([\\|{}@\[\]()<>#*_~])")
 _POST_URN = re.compile(r"urn:li:(?:share|ugcPost):\d+")
+#: products "Sign In with LinkedIn using OpenID Connect" and "Share on LinkedIn" (self-serve)
+MEMBER_SCOPES = ("openid", "profile", "w_member_social")
+#: product "Community Management API" (vetted): post as, and list, the organizations a member runs
+ORGANIZATION_SCOPES = ("w_organization_social", "rw_organization_admin")
+#: organization roles allowed to create organic posts
+POSTING_ROLES = frozenset({"ADMINISTRATOR", "CONTENT_ADMINISTRATOR"})
+#: organizationAcls page size, and how many pages we read at most
+ACL_PAGE = 100
+ACL_PAGES = 10
 
 
 def escape(text: str) -> str:
@@ -59,6 +70,10 @@ class LinkedIn(Platform):
     media_types: ClassVar[dict[str, frozenset[str]]] = {"image": frozenset({"image/jpeg", "image/png", "image/gif"})}
 
     caption_unit = "characters once escaped"
+    # LinkedIn has PKCE only for native apps it enabled on request: a server uses its client secret
+    oauth = OAuthSpec(authorize_url="https://www.linkedin.com/oauth/v2/authorization",
+                      token_url="https://www.linkedin.com/oauth/v2/accessToken",
+                      scopes=MEMBER_SCOPES, pkce=False, client_auth="body")
 
     def caption_length(self, caption: str) -> int:
         """Characters of the commentary as sent, i.e. after escaping."""
@@ -116,6 +131,57 @@ class LinkedIn(Platform):
             raise PlatformUnavailable("LinkedIn answered without the post's URN", code="platform_unavailable")
         return Published(platform_post_id=urn, permalink=self.permalink(account.handle, urn))
 
+    # -- connect ---------------------------------------------------------------------------------
+
+    def authorization_url(self, app: ClientApp, state: str, code_challenge: str | None) -> str:
+        """The consent URL; `options.organizations` also asks for the organization scopes."""
+        scopes = MEMBER_SCOPES + ORGANIZATION_SCOPES if app.options.get("organizations") else MEMBER_SCOPES
+        params = {"response_type": "code", "client_id": app.client_id, "redirect_uri": app.redirect_uri,
+                  "state": state, "scope": " ".join(scopes)}
+        return f"{self._spec().authorize_url}?{urlencode(params)}"
+
+    def connect_options(self, app: ClientApp, grant: Grant) -> list[ConnectOption]:
+        """The member (with w_member_social) and every organization they administer (with w_organization_social)."""
+        # LinkedIn always answers `scope`; all-or-nothing, but an app without a product gets fewer
+        if "w_organization_social" not in grant.scopes:
+            require_scopes("LinkedIn", grant, ("w_member_social",))
+        me = self._userinfo({"access_token": grant.access_token})
+        member = str(me["sub"])
+        kept = token_fields(grant)
+        options: list[ConnectOption] = []
+        if "w_member_social" in grant.scopes:
+            urn = f"urn:li:person:{member}"
+            options.append(ConnectOption(
+                id=urn, handle=str(me.get("name") or member), display_name=str(me.get("name") or ""),
+                external_user_id=member, kind="user", expires_at=grant.expires_at,
+                credentials={"access_token": grant.access_token, "author_urn": urn, **kept}))
+        if "w_organization_social" in grant.scopes:
+            for urn in self._administered(grant.access_token):
+                org = self.call("GET", f"{API}/rest/organizations/{urn.rpartition(':')[2]}",
+                                headers=_token_headers(grant.access_token)).json()
+                name = str(org.get("localizedName") or urn)
+                options.append(ConnectOption(
+                    id=urn, handle=str(org.get("vanityName") or name), display_name=name,
+                    external_user_id=member, kind="organization", expires_at=grant.expires_at,
+                    credentials={"access_token": grant.access_token, "author_urn": urn, **kept}))
+        if not options:
+            raise nothing_to_connect("LinkedIn", "this member administers no organization to post as")
+        return options
+
+    def _administered(self, token: str) -> list[str]:
+        """URNs of the organizations the token's member may post as (approved admin roles), in ACL order."""
+        urns: list[str] = []
+        for page in range(ACL_PAGES):
+            params = {"q": "roleAssignee", "state": "APPROVED", "start": page * ACL_PAGE, "count": ACL_PAGE}
+            body = self.call("GET", f"{API}/rest/organizationAcls", params=params, headers=_token_headers(token)).json()
+            elements = body.get("elements") or []
+            for acl in elements:
+                if acl.get("role") in POSTING_ROLES and acl.get("organization") not in urns:
+                    urns.append(str(acl["organization"]))
+            if len(elements) < ACL_PAGE:
+                break
+        return urns
+
     # -- plumbing --------------------------------------------------------------------------------
 
     def _userinfo(self, creds: dict[str, Any]) -> dict[str, Any]:
@@ -164,6 +230,11 @@ class LinkedIn(Platform):
 def _auth(creds: dict[str, Any]) -> dict[str, str]:
     """The OAuth 2.0 bearer header."""
     return {"Authorization": f"Bearer {creds.get('access_token', '')}"}
+
+
+def _token_headers(token: str) -> dict[str, str]:
+    """Versioned /rest/ read headers for a token that has no account yet (the connect picker)."""
+    return {"Authorization": f"Bearer {token}", "LinkedIn-Version": VERSION, "X-Restli-Protocol-Version": "2.0.0"}
 
 
 def _rest_headers(account: Account) -> dict[str, str]:

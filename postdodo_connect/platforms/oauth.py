@@ -58,11 +58,12 @@ class ClientApp:
 class Grant:
     """What the token endpoint answered: never logged, sealed before it is stored."""
 
-    access_token: str
-    refresh_token: str | None = None
+    # repr=False: a Grant in a log line or a traceback must not show its tokens
+    access_token: str = field(repr=False)
+    refresh_token: str | None = field(default=None, repr=False)
     expires_at: float | None = None  # epoch seconds
     scopes: tuple[str, ...] = ()  # as granted, which may be fewer than asked
-    raw: Mapping[str, Any] = field(default_factory=dict)
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)
@@ -74,10 +75,14 @@ class ConnectOption:
     display_name: str
     #: the platform user who granted access: a reconnect must come from the same one
     external_user_id: str
-    #: what `publish` needs for this target (sealed at rest)
-    credentials: Mapping[str, Any]
+    #: what `publish` needs for this target (sealed at rest; never in a repr)
+    credentials: Mapping[str, Any] = field(repr=False)
     kind: str = "user"  # user | page | instagram_business | organization | board | channel | webhook
     expires_at: float | None = None
+    #: the account's platform when it is not the session's (an Instagram account reached through Facebook Login)
+    platform: str = ""
+    #: account settings the new account starts with (TikTok's `privacy_level`)
+    settings: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -137,6 +142,11 @@ class Connectable(Plumbing):
         return Grant(access_token=token, refresh_token=body.get("refresh_token") or None,
                      expires_at=self.clock() + float(expires_in) if isinstance(expires_in, (int, float)) else None,
                      scopes=scopes, raw=dict(body))
+
+    def missing_scopes(self, grant: Grant) -> list[str]:
+        """Scopes posting needs that the grant lacks (none known when the platform does not list what it granted)."""
+        needed = self.oauth.scopes if self.oauth else ()
+        return [scope for scope in needed if grant.scopes and scope not in grant.scopes]
 
     def connect_options(self, app: ClientApp, grant: Grant) -> list[ConnectOption]:
         """Every target this grant can publish to (one: the account is created at once; several: a picker)."""

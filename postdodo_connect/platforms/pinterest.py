@@ -1,14 +1,19 @@
-"""Pinterest pins through API v5."""
+"""Pinterest pins through API v5; connecting picks the board pins go to."""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
 from .base import Account, Platform, PlatformRejected, Profile, Published, PublishRequest
+from .grants import nothing_to_connect, require_scopes, token_fields
+from .oauth import ClientApp, ConnectOption, Grant, OAuthSpec
 from .reconcile import same_text, seed_digits
 from .text import find_urls
 
 MAX_LINK = 2048
+#: /v5/boards answers at most 250 boards a page; more pages than this is not one person's account
+BOARD_PAGE = 250
+BOARD_PAGES = 20
 
 
 class Pinterest(Platform):
@@ -24,6 +29,9 @@ class Pinterest(Platform):
     has_lookup: ClassVar[bool] = True
     credential_fields: ClassVar[tuple[str, ...]] = ("access_token", "board_id")
     api_url: ClassVar[str] = "https://api.pinterest.com/v5"
+    # pins:read is for `lookup`; the OpenAPI document names no PKCE, so the app secret (HTTP Basic) it is
+    oauth = OAuthSpec(authorize_url="https://www.pinterest.com/oauth/", token_url="https://api.pinterest.com/v5/oauth/token",
+                      scopes=("boards:read", "pins:read", "pins:write", "user_accounts:read"), pkce=False, scope_separator=",")
 
     def permalink(self, handle: str, post_id: str) -> str:
         """https://www.pinterest.com/pin/<id>/."""
@@ -68,3 +76,27 @@ class Pinterest(Platform):
             if same_text(pin.get("description"), request.caption) and self.matches_time(request, pin.get("created_at")):
                 return Published(platform_post_id=str(pin["id"]), permalink=self.permalink(account.handle, str(pin["id"])))
         return None
+
+    def connect_options(self, app: ClientApp, grant: Grant) -> list[ConnectOption]:
+        """One option per board the user can pin to (secret boards need boards:read_secret and are not listed)."""
+        require_scopes(self.label, grant, ("boards:read", "pins:write", "user_accounts:read"))
+        me = self.api(grant.access_token, "GET", "user_account")
+        username = str(me.get("username") or "")
+        user = str(me.get("id") or username)
+        options: list[ConnectOption] = []
+        bookmark: str | None = None
+        for _ in range(BOARD_PAGES):
+            params: dict[str, Any] = {"page_size": BOARD_PAGE, **({"bookmark": bookmark} if bookmark else {})}
+            listing = self.api(grant.access_token, "GET", "boards", params=params)
+            for board in listing.get("items") or []:
+                board_id = str(board["id"])
+                options.append(ConnectOption(
+                    id=board_id, handle=username or board_id, display_name=str(board.get("name") or board_id),
+                    external_user_id=user, kind="board", expires_at=grant.expires_at,
+                    credentials={"access_token": grant.access_token, "board_id": board_id, **token_fields(grant)}))
+            bookmark = listing.get("bookmark") or None
+            if not bookmark:
+                break
+        if not options:
+            raise nothing_to_connect(self.label, "this account has no board to pin to: create one on Pinterest first")
+        return options

@@ -1,7 +1,8 @@
-"""Slack channels through a bot token and chat.postMessage."""
+"""Slack channels through a bot token and chat.postMessage; OAuth v2 whose consent screen picks the channel."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import regex
@@ -18,6 +19,8 @@ from .base import (
     Published,
     PublishRequest,
 )
+from .grants import refused, require_scopes, token_fields
+from .oauth import ClientApp, ConnectOption, Grant, OAuthSpec
 from .reconcile import CLOCK_SKEW, LOOKUP_WINDOW, seed_digits, seed_int
 
 _CLUSTER = regex.compile(r"\X")
@@ -58,6 +61,11 @@ class Slack(Platform):
     has_lookup: ClassVar[bool] = True
     credential_fields: ClassVar[tuple[str, ...]] = ("bot_token", "channel")
     api_url: ClassVar[str] = "https://slack.com/api"
+    # incoming-webhook makes the consent screen ask for the channel; chat:write.public posts there without
+    # joining; channels:history is for `lookup`. PKCE would turn the app into a public client: left off.
+    oauth = OAuthSpec(authorize_url="https://slack.com/oauth/v2/authorize", token_url="https://slack.com/api/oauth.v2.access",
+                      scopes=("chat:write", "chat:write.public", "channels:history", "incoming-webhook"),
+                      pkce=False, scope_separator=",")
 
     caption_unit = "characters once escaped"
 
@@ -131,6 +139,31 @@ class Slack(Platform):
         except PlatformError:
             link = ""
         return Published(platform_post_id=ts, permalink=link or archive_link(workspace, channel, ts))
+
+
+    # -- connect ---------------------------------------------------------------------------------
+
+    def grant_from(self, body: Mapping[str, Any]) -> Grant:
+        """oauth.v2.access answers HTTP 200 with `ok: false` when it refuses the code."""
+        if body.get("ok") is not True:
+            raise refused(self.label, str(body.get("error") or "unknown_error"))
+        return super().grant_from(body)
+
+    def connect_options(self, app: ClientApp, grant: Grant) -> list[ConnectOption]:
+        """One account: the channel picked on the consent screen, posted to with the bot token."""
+        require_scopes(self.label, grant, ("chat:write", "incoming-webhook"))
+        hook = grant.raw.get("incoming_webhook")
+        if not isinstance(hook, dict) or not hook.get("channel_id"):
+            raise refused(self.label, "no_channel", "Slack answered without the channel picked for the app")
+        team = grant.raw.get("team") or {}
+        # the workspace's subdomain is the handle (as verify_credentials says), only auth.test tells it
+        profile = self.verify_credentials({"bot_token": grant.access_token})
+        channel = str(hook.get("channel") or hook["channel_id"])
+        return [ConnectOption(
+            id=str(hook["channel_id"]), handle=profile.handle, display_name=f"{channel} ({team.get('name') or profile.display_name})",
+            external_user_id=str((grant.raw.get("authed_user") or {}).get("id") or ""), kind="channel",
+            expires_at=grant.expires_at,
+            credentials={"bot_token": grant.access_token, "channel": str(hook["channel_id"]), **token_fields(grant)})]
 
 
 def archive_link(workspace: str, channel: str, ts: str) -> str:

@@ -1,4 +1,4 @@
-"""Threads through graph.threads.net: container, publish, permalink read."""
+"""Threads through graph.threads.net: container, publish, permalink read; connect with a long-lived token."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from typing import Any, ClassVar
 
 import regex
 
+from .grants import refused, token_fields
 from .graph import ContainerPlatform
-from .oauth import ClientApp, Refreshed
+from .oauth import ClientApp, ConnectOption, Grant, OAuthSpec, Refreshed
 from .reconcile import seed_digits, seed_int, shortcode
 from .text import utf8_bytes
 
@@ -32,6 +33,12 @@ class Threads(ContainerPlatform):
     status_field: ClassVar[str] = "status"
     detail_field: ClassVar[str] = "error_message"
     caption_param: ClassVar[str] = "text"
+    # no PKCE in the Threads docs; the client secret travels in the form body
+    oauth = OAuthSpec(authorize_url="https://threads.net/oauth/authorize",
+                      token_url="https://graph.threads.net/oauth/access_token",
+                      scopes=("threads_basic", "threads_content_publish"), pkce=False, scope_separator=",",
+                      client_auth="body")
+    long_lived_url: ClassVar[str] = "https://graph.threads.net/access_token"
 
     def caption_length(self, caption: str) -> int:
         """Meta counts an emoji as its UTF-8 bytes; other characters count one per code point."""
@@ -49,6 +56,26 @@ class Threads(ContainerPlatform):
         """The profile page, the permalink of last resort."""
         return f"https://www.threads.net/@{handle.lstrip('@')}"
 
+    def exchange_code(self, app: ClientApp, code: str, code_verifier: str | None) -> Grant:
+        """The code buys a one-hour token; that one is traded at once for a 60-day token."""
+        short = super().exchange_code(app, code, code_verifier)
+        params = {"grant_type": "th_exchange_token", "client_secret": app.client_secret, "access_token": short.access_token}
+        long = self.json(self.call("GET", self.long_lived_url, params=params))
+        if not long.get("access_token"):
+            raise refused(self.label, "no_access_token", "Threads answered the long-lived exchange without a token")
+        # the long-lived answer does not repeat who granted it; Threads reports no scopes at all
+        return self.grant_from({**long, "user_id": short.raw.get("user_id")})
+
+    def connect_options(self, app: ClientApp, grant: Grant) -> list[ConnectOption]:
+        """One account: the Threads profile that granted access."""
+        me = self.graph(grant.access_token, "GET", "me", {"fields": "id,username,name"})
+        user_id = str(me.get("id") or grant.raw.get("user_id") or "")
+        if not user_id:
+            raise refused(self.label, "no_user", "Threads did not say which profile granted access")
+        handle = str(me.get("username") or user_id)
+        return [ConnectOption(id=user_id, handle=handle, display_name=str(me.get("name") or handle),
+                              external_user_id=user_id, kind="user", expires_at=grant.expires_at,
+                              credentials={"access_token": grant.access_token, "user_id": user_id, **token_fields(grant)})]
     # -- token lifecycle: long-lived tokens (60 days) renew themselves with th_refresh_token ----------
 
     refresh_ahead: ClassVar[float] = 7 * 86400.0

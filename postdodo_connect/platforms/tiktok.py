@@ -1,4 +1,4 @@
-"""TikTok through the Content Posting API (direct post, media pulled from URLs)."""
+"""TikTok through the Content Posting API (direct post, media pulled from URLs); Login Kit v2 to connect."""
 
 from __future__ import annotations
 
@@ -21,13 +21,16 @@ from .base import (
     PublishRequest,
     error_body,
 )
-from .oauth import ClientApp, Refreshed
+from .grants import refused, require_scopes, token_fields
+from .oauth import ClientApp, ConnectOption, Grant, OAuthSpec, Refreshed
 from .reconcile import seed_digits
 from .text import utf16_units
 
 # TikTok's per-creator daily cap: try again tomorrow rather than fail
 DAILY_CAP_ERRORS = frozenset({"spam_risk_too_many_posts", "spam_risk_too_many_pending_share"})
 DAY = 86400.0
+#: what an unaudited client may post (and only to private accounts): the default until told otherwise
+PRIVATE = "SELF_ONLY"
 
 
 class TikTok(Platform):
@@ -49,6 +52,10 @@ class TikTok(Platform):
     processing_budget: ClassVar[float] = 1800.0  # TikTok: processing of a pulled video can take up to 30 min
 
     caption_unit = "UTF-16 units"
+    # the web flow of Login Kit has no PKCE (TikTok requires it only of desktop and mobile apps)
+    oauth = OAuthSpec(authorize_url="https://www.tiktok.com/v2/auth/authorize/", token_url="https://open.tiktokapis.com/v2/oauth/token/",
+                      scopes=("user.info.basic", "video.publish"), pkce=False, scope_separator=",",
+                      client_auth="body", client_id_param="client_key")
 
     def caption_length(self, caption: str) -> int:
         """TikTok counts UTF-16 code units."""
@@ -160,6 +167,7 @@ class TikTok(Platform):
             return Published(platform_post_id=publish_id, permalink=f"https://www.tiktok.com/@{handle.lstrip('@')}")
         raise self.processing(f"post {publish_id} is {status or 'processing'}", self.check_after,
                               handles={"publish_id": publish_id, "status": status})
+
     # -- token lifecycle: 24 h access tokens, refresh tokens rotated on every refresh -----------------
 
     refresh_ahead: ClassVar[float] = 3600.0
@@ -181,3 +189,35 @@ class TikTok(Platform):
             raise PlatformAuthError("TikTok refresh needs the app's client key and secret", code="refresh_refused")
         return self.refresh_grant(f"{self.api_url}/oauth/token/", credentials, None,
                                   extra={"client_key": app.client_id, "client_secret": app.client_secret})
+    # -- connect ---------------------------------------------------------------------------------
+
+    def exchange_code(self, app: ClientApp, code: str, code_verifier: str | None) -> Grant:
+        """The token endpoint takes `client_key` and the secret in the form body, never HTTP Basic."""
+        form = {"client_key": app.client_id, "client_secret": app.client_secret, "code": code,
+                "grant_type": "authorization_code", "redirect_uri": app.redirect_uri}
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "Cache-Control": "no-cache"}
+        return self.grant_from(self.json(self.call("POST", self._spec().token_url, data=form, headers=headers)))
+
+    def grant_from(self, body: Mapping[str, Any]) -> Grant:
+        """TikTok may answer a refused code with an OAuth `error` in a 200; `open_id` names the user."""
+        if isinstance(body.get("error"), str) and body["error"] and not body.get("access_token"):
+            raise refused(self.label, str(body["error"]), str(body.get("error_description") or ""))
+        if not body.get("open_id"):
+            raise refused(self.label, "no_open_id", "TikTok answered without the user's open_id")
+        return super().grant_from(body)
+
+    def connect_options(self, app: ClientApp, grant: Grant) -> list[ConnectOption]:
+        """One account: the creator; posts stay private (SELF_ONLY) unless `options.privacy_level` says otherwise."""
+        require_scopes(self.label, grant, ("video.publish",))
+        info = self.api(grant.access_token, "post/publish/creator_info/query/", {})
+        privacy = str(app.options.get("privacy_level") or PRIVATE)
+        offered = info.get("privacy_level_options")
+        if isinstance(offered, list) and privacy not in offered:
+            raise PlatformRejected(f"TikTok does not offer privacy_level {privacy} to this creator (offered: {', '.join(map(str, offered))})",
+                                   code="privacy_level_unavailable", platform_error={"privacy_level_options": offered})
+        open_id = str(grant.raw["open_id"])
+        handle = str(info.get("creator_username") or open_id)
+        return [ConnectOption(id=open_id, handle=handle, display_name=str(info.get("creator_nickname") or handle),
+                              external_user_id=open_id, kind="user", expires_at=grant.expires_at,
+                              credentials={"access_token": grant.access_token, **token_fields(grant)},
+                              settings={"privacy_level": privacy})]
