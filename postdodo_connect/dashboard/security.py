@@ -23,8 +23,8 @@ HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
-    # the first-run link carries its token in the query: never let it leave in a Referer
-    "Referrer-Policy": "no-referrer",
+    # the first-run link carries its token in the query: it must never leave for another site in a Referer
+    "Referrer-Policy": "same-origin",
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
