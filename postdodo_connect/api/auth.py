@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import logging
-import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, g, request
@@ -18,7 +17,7 @@ from .service import service
 PUBLIC_PATHS = frozenset({"/v1/openapi.json"})
 TOUCH_EVERY = timedelta(minutes=1)
 log = logging.getLogger("postdodo.api")
-_last_noted: dict[str, float] = {}  # key id -> when this process last wrote its last_used_at (monotonic)
+_last_noted: dict[str, datetime] = {}  # key id -> when this process last wrote its last_used_at
 
 
 def bearer_key() -> str | None:
@@ -66,15 +65,16 @@ def init_app(app: Flask) -> None:
 
 def note_use(key_id: str) -> None:
     """Keep the key's "last used" (Settings → API) current to the minute: one write per key a minute at most."""
-    now = time.monotonic()
-    if now - _last_noted.get(key_id, -TOUCH_EVERY.total_seconds()) < TOUCH_EVERY.total_seconds():
+    svc = service()
+    now = svc.clock()
+    last = _last_noted.get(key_id)
+    if last is not None and abs(now - last) < TOUCH_EVERY:
         return
-    _last_noted[key_id] = now
     if len(_last_noted) > 100_000:  # keys seen by this process; forget them rather than grow for ever
         _last_noted.clear()
-    svc = service()
+    _last_noted[key_id] = now
     try:
         with svc.db.write() as conn:
-            keys.touch_key(conn, key_id, svc.clock(), every=TOUCH_EVERY)
+            keys.touch_key(conn, key_id, now, every=TOUCH_EVERY)
     except SQLAlchemyError as exc:  # a busy database must not fail the request it serves
         log.warning("could not record the use of key %s: %s", key_id, type(exc).__name__)
