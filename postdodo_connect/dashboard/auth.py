@@ -16,17 +16,15 @@ from ..storage import users as users_store
 from .blueprint import bp
 from .session import current_user, login_required, redirect_to, safe_next, sign_in
 
-# attempts, failed or not: enough for typos, far too few to guess a password
-LOGIN_PER_USER = "10/minute;50/hour"
-LOGIN_PER_ADDRESS = "30/minute;300/hour"
 SETUP = "setup"
 
 
 def init_app(app: Flask, settings: Settings) -> None:
     """The sign-in limiter: in Redis when the service has one (shared by every worker), else per process."""
-    app.extensions["postdodo.login_limiter"] = build(("dashboard sign-in per user", LOGIN_PER_USER),
-                                                     ("dashboard sign-in per address", LOGIN_PER_ADDRESS),
-                                                     settings.redis_url)
+    # attempts, failed or not: enough for typos, far too few to guess a password
+    app.extensions["postdodo.login_limiter"] = build(("POSTDODO_LOGIN_RATE_LIMIT", settings.login_rate_limit),
+                                                     ("POSTDODO_LOGIN_RATE_LIMIT_ADDRESS",
+                                                      settings.login_rate_limit_address), settings.redis_url)
 
 
 def _throttle(email: str) -> None:
@@ -46,7 +44,9 @@ def login() -> Any:
     if request.method == "GET":
         if current_user() is not None:
             return redirect_to("dashboard.home")
-        return render_template("auth/login.html", next=target, email="")
+        with service().db.read() as conn:
+            first_run = users_store.count_users(conn) == 0
+        return render_template("auth/login.html", next=target, email="", first_run=first_run)
     email, password = request.form.get("email", ""), request.form.get("password", "")
     try:
         _throttle(email)

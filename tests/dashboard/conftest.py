@@ -12,15 +12,23 @@ from tests.dashboard.browser import CSPWatch, Dashboard, require_chromium, setup
 from tests.support.server import start_server
 
 
-@pytest.fixture(scope="module")
-def dash(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
+def serve_dashboard(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str], workers: int) -> Dashboard:
     """`postdodo serve` on a fresh SQLite file (demo sandbox workspace, no users yet) and its first-run link."""
     require_chromium()
     workdir: Path = tmp_path_factory.mktemp("dashboard")
     server = start_server(workdir, extra_env={"POSTDODO_WEBHOOK_ALLOW_PRIVATE": "1",
-                                              "POSTDODO_RATE_LIMIT": "100000/minute"}, args=("--workers", "2"))
-    yield Dashboard(server, setup_link(server))
-    server.stop()
+                                              "POSTDODO_RATE_LIMIT": "100000/minute", **env},
+                          args=("--workers", str(workers)))
+    return Dashboard(server, setup_link(server))
+
+
+@pytest.fixture(scope="module")
+def dash(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
+    """The module's server, two workers; every sign-in comes from 127.0.0.1, so the per-address throttle is
+    raised here (the per-user one keeps its default; test_first_run.py checks both defaults)."""
+    dashboard = serve_dashboard(tmp_path_factory, {"POSTDODO_LOGIN_RATE_LIMIT_ADDRESS": "1000/minute"}, 2)
+    yield dashboard
+    dashboard.server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -14,8 +14,6 @@ from tests.dashboard.browser import (
     PASSWORD,
     Dashboard,
     assert_accessible,
-    first_sign_in,
-    screenshot,
     sign_in,
     workspace_url,
 )
@@ -34,24 +32,6 @@ def form_session(dash: Dashboard, path: str = "/login") -> tuple[requests.Sessio
     token = re.search(r'name="csrf-token" content="([^"]+)"', page.text)
     assert token, page.text[:500]
     return session, token.group(1)
-
-
-def test_the_printed_link_signs_the_first_person_up_once_and_lands_in_the_demo_workspace(
-        page: Any, dash: Dashboard) -> None:
-    page.goto(dash.setup_url)
-    screenshot(page, "first-sign-in")
-    assert_accessible(page)
-    first_sign_in(page, dash)
-
-    assert page.get_by_role("heading", name="Posts").is_visible()
-    nav = page.get_by_role("navigation", name="Main")
-    for label in ("Posts", "Composer", "Accounts", "Webhooks", "Settings → API"):
-        assert nav.get_by_role("link", name=label).is_visible()
-    assert page.get_by_text("Test workspace: sandbox accounts only").is_visible()
-    assert_accessible(page)
-    screenshot(page, "posts")
-    # single use: the link is spent, even for the person who used it
-    assert requests.get(dash.setup_url, timeout=10).status_code == 410
 
 
 def test_sign_out_ends_the_session_and_a_copy_of_the_old_cookie_is_refused(page: Any, dash: Dashboard) -> None:
@@ -161,3 +141,58 @@ def test_reset_password_from_the_cli_ends_the_users_sessions(page: Any, dash: Da
     page.get_by_label("Password").fill("another long password")
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(re.compile(r"/w/ws_\w+/posts$"))
+
+
+def sign_in_as(page: Any, dash: Dashboard, email: str, password: str = "a long password 1") -> None:
+    """Through the sign-in form, as `email`."""
+    page.goto(dash.url + "/login")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/w/ws_\w+/posts$"))
+
+
+def test_a_member_of_a_test_and_a_live_workspace_switches_between_them(page: Any, dash: Dashboard) -> None:
+    assert cli(dash, "keys", "create", "--workspace", "shop-live").returncode == 0
+    subprocess_user(dash, "both@example.com", "demo", "shop-live")
+    sign_in_as(page, dash, "both@example.com")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Webhooks").click()
+    switcher = page.locator("details.switcher")
+    assert "demo" in switcher.locator("summary").inner_text() and "Test" in switcher.locator("summary").inner_text()
+    assert page.get_by_text("Test workspace: sandbox accounts only").is_visible()
+    switcher.locator("summary").click()
+    page.get_by_role("link", name="shop-live Live").click()
+    page.wait_for_url(re.compile(r"/w/ws_\w+/webhooks$"))  # the same page, in the other workspace
+    assert "shop-live" in page.locator("details.switcher summary").inner_text()
+    assert page.get_by_text("Test workspace: sandbox accounts only").count() == 0
+    assert_accessible(page)
+
+
+def test_changing_the_password_signs_out_other_browsers_but_not_this_one(browser: Any, page: Any,
+                                                                         dash: Dashboard) -> None:
+    subprocess_user(dash, "mover@example.com")
+    other = browser.new_context(base_url=dash.url)
+    try:
+        elsewhere = other.new_page()
+        sign_in_as(elsewhere, dash, "mover@example.com")
+        sign_in_as(page, dash, "mover@example.com")
+        page.get_by_role("link", name="mover@example.com").click()
+        assert_accessible(page)
+        page.get_by_label("Current password").fill("a long password 1")
+        page.get_by_label("New password", exact=True).fill("short")
+        page.get_by_label("New password again").fill("short")
+        page.get_by_role("button", name="Change password").click()  # the browser's minlength stops it
+        assert "/account/password" in page.url and page.get_by_role("status").count() == 0
+
+        page.get_by_label("New password", exact=True).fill("a newer long password")
+        page.get_by_label("New password again").fill("a newer long password")
+        page.get_by_role("button", name="Change password").click()
+        assert page.get_by_text("Password changed.").is_visible()
+
+        elsewhere.reload()
+        assert "/login" in elsewhere.url  # that session ended
+        page.get_by_role("link", name="Back to the dashboard").click()
+        page.wait_for_url(re.compile(r"/w/ws_\w+/posts$"))  # this one lives on
+    finally:
+        other.close()
+

@@ -153,3 +153,18 @@ def test_the_placeholder_pages_render_and_pass_the_accessibility_check(page: Any
     page.goto(dash.url + "/login")
     assert_accessible(page)
     screenshot(page, "sign-in")
+
+
+def test_every_page_fits_a_phone_and_the_keyboard_reaches_the_content_first(page: Any, dash: Dashboard) -> None:
+    sign_in(page, dash)
+    base = workspace_url(page)
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in ("/posts", "/compose", "/accounts", "/webhooks", "/settings/api"):
+        page.goto(base + path)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{path} scrolls sideways by {overflow}px on a phone"
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.textContent.trim()") == "Skip to content"
+        page.keyboard.press("Enter")
+        assert page.evaluate("document.activeElement.id") == "main"
+    screenshot(page, "phone")
