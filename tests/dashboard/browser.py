@@ -105,7 +105,18 @@ def workspace_url(page: Any) -> str:
 
 
 def assert_accessible(page: Any) -> None:
-    """axe-core (vendored, injected over the DevTools protocol: CSP stays on) finds no serious or critical issue."""
+    """axe-core (vendored, injected over the DevTools protocol: CSP stays on) finds no serious or critical issue.
+
+    Also asserts the page has no inline script, event handler attribute or style attribute: the CSP would
+    block them, so one would be a silently broken control.
+    """
+    inline = page.evaluate("""() => [
+        ...[...document.scripts].filter(s => !s.src).map(s => 'inline <script>'),
+        ...[...document.querySelectorAll('[style]')].map(e => e.tagName + ' style='),
+        ...[...document.querySelectorAll('*')].flatMap(e => [...e.attributes].filter(a => a.name.startsWith('on'))
+                                                        .map(a => e.tagName + ' ' + a.name + '=')),
+    ]""")
+    assert inline == [], f"inline code on {page.url}: {inline}"
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.evaluate((VENDOR / "axe.min.js").read_text())
     result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")

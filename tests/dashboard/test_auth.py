@@ -84,6 +84,16 @@ def test_forms_without_or_with_a_foreign_csrf_token_are_refused(dash: Dashboard)
         assert "postdodo_session" not in answer.cookies or answer.cookies["postdodo_session"] == ""
 
 
+def test_a_fetch_from_the_page_carries_the_token_in_a_header_and_is_accepted(page: Any, dash: Dashboard) -> None:
+    sign_in(page, dash)
+    status = page.evaluate("window.postdodo.fetch('/logout', {method: 'POST', redirect: 'manual'}).then(r => r.type)")
+    assert status == "opaqueredirect"  # the 303 to the sign-in page: accepted, not a 400
+    page.reload()
+    assert "/login" in page.url
+    refused = page.evaluate("fetch('/logout', {method: 'POST'}).then(r => r.status)")  # no token: refused
+    assert refused == 400
+
+
 def test_every_page_sends_a_strict_content_security_policy(dash: Dashboard) -> None:
     for path in ("/login", "/assets/dashboard.css", "/setup?token=nope"):
         headers = requests.get(dash.url + path, timeout=10).headers
