@@ -32,7 +32,7 @@ def _throttle(email: str) -> None:
     try:
         # prefixed identities: these windows never share a counter with the API's per-key/per-address ones
         limiter.hit_address("login:" + (request.remote_addr or "?"))
-        limiter.hit_key("login:" + email.strip().lower())
+        limiter.hit_key("login:" + email.strip().lower()[:254])
     finally:
         g.pop("rate_window", None)  # the API's RateLimit-* headers describe /v1 only
 
@@ -115,6 +115,11 @@ def password() -> Any:
     if new != request.form.get("confirm", ""):
         return render_template("auth/password.html", error="The two new passwords differ."), 400
     svc = service()
+    try:
+        _throttle(user["email"])  # a borrowed session must not become a way to guess the password
+    except RateLimitError as exc:
+        return render_template("auth/password.html", error=f"Too many attempts. Try again in "
+                               f"{exc.headers['Retry-After']} seconds."), 429
     with svc.db.read() as conn:
         if users_store.authenticate(conn, user["email"], current) is None:
             return render_template("auth/password.html", error="The current password is wrong."), 400
