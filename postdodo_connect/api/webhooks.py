@@ -1,7 +1,7 @@
 """/v1/webhooks: endpoints (secret shown once), rotation, test events, the delivery log, redelivery.
 
-The rules live in the plain functions at the top (register, rotate_secret, enable, disable, send_test, redeliver,
-deliveries_page); the views below and the dashboard's webhook pages both call them.
+The rules live in the plain functions at the top (register, remove, rotate_secret, enable, disable, send_test,
+redeliver, deliveries_page); the views below and the dashboard's webhook pages both call them.
 """
 
 from __future__ import annotations
@@ -77,6 +77,14 @@ def register(svc: Service, workspace_id: str, body: WebhookCreate) -> tuple[dict
                                     description=body.description, sealed_secret=svc.vault.seal(secret),
                                     now=svc.clock())
     return row, secret
+
+
+def remove(svc: Service, workspace_id: str, endpoint_id: str) -> dict[str, Any]:
+    """Delete an endpoint; its pending deliveries stop. Returns it as it was, marked deleted."""
+    row = endpoint_or_404(svc, workspace_id, endpoint_id)
+    with svc.db.write() as conn:
+        store.delete_endpoint(conn, workspace_id, endpoint_id, svc.clock())
+    return row | {"status": "disabled", "disabled_reason": "deleted"}
 
 
 def rotate_secret(svc: Service, workspace_id: str, endpoint_id: str, *, expire_now: bool) -> tuple[dict[str, Any], str]:
@@ -186,11 +194,7 @@ def get(endpoint_id: str) -> dict[str, Any]:
 @bp.delete("/webhooks/<endpoint_id>")
 def delete(endpoint_id: str) -> dict[str, Any]:
     """Remove an endpoint; its pending deliveries stop."""
-    svc, ws = service(), workspace()
-    row = endpoint_or_404(svc, ws["id"], endpoint_id)
-    with svc.db.write() as conn:
-        store.delete_endpoint(conn, ws["id"], endpoint_id, svc.clock())
-    return endpoint_json(row | {"status": "disabled", "disabled_reason": "deleted"})
+    return endpoint_json(remove(service(), workspace()["id"], endpoint_id))
 
 
 @bp.post("/webhooks/<endpoint_id>/rotate")

@@ -68,7 +68,7 @@ def webhooks_endpoint(workspace: dict[str, Any], endpoint_id: str) -> Any:
 @bp.post("/w/<workspace_id>/webhooks/<endpoint_id>/<action>")
 @workspace_page
 def webhooks_action(workspace: dict[str, Any], endpoint_id: str, action: str) -> Any:
-    """enable, disable, test or rotate an endpoint through the API's service functions."""
+    """enable, disable, test, rotate or delete an endpoint through the API's service functions."""
     svc, here = service(), {"workspace_id": workspace["id"], "endpoint_id": endpoint_id}
     try:
         if action == "enable":
@@ -80,6 +80,10 @@ def webhooks_action(workspace: dict[str, Any], endpoint_id: str, action: str) ->
         elif action == "test":
             event, _ = webhooks_service.send_test(svc, workspace["id"], endpoint_id)
             flash(f"Test event {event['id']} sent. Reload to see the delivery in the log below.")
+        elif action == "delete":
+            row = webhooks_service.remove(svc, workspace["id"], endpoint_id)
+            flash(f"Endpoint {row['url']} deleted: nothing more is sent to it.")
+            return redirect_to("dashboard.webhooks", workspace_id=workspace["id"])
         elif action == "rotate":
             row, secret = webhooks_service.rotate_secret(svc, workspace["id"], endpoint_id,
                                                          expire_now=request.form.get("expire_now") == "yes")

@@ -129,6 +129,12 @@ def test_a_webhook_made_in_the_dashboard_delivers_a_signed_test_event_and_redeli
     page.get_by_role("link", name="← All webhooks").click()
     assert page.get_by_text("local <em>receiver</em>").is_visible()
     screenshot(page, "webhooks")
+    page.get_by_role("link", name=received.url).click()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete endpoint").click()
+    assert page.get_by_text(f"Endpoint {received.url} deleted").is_visible()
+    assert page.get_by_role("link", name=received.url).count() == 0
+    assert [e for e in api(dash, dash.server.key or "", "/v1/webhooks").json()["data"] if e["url"] == received.url] == []
 
 
 def test_a_refused_webhook_url_is_explained_and_nothing_is_stored(page: Any, dash: Dashboard) -> None:
