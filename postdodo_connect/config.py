@@ -62,6 +62,9 @@ class Settings:
     rate_limit: str = "120/minute"
     #: per client address, for requests without a valid key (counted before any key lookup)
     rate_limit_anonymous: str = "60/minute"
+    #: dashboard sign-in attempts per address entered, and per client address (failed or not)
+    login_rate_limit: str = "10/minute;50/hour"
+    login_rate_limit_address: str = "30/minute;300/hour"
     workers: int = 8
     #: delay in seconds before attempt 2, 3, ...; the last one repeats until max_attempts
     retry_delays: tuple[float, ...] = (30.0, 120.0, 600.0, 1800.0, 7200.0)
@@ -114,6 +117,8 @@ class Settings:
         "retention_attempt_bodies_days": ("POSTDODO_RETENTION_ATTEMPT_BODIES_DAYS", float),
         "rate_limit": ("POSTDODO_RATE_LIMIT", str),
         "rate_limit_anonymous": ("POSTDODO_RATE_LIMIT_ANONYMOUS", str),
+        "login_rate_limit": ("POSTDODO_LOGIN_RATE_LIMIT", str),
+        "login_rate_limit_address": ("POSTDODO_LOGIN_RATE_LIMIT_ADDRESS", str),
         "workers": ("POSTDODO_WORKERS", int),
         "retry_delays": ("POSTDODO_RETRY_DELAYS", _floats),
         "max_attempts": ("POSTDODO_MAX_ATTEMPTS", int),

@@ -6,7 +6,7 @@ __all__ = ["OPTIONAL_MODULES", "install_hint"]
 
 #: top-level modules the [server] and [receiver] extras bring (the bare package never imports them)
 OPTIONAL_MODULES = frozenset({
-    "alembic", "cryptography", "flask", "gunicorn", "hiredis", "itsdangerous", "limits",
+    "alembic", "argon2", "cryptography", "flask", "gunicorn", "hiredis", "itsdangerous", "limits",
     "prometheus_client", "redis", "regex", "rq", "sqlalchemy", "werkzeug",
 })
 #: database drivers: SQLAlchemy imports them when a postgresql+psycopg:// URL is first used

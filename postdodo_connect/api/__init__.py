@@ -32,6 +32,9 @@ def create_app(test_config: dict[str, Any] | None = None, *, service: Service | 
     app.extensions["postdodo.limiter"] = limits.init_app(app, service.settings)
     for blueprint in (meta.bp, accounts.bp, posts.bp, webhooks.bp, events.bp, connect.bp, connect_pages.bp):
         app.register_blueprint(blueprint)
+    from .. import dashboard  # here: it imports api.service and api.limits, a cycle at module level
+
+    dashboard.init_app(app, service.settings)
     return app
 
 

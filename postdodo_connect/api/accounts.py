@@ -17,7 +17,7 @@ from .account_health import health
 from .auth import workspace
 from .boundary import read_json
 from .idempotency import idempotent
-from .service import service
+from .service import Service, service
 
 bp = Blueprint("accounts", __name__, url_prefix="/v1/accounts")
 HANDLE = re.compile(r"^[A-Za-z0-9_.@:-]{1,100}$")
@@ -40,12 +40,8 @@ def list_() -> dict[str, Any]:
             "has_more": False, "next_cursor": None}
 
 
-@bp.post("")
-@idempotent
-def create() -> tuple[dict[str, Any], int]:
-    """Connect an account."""
-    body = read_json(AccountCreate)
-    svc, ws = service(), workspace()
+def connect(svc: Service, ws: dict[str, Any], body: AccountCreate) -> dict[str, Any]:
+    """Connect an account to the workspace (the rules of POST /v1/accounts, shared with the dashboard)."""
     if body.platform not in platforms.NAMES:
         raise InvalidRequestError(f"unknown platform {body.platform!r}; one of {', '.join(platforms.NAMES)}",
                                   param="platform")
@@ -85,19 +81,30 @@ def create() -> tuple[dict[str, Any], int]:
     with svc.db.write() as conn:
         row = store.create_account(conn, ws["id"], platform=body.platform, handle=handle, display_name=display,
                                    mode=mode, credentials=sealed, settings=settings)
-    return account_json(row), 201
+    return row
+
+
+def disconnect(svc: Service, workspace_id: str, account_id: str) -> dict[str, Any]:
+    """Disconnect an account and emit account.disconnected; its waiting targets fail when they come due."""
+    with svc.db.write() as conn:
+        row = store.delete_account(conn, workspace_id, account_id)
+        if row is not None:
+            emit(conn, workspace_id, "account.disconnected", {
+                "account_id": account_id, "platform": row["platform"], "handle": row["handle"],
+                "reason": "deleted"}, now=svc.clock())
+    if row is None:
+        raise NotFoundError(f"no account {account_id}", param="id")
+    return row
+
+
+@bp.post("")
+@idempotent
+def create() -> tuple[dict[str, Any], int]:
+    """Connect an account."""
+    return account_json(connect(service(), workspace(), read_json(AccountCreate))), 201
 
 
 @bp.delete("/<account_id>")
 def delete(account_id: str) -> dict[str, Any]:
     """Disconnect an account; its waiting targets fail when they come due."""
-    svc, ws = service(), workspace()
-    with svc.db.write() as conn:
-        row = store.delete_account(conn, ws["id"], account_id)
-        if row is not None:
-            emit(conn, ws["id"], "account.disconnected", {
-                "account_id": account_id, "platform": row["platform"], "handle": row["handle"],
-                "reason": "deleted"}, now=svc.clock())
-    if row is None:
-        raise NotFoundError(f"no account {account_id}", param="id")
-    return account_json(row)
+    return account_json(disconnect(service(), workspace()["id"], account_id))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, g, request
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import AuthenticationError
 from ..storage import keys
@@ -13,6 +16,9 @@ from .service import service
 
 # the connect pages and callback are where browsers land: bound to a session by its signed state, not a key
 PUBLIC_PATHS = frozenset({"/v1/openapi.json", "/v1/connect/callback", "/v1/connect/form", "/v1/connect/done"})
+TOUCH_EVERY = timedelta(minutes=1)
+log = logging.getLogger("postdodo.api")
+_last_noted: dict[str, datetime] = {}  # key id -> when this process last wrote its last_used_at
 
 
 def bearer_key() -> str | None:
@@ -55,3 +61,21 @@ def init_app(app: Flask) -> None:
             raise AuthenticationError("invalid API key (revoked, rotated or mistyped)")
         limiter.hit_key(found["key_id"])
         g.workspace = found
+        note_use(found["key_id"])
+
+
+def note_use(key_id: str) -> None:
+    """Keep the key's "last used" (Settings → API) current to the minute: one write per key a minute at most."""
+    svc = service()
+    now = svc.clock()
+    last = _last_noted.get(key_id)
+    if last is not None and abs(now - last) < TOUCH_EVERY:
+        return
+    if len(_last_noted) > 100_000:  # keys seen by this process; forget them rather than grow for ever
+        _last_noted.clear()
+    _last_noted[key_id] = now
+    try:
+        with svc.db.write() as conn:
+            keys.touch_key(conn, key_id, now, every=TOUCH_EVERY)
+    except SQLAlchemyError as exc:  # a busy database must not fail the request it serves
+        log.warning("could not record the use of key %s: %s", key_id, type(exc).__name__)

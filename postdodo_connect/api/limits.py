@@ -206,13 +206,16 @@ def _parse(name: str, value: str) -> list[RateLimitItem]:
     return items
 
 
+def build(per_key: tuple[str, str], anonymous: tuple[str, str], redis_url: str | None) -> Limiter:
+    """A limiter from (setting name, value) pairs such as ("POSTDODO_RATE_LIMIT", "120/minute")."""
+    return Limiter(per_key=_parse(*per_key), anonymous=_parse(*anonymous),
+                   shared=_Shared(redis_url) if redis_url else None)
+
+
 def init_app(app: Flask, settings: Settings) -> Limiter:
     """The app's limiter; auth counts each /v1 request, this writes the headers on every /v1 answer."""
-    limiter = Limiter(
-        per_key=_parse("POSTDODO_RATE_LIMIT", settings.rate_limit),
-        anonymous=_parse("POSTDODO_RATE_LIMIT_ANONYMOUS", settings.rate_limit_anonymous),
-        shared=_Shared(settings.redis_url) if settings.redis_url else None,
-    )
+    limiter = build(("POSTDODO_RATE_LIMIT", settings.rate_limit),
+                    ("POSTDODO_RATE_LIMIT_ANONYMOUS", settings.rate_limit_anonymous), settings.redis_url)
 
     @app.after_request
     def _headers(response: Response) -> Response:

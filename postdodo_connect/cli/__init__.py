@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from ..clihelp import Parser
 from ..errors import PostDodoError
 from ..extras import install_hint
-from . import accounts, database, demo, events, export, keys, posts, secretkey, service, webhooks
+from . import accounts, database, demo, events, export, keys, posts, secretkey, service, users, webhooks
 
-MODULES = (service, database, keys, posts, accounts, webhooks, events, export, demo, secretkey)
+MODULES = (service, database, keys, users, posts, accounts, webhooks, events, export, demo, secretkey)
 
 
 def build_parser() -> argparse.ArgumentParser:

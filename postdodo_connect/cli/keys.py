@@ -104,13 +104,15 @@ def cmd_list(args: argparse.Namespace) -> int:
         rows = store.list_keys(conn)
     if args.json:
         print(json.dumps([{**r, "created_at": format_time(r["created_at"]),
-                           "revoked_at": r["revoked_at"] and format_time(r["revoked_at"])} for r in rows]))
+                           "revoked_at": r["revoked_at"] and format_time(r["revoked_at"]),
+                           "last_used_at": r["last_used_at"] and format_time(r["last_used_at"])} for r in rows]))
         return 0
-    print(f"{'ID':<22} {'KEY':<16} {'WORKSPACE':<20} {'MODE':<5} {'STATE':<8} CREATED")
+    print(f"{'ID':<22} {'KEY':<16} {'WORKSPACE':<20} {'MODE':<5} {'STATE':<8} {'CREATED':<21} LAST USED")
     for r in rows:
         state = "revoked" if r["revoked_at"] else "active"
+        used = format_time(r["last_used_at"]) if r["last_used_at"] else "never"
         print(f"{r['id']:<22} {r['hint']:<16} {r['workspace'][:20]:<20} {r['mode']:<5} {state:<8} "
-              f"{format_time(r['created_at'])}")
+              f"{format_time(r['created_at']):<21} {used}")
     return 0
 
 

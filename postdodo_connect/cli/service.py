@@ -9,7 +9,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..config import Settings
 from ..redact import redact_url
@@ -80,10 +80,28 @@ def create_demo(db: Database) -> str | None:
     return key
 
 
-def start_up(settings: Settings, *, demo: bool) -> str | None:
+class StartUp(NamedTuple):
+    """What start-up made that `postdodo serve` prints once."""
+
+    demo_key: str | None
+    #: the dashboard's first-run token, on a database without users
+    setup_token: str | None
+
+
+def first_run_token(db: Database) -> str | None:
+    """A one-time sign-in token for the dashboard's first user, while nobody has signed up yet."""
+    from ..storage import users
+
+    with db.write() as conn:
+        if users.count_users(conn):
+            return None
+        return users.create_signin_token(conn, "setup")
+
+
+def start_up(settings: Settings, *, demo: bool) -> StartUp:
     """What runs once before any server process: the database made ready, the secret key, the demo workspace.
 
-    Returns the demo key when one was created. Runs in the parent, before it forks: no connection is kept.
+    Also the dashboard's first-run token. Runs in the parent, before it forks: no connection is kept.
     """
     from ..storage import keyring
     from ..storage.migrate import open_database
@@ -92,7 +110,8 @@ def start_up(settings: Settings, *, demo: bool) -> str | None:
     db = open_database(settings.database_url, migrate_sqlite=True)
     try:
         keyring.secure_start(settings, db)  # a wrong key stops here; a new key file is made once, not raced
-        return create_demo(db) if demo else None
+        key = create_demo(db) if demo else None
+        return StartUp(key, first_run_token(db))
     finally:
         db.dispose()
 
@@ -109,11 +128,16 @@ def warn_if_redis_down(settings: Settings) -> None:
 def cmd_serve(args: argparse.Namespace) -> int:
     """gunicorn workers for HTTP and one engine process (scheduler, reaper, publish and delivery threads)."""
     settings = Settings.from_env()
-    key = start_up(settings, demo=not args.no_demo)
+    started = start_up(settings, demo=not args.no_demo)
+    key = started.demo_key
     warn_if_redis_down(settings)
 
     def announce(port: int) -> None:
         url = f"http://{args.host}:{port}"
+        if started.setup_token:
+            # like Jupyter's token URL: the first person to open it chooses the dashboard's first password
+            print(f"dashboard first sign-in (one-time link, valid 24 h): {url}/setup?token={started.setup_token}",
+                  flush=True)
         if key:
             print(f"demo sandbox workspace created; its API key (shown once): {key}", flush=True)
             print(f'  try: curl {url}/v1/accounts -H "Authorization: Bearer {key}"', flush=True)

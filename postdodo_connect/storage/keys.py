@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 
 from .db import utcnow
 from .ids import new_id, random_base62
@@ -79,10 +80,16 @@ def authenticate(conn: Conn, key: str) -> dict[str, Any] | None:
     return found
 
 
+def touch_key(conn: Connection, key_id: str, now: datetime, *, every: timedelta) -> None:
+    """Record that a key was used, unless that was already recorded less than `every` ago."""
+    conn.execute(update(api_keys).where(api_keys.c.id == key_id, or_(
+        api_keys.c.last_used_at.is_(None), api_keys.c.last_used_at < now - every)).values(last_used_at=now))
+
+
 def list_keys(conn: Connection, workspace_id: str | None = None) -> list[dict[str, Any]]:
     """Keys with their workspace name, oldest first (hashes excluded)."""
     query = (
-        select(api_keys.c.id, api_keys.c.hint, api_keys.c.created_at, api_keys.c.revoked_at,
+        select(api_keys.c.id, api_keys.c.hint, api_keys.c.created_at, api_keys.c.revoked_at, api_keys.c.last_used_at,
                workspaces.c.id.label("workspace_id"), workspaces.c.name.label("workspace"), workspaces.c.mode)
         .join(workspaces, workspaces.c.id == api_keys.c.workspace_id)
         .order_by(api_keys.c.created_at)
@@ -92,20 +99,21 @@ def list_keys(conn: Connection, workspace_id: str | None = None) -> list[dict[st
     return [dict(r._mapping) for r in conn.execute(query)]
 
 
-def revoke_key(conn: Connection, key_id: str) -> dict[str, Any] | None:
-    """Revoke a live key; returns its row, or None when there is no such live key."""
-    row = conn.execute(
-        select(api_keys).where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
-    ).first()
+def revoke_key(conn: Connection, key_id: str, workspace_id: str | None = None) -> dict[str, Any] | None:
+    """Revoke a live key (of `workspace_id` when given); returns its row, or None when there is no such live key."""
+    query = select(api_keys).where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+    if workspace_id is not None:
+        query = query.where(api_keys.c.workspace_id == workspace_id)
+    row = conn.execute(query).first()
     if row is None:
         return None
     conn.execute(update(api_keys).where(api_keys.c.id == key_id).values(revoked_at=utcnow()))
     return dict(row._mapping)
 
 
-def rotate_key(conn: Connection, key_id: str) -> tuple[dict[str, Any], str] | None:
-    """Revoke a key and issue its replacement in one transaction."""
-    old = revoke_key(conn, key_id)
+def rotate_key(conn: Connection, key_id: str, workspace_id: str | None = None) -> tuple[dict[str, Any], str] | None:
+    """Revoke a key (of `workspace_id` when given) and issue its replacement in one transaction."""
+    old = revoke_key(conn, key_id, workspace_id)
     if old is None:
         return None
     workspace = get_workspace(conn, old["workspace_id"])

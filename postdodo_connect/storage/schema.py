@@ -95,6 +95,7 @@ api_keys = Table(
     Column("hint", String(24), nullable=False),  # "pd_live_…ab12" for listings
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
+    Column("last_used_at", UTCDateTime),  # written at most once a minute per key (storage/keys.py)
 )
 
 accounts = Table(
@@ -308,6 +309,39 @@ lease_owners = Table(
     Column("pid_started", String(40)),  # the pid's start time (Linux), so a reused pid is not mistaken for it
     Column("started_at", UTCDateTime, nullable=False),
     Column("beat_at", UTCDateTime, nullable=False),
+)
+
+# People who sign in to the dashboard, and the workspaces each may see.
+users = Table(
+    "users", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("email", String(254), nullable=False),
+    Column("password_hash", Text, nullable=False),  # argon2id, PHC string
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("password_changed_at", UTCDateTime, nullable=False),
+    # signed into the session cookie; sign-out and a password change bump it, which ends every older session
+    Column("session_generation", Integer, nullable=False, server_default="0"),
+    Index("ux_users_email", "email", unique=True),  # stored lower-cased
+)
+
+memberships = Table(
+    "memberships", metadata,
+    Column("user_id", String(40), ForeignKey("users.id"), primary_key=True),
+    Column("workspace_id", String(40), ForeignKey("workspaces.id"), primary_key=True),
+    Column("role", String(20), nullable=False),  # owner | member
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_memberships_workspace", "workspace_id"),
+)
+
+# One-time sign-in links (the first-run link of `postdodo serve`, password resets): stored hashed, single use.
+signin_tokens = Table(
+    "signin_tokens", metadata,
+    Column("hash", String(64), primary_key=True),  # sha256 hex of the token
+    Column("purpose", String(20), nullable=False),  # setup
+    Column("user_id", String(40)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime),
 )
 
 settings_table = Table(
