@@ -7,8 +7,10 @@
   const zone = (() => { try { return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC"; } catch (e) { return "UTC"; } })();
 
   // The server draws times in the zone this cookie names. A page drawn for another UTC offset is drawn again once.
-  document.cookie = "postdodo_tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; SameSite=Lax" +
-    (location.protocol === "https:" ? "; Secure" : "");
+  if (/^[A-Za-z0-9_+\-\/]+$/.test(zone)) {  // IANA names need no escaping in a cookie; anything else stays out
+    document.cookie = "postdodo_tz=" + zone + "; path=/; max-age=31536000; SameSite=Lax" +
+      (location.protocol === "https:" ? "; Secure" : "");
+  }
   const drawn = document.querySelector('meta[name="postdodo-offset"]');
   if (drawn && Number(drawn.content) !== -new Date().getTimezoneOffset() && !sessionStorage.getItem("postdodo-tz-redrawn")) {
     sessionStorage.setItem("postdodo-tz-redrawn", "1");  // never a loop, even where cookies are blocked
