@@ -92,7 +92,7 @@ def test_a_post_scheduled_in_the_browsers_zone_is_on_the_calendar_until_it_is_ca
     screenshot(page, "composer")
     page.get_by_role("button", name="Create post").click()
     page.wait_for_url(re.compile(r"/posts/post_\w+$"))
-    assert page.get_by_text(f"Scheduled for {tomorrow.isoformat()} 09:30 ({NEW_YORK}).").is_visible()
+    page.get_by_text(f"Scheduled for {tomorrow.isoformat()} 09:30 ({NEW_YORK}).").wait_for()  # waits for the page the click opened
     post_id = page.url.rsplit("/", 1)[1]
     stored = api(dash, "GET", f"/v1/posts/{post_id}").json()
     assert stored["scheduled_at"] == expected.strftime("%Y-%m-%dT%H:%M:%SZ") and stored["status"] == "scheduled"
@@ -113,12 +113,12 @@ def test_a_post_scheduled_in_the_browsers_zone_is_on_the_calendar_until_it_is_ca
         page.locator("a.day-link").nth(1).evaluate("a => a.closest('td').dataset.date")
 
     page.goto(f"{workspace_url(page)}/posts/calendar?view=month&day={tomorrow.isoformat()}")
-    assert page.locator(f'td[data-date="{tomorrow.isoformat()}"]').get_by_role("link", name=re.compile("Launch day")).is_visible()
+    page.locator(f'td[data-date="{tomorrow.isoformat()}"]').get_by_role("link", name=re.compile("Launch day")).wait_for()
     assert_accessible(page)
     screenshot(page, "calendar-month")
     page.set_viewport_size({"width": 390, "height": 844})  # a phone: days stack, nothing scrolls sideways
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    assert page.locator(f'td[data-date="{tomorrow.isoformat()}"]').get_by_role("link", name=re.compile("Launch day")).is_visible()
+    page.locator(f'td[data-date="{tomorrow.isoformat()}"]').get_by_role("link", name=re.compile("Launch day")).wait_for()
     assert_accessible(page)
     screenshot(page, "calendar-phone")
     page.set_viewport_size({"width": 1100, "height": 800})
@@ -126,7 +126,7 @@ def test_a_post_scheduled_in_the_browsers_zone_is_on_the_calendar_until_it_is_ca
     page.locator(f'td[data-date="{tomorrow.isoformat()}"]').get_by_role("link", name=re.compile("Launch day")).click()
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Cancel post").click()
-    assert page.get_by_text("Post canceled: 1 target(s) will not be published.").is_visible()
+    page.get_by_text("Post canceled: 1 target(s) will not be published.").wait_for()  # waits for the page the click opened
     assert api(dash, "GET", f"/v1/posts/{post_id}").json()["status"] == "canceled"
     page.goto(f"{workspace_url(page)}/posts/calendar?view=week&day={tomorrow.isoformat()}")
     assert page.get_by_role("link", name=re.compile("Launch day")).count() == 0
@@ -172,7 +172,8 @@ def test_a_double_click_creates_one_post_and_markup_in_its_caption_stays_text(pa
     assert page.locator("p.caption").inner_text() == caption
     assert page.evaluate("window.pwned") is None and page.locator("main b").count() == 0
     page.get_by_role("link", name="← All posts").click()
-    assert page.get_by_role("link", name=re.compile(re.escape("<script>window.pwned"))).first.is_visible()
+    page.wait_for_url(re.compile(r"/posts$"))
+    page.get_by_role("link", name=re.compile(re.escape("<script>window.pwned"))).first.wait_for()  # waits for the page the click opened
     assert page.evaluate("window.pwned") is None and page.locator("table.posts b").count() == 0
     assert_accessible(page)
     screenshot(page, "post-list")
@@ -180,11 +181,12 @@ def test_a_double_click_creates_one_post_and_markup_in_its_caption_stays_text(pa
     page.get_by_label("Status").select_option("published")
     page.get_by_label("Account").select_option(label="x · demo_x")
     page.get_by_role("button", name="Filter").click()
+    page.wait_for_url(re.compile(r"status=published"))
     rows = page.locator("table.posts tbody tr")
     assert rows.count() >= 1 and all("x" in rows.nth(i).inner_text() for i in range(rows.count()))
     page.get_by_label("Status").select_option("canceled")
     page.get_by_role("button", name="Filter").click()
-    assert page.get_by_text("No post matches these filters").is_visible()
+    page.get_by_text("No post matches these filters").wait_for()  # waits for the page the click opened
 
 
 def test_another_workspaces_post_is_a_404_wherever_it_is_asked_for(page: Any, dash: Dashboard) -> None:
