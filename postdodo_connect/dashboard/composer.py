@@ -95,9 +95,10 @@ def problems(details: list[dict[str, str]], draft: Draft) -> list[dict[str, str]
     for detail in details:
         platform = detail.get("platform") or ""
         label = (platforms.adapter_class(platform).label or platform.title()) if platform in platforms.REGISTRY else ""
-        message = detail["message"]
-        if not platform and detail["field"] in FIELD_NAMES or detail["field"].startswith("account_ids."):
-            message = f"{FIELD_NAMES[detail['field'].split('.', 1)[0]]}: {message}"
+        message, head = detail["message"], detail["field"].split(".", 1)[0]
+        # a platform's message names the platform; the API's own ("needs at least 1 item") needs its field named
+        if not platform and head in FIELD_NAMES and head != "media":
+            message = f"{FIELD_NAMES[head]}: {message}"
         shown.append({"slot": slot(detail["field"], draft), "platform": platform, "label": label,
                       "rule": detail.get("rule", ""), "message": message})
     return shown

@@ -5,7 +5,7 @@ The week and month calendar live in calendar.py (imported here so its views regi
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, get_args
 
 from flask import abort, flash, jsonify, render_template, request
@@ -56,7 +56,7 @@ def posts(workspace: dict[str, Any]) -> Any:
                            error=error), 400 if error else 200
 
 
-def _day(value: str, name: str) -> Any:
+def _day(value: str, name: str) -> date | None:
     try:
         return parse_day(value)
     except ValueError:
