@@ -38,6 +38,47 @@ def _replay(row: dict[str, Any]) -> Response:
     return response
 
 
+def once(scope: str, key: str, fingerprint: str, run: Callable[[], Response]) -> Response:
+    """`run` once per (scope, key): a repeat with the same fingerprint replays the first answer, another is a 409.
+
+    The API's Idempotency-Key header and the dashboard composer's per-form key both go through here.
+    """
+    svc = service()
+    deadline = time.monotonic() + WAIT_FOR_FIRST
+    while True:
+        row = idempotency.reserve(svc.db, scope, key, fingerprint, svc.clock(), svc.settings.idempotency_ttl,
+                                  svc.settings.idempotency_lease)
+        if row is None:
+            break
+        if row["fingerprint"] != fingerprint:
+            raise ConflictError("this Idempotency-Key was used with a different request",
+                                code="idempotency_conflict", param="Idempotency-Key")
+        if row["status_code"] is not None:
+            return _replay(row)
+        if time.monotonic() > deadline:
+            raise ConflictError("a request with this Idempotency-Key is still in progress",
+                                code="idempotency_conflict", param="Idempotency-Key")
+        time.sleep(0.05)  # a concurrent duplicate: wait for the first answer instead of running twice
+    try:
+        response = run()
+    except APIError as exc:
+        if exc.status >= 500:
+            idempotency.release(svc.db, scope, key)
+            raise
+        # a 4xx is an answer too: replay it, so a retried bad request stays bad
+        response = error_response(exc)
+    except Exception:
+        idempotency.release(svc.db, scope, key)
+        raise
+    if response.status_code >= 500:
+        idempotency.release(svc.db, scope, key)
+    else:
+        # sealed: a stored answer may hold a secret shown once (a webhook's whsec_)
+        idempotency.complete(svc.db, scope, key, response.status_code,
+                             svc.vault.seal(response.get_data(as_text=True)))
+    return response
+
+
 def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
     """Make a POST view honour Idempotency-Key."""
 
@@ -49,41 +90,6 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
         if not 1 <= len(key) <= 255 or not key.isascii() or not key.isprintable():
             raise InvalidRequestError("Idempotency-Key must be 1-255 printable ASCII characters",
                                       param="Idempotency-Key")
-        svc = service()
-        scope, fingerprint = workspace()["id"], _fingerprint()
-        deadline = time.monotonic() + WAIT_FOR_FIRST
-        while True:
-            row = idempotency.reserve(svc.db, scope, key, fingerprint, svc.clock(), svc.settings.idempotency_ttl,
-                                      svc.settings.idempotency_lease)
-            if row is None:
-                break
-            if row["fingerprint"] != fingerprint:
-                raise ConflictError("this Idempotency-Key was used with a different request",
-                                    code="idempotency_conflict", param="Idempotency-Key")
-            if row["status_code"] is not None:
-                return _replay(row)
-            if time.monotonic() > deadline:
-                raise ConflictError("a request with this Idempotency-Key is still in progress",
-                                    code="idempotency_conflict", param="Idempotency-Key")
-            time.sleep(0.05)  # a concurrent duplicate: wait for the first answer instead of running twice
-        try:
-            response = make_response(view(*args, **kwargs))
-        except APIError as exc:
-            if exc.status >= 500:
-                idempotency.release(svc.db, scope, key)
-                raise
-            # a 4xx is an answer too: replay it, so a retried bad request stays bad
-            response = error_response(exc)
-        except Exception:
-            idempotency.release(svc.db, scope, key)
-            raise
-        if response.status_code >= 500:
-            idempotency.release(svc.db, scope, key)
-        else:
-            # sealed: a stored answer may hold a secret shown once (a webhook's whsec_)
-            idempotency.complete(svc.db, scope, key, response.status_code,
-                                 svc.vault.seal(response.get_data(as_text=True)))
-        return response
+        return once(workspace()["id"], key, _fingerprint(), lambda: make_response(view(*args, **kwargs)))
 
     return wrapper
-

@@ -16,7 +16,7 @@ from ..storage import posts as store
 from .auth import workspace
 from .boundary import known_args, limit_param, read_json
 from .idempotency import idempotent
-from .service import service, time_and_id
+from .service import Service, service, time_and_id
 from .webhooks import url_policy
 
 bp = Blueprint("posts", __name__, url_prefix="/v1/posts")
@@ -89,12 +89,8 @@ def preflight(body: PostCreate, workspace_id: str, now: datetime) -> tuple[list[
     return ordered, problems
 
 
-@bp.post("")
-@idempotent
-def create() -> tuple[dict[str, Any], int]:
-    """Create a post, scheduled or publishing now."""
-    body = read_json(PostCreate)
-    svc, ws = service(), workspace()
+def create_post(svc: Service, ws: dict[str, Any], body: PostCreate) -> dict[str, Any]:
+    """Create a post after its preflight (the rules of POST /v1/posts, shared with the dashboard's composer)."""
     now = svc.clock()
     targets, problems = preflight(body, ws["id"], now)
     if problems:
@@ -108,15 +104,26 @@ def create() -> tuple[dict[str, Any], int]:
                                  scheduled_at=body.scheduled_at, accounts=targets, now=now)
     if body.scheduled_at is None or body.scheduled_at <= now:
         svc.kick()
-    return post_json(post), 201
+    return post
+
+
+@bp.post("")
+@idempotent
+def create() -> tuple[dict[str, Any], int]:
+    """Create a post, scheduled or publishing now."""
+    return post_json(create_post(service(), workspace(), read_json(PostCreate))), 201
+
+
+def validation(svc: Service, workspace_id: str, body: PostCreate) -> dict[str, Any]:
+    """The answer of POST /v1/posts/validate (and of the composer's live check): every problem, nothing created."""
+    _, problems = preflight(body, workspace_id, svc.clock())
+    return {"valid": not problems, "details": problems}
 
 
 @bp.route("/validate", methods=["POST"], provide_automatic_options=False)  # OPTIONS: the rule below
 def validate() -> dict[str, Any]:
     """Dry run: every problem the same body would meet, nothing created."""
-    body = read_json(PostCreate)
-    _, problems = preflight(body, workspace()["id"], service().clock())
-    return {"valid": not problems, "details": problems}
+    return validation(service(), workspace()["id"], read_json(PostCreate))
 
 
 # `validate` is no post id: without this rule GET/DELETE /v1/posts/validate would look up a post "validate"
@@ -129,31 +136,37 @@ def validate_other_methods() -> Response:
     raise MethodNotAllowed(valid_methods=["POST", "OPTIONS"])
 
 
-@bp.get("")
-def list_() -> dict[str, Any]:
-    """Posts newest first, filtered by status or account, paged by cursor."""
-    known_args("limit", "cursor", "status", "account_id")
-    svc, ws = service(), workspace()
-    limit = limit_param(20)
-    status = request.args.get("status") or None
+def list_page(svc: Service, workspace_id: str, *, limit: int, cursor: str | None = None, status: str | None = None,
+              account_id: str | None = None, since: datetime | None = None,
+              until: datetime | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of posts, newest first, and the cursor of the next (the list of GET /v1/posts and the dashboard)."""
     if status and status not in get_args(PostStatus):
         raise InvalidRequestError(f"unknown status {status!r}", param="status")
-    after = None
-    if cursor := request.args.get("cursor"):
-        after = svc.load_cursor(cursor, time_and_id)
+    after = svc.load_cursor(cursor, time_and_id) if cursor else None
     with svc.db.read() as conn:
-        found, has_more = store.list_posts(conn, ws["id"], limit=limit, after=after, status=status,
-                                           account_id=request.args.get("account_id") or None)
+        found, has_more = store.list_posts(conn, workspace_id, limit=limit, after=after, status=status,
+                                           account_id=account_id, since=since, until=until)
     next_cursor = None
     if has_more:
         last = found[-1]
         next_cursor = svc.dump_cursor([last["created_at"].isoformat(), last["id"]])
-    return {"data": [post_json(p) for p in found], "has_more": has_more, "next_cursor": next_cursor}
+    return found, next_cursor
 
 
-def _get_or_404(post_id: str) -> dict[str, Any]:
-    with service().db.lean_read() as conn:
-        post = store.get_post(conn, workspace()["id"], post_id)
+@bp.get("")
+def list_() -> dict[str, Any]:
+    """Posts newest first, filtered by status or account, paged by cursor."""
+    known_args("limit", "cursor", "status", "account_id")
+    found, next_cursor = list_page(service(), workspace()["id"], limit=limit_param(20),
+                                   cursor=request.args.get("cursor") or None, status=request.args.get("status") or None,
+                                   account_id=request.args.get("account_id") or None)
+    return {"data": [post_json(p) for p in found], "has_more": next_cursor is not None, "next_cursor": next_cursor}
+
+
+def get_post(svc: Service, workspace_id: str, post_id: str) -> dict[str, Any]:
+    """One post of the workspace with its targets; NotFoundError for any other id (another workspace's too)."""
+    with svc.db.lean_read() as conn:
+        post = store.get_post(conn, workspace_id, post_id)
     if post is None:
         raise NotFoundError(f"no post {post_id}", param="id")
     return post
@@ -162,17 +175,21 @@ def _get_or_404(post_id: str) -> dict[str, Any]:
 @bp.get("/<post_id>")
 def get(post_id: str) -> dict[str, Any]:
     """One post with each target's status, attempts, permalink and error."""
-    return post_json(_get_or_404(post_id))
+    return post_json(get_post(service(), workspace()["id"], post_id))
+
+
+def cancel_post(svc: Service, workspace_id: str, post_id: str) -> dict[str, Any]:
+    """Cancel every target that has not started publishing; 404 for an unknown post, 409 when none is left."""
+    with svc.db.write() as conn:
+        post, canceled = store.cancel_post(conn, workspace_id, post_id, svc.clock())
+    if post is None:
+        raise NotFoundError(f"no post {post_id}", param="id")
+    if not canceled:
+        raise ConflictError(f"post {post_id} has no target left to cancel (it is {post['status']})")
+    return post
 
 
 @bp.delete("/<post_id>")
 def cancel(post_id: str) -> dict[str, Any]:
     """Cancel every target that has not started publishing."""
-    svc, ws = service(), workspace()
-    with svc.db.write() as conn:
-        post, canceled = store.cancel_post(conn, ws["id"], post_id, svc.clock())
-    if post is None:
-        raise NotFoundError(f"no post {post_id}", param="id")
-    if not canceled:
-        raise ConflictError(f"post {post_id} has no target left to cancel (it is {post['status']})")
-    return post_json(post)
+    return post_json(cancel_post(service(), workspace()["id"], post_id))

@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
 
 from ..models import format_time
 from .events import emit
@@ -19,6 +19,9 @@ CANCELABLE = ("scheduled", "retrying")
 TARGET_FIELDS = ("account_id", "platform", "status", "phase", "permalink", "platform_post_id", "attempts",
                  "next_attempt_at", "error")
 
+
+#: when a post goes out: its schedule, or its creation when it was published at once
+post_time = func.coalesce(posts.c.scheduled_at, posts.c.created_at)
 
 _POST_COLUMNS = ("id", "workspace_id", "status", "caption", "media", "scheduled_at", "created_at", "updated_at",
                  "event_seq")
@@ -111,19 +114,39 @@ def list_posts(
     after: tuple[datetime, str] | None = None,
     status: str | None = None,
     account_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> tuple[list[dict[str, Any]], bool]:
-    """Newest first, keyset-paged after (created_at, id); returns (posts, has_more)."""
+    """Newest first, keyset-paged after (created_at, id); returns (posts, has_more).
+
+    `since`/`until` bound when a post goes out (`post_time`), `until` excluded.
+    """
     query = select(posts).where(posts.c.workspace_id == workspace_id)
     if status:
         query = query.where(posts.c.status == status)
     if account_id:
         query = query.where(posts.c.id.in_(select(targets.c.post_id).where(targets.c.account_id == account_id)))
+    if since:
+        query = query.where(post_time >= since)
+    if until:
+        query = query.where(post_time < until)
     if after:
         created, last_id = after
         query = query.where(or_(posts.c.created_at < created, and_(posts.c.created_at == created, posts.c.id < last_id)))
     rows = conn.execute(query.order_by(posts.c.created_at.desc(), posts.c.id.desc()).limit(limit + 1)).all()
     found = [dict(r._mapping) for r in rows[:limit]]
     return _attach_targets(conn, found), len(rows) > limit
+
+
+def posts_between(conn: Connection, workspace_id: str, start: datetime, end: datetime, *,
+                  limit: int = 500) -> list[dict[str, Any]]:
+    """Posts going out in [start, end) (canceled ones left out), earliest first, with their targets: a calendar."""
+    rows = conn.execute(
+        select(posts).where(posts.c.workspace_id == workspace_id, posts.c.status != "canceled",
+                            post_time >= start, post_time < end)
+        .order_by(post_time, posts.c.id).limit(limit)
+    ).all()
+    return _attach_targets(conn, [dict(r._mapping) for r in rows])
 
 
 def cancel_post(conn: Connection, workspace_id: str, post_id: str, now: datetime) -> tuple[dict[str, Any] | None, int]:
