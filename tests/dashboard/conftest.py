@@ -31,9 +31,13 @@ def dash(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
     dashboard.server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's chromium under Playwright (its own browser download is never used)."""
+    """Debian's chromium under Playwright (its own browser download is never used).
+
+    Per module, not per session: Playwright's sync API keeps an asyncio loop running while it is open, and
+    later tests that start their own loop (the async client's) would find it there.
+    """
     executable = require_chromium()
     from playwright.sync_api import sync_playwright
 
