@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from flask import flash, render_template
+from flask import flash, redirect, render_template, request, url_for
 
 from .. import platforms
 from ..api import accounts as accounts_service
+from ..api.connect import connector
 from ..api.service import service
 from ..errors import APIError
-from ..models import AccountCreate
+from ..models import AccountCreate, ConnectCreate
 from ..storage import accounts as accounts_store
 from .blueprint import bp
 from .forms import parse, refused, text
@@ -22,17 +23,19 @@ class ConnectOption(NamedTuple):
 
     platform: str
     label: str
-    #: where its connect button leads; None: not connectable from the dashboard yet
+    #: where its connect form posts; None: not connectable by link (not configured, or credentials only)
     url: str | None
+    #: the options its connect session asks for (Mastodon: the instance)
+    fields: tuple[str, ...] = ()
 
 
 def connect_options(workspace: dict[str, Any]) -> list[ConnectOption]:
-    """The platforms a user may connect here, and where each one's connect flow starts.
-
-    The one place to wire connect sessions (`POST /v1/connect`, hosted OAuth and credential forms) into the
-    dashboard: give each platform the URL of its flow. Until then live accounts connect through the API.
-    """
-    return [ConnectOption(name, platforms.adapter_class(name).label or name.title(), None)
+    """The platforms a user may connect here: each configured one starts a connect session (OAuth or hosted form)."""
+    flow = connector()
+    return [ConnectOption(name, platforms.adapter_class(name).label or name.title(),
+                          url_for("dashboard.accounts_connect", workspace_id=workspace["id"], platform=name)
+                          if workspace["mode"] == "live" and flow.configured(name) else None,
+                          ("instance_url",) if name == "mastodon" else ())
             for name in platforms.NAMES]
 
 
@@ -42,7 +45,48 @@ def accounts(workspace: dict[str, Any]) -> Any:
     """The accounts page."""
     with service().db.read() as conn:
         rows = accounts_store.list_accounts(conn, workspace["id"])
-    return render_template("accounts/index.html", accounts=rows, options=connect_options(workspace))
+    # back from a connect session: what it did, in the words the session ended with
+    if request.args.get("error"):
+        flash(f"Not connected: {request.args.get('message') or request.args['error']}", "error")
+    elif request.args.get("account_id"):
+        flash("Account connected.")
+    session = None
+    if request.args.get("status") == "needs_selection" and request.args.get("session"):
+        try:
+            session = connector().get(workspace["id"], request.args["session"])
+        except APIError:
+            session = None  # another workspace's session id, or gone: the page simply has no picker
+    return render_template("accounts/index.html", accounts=rows, options=connect_options(workspace),
+                           picker=session if session and session["status"] == "needs_selection" else None)
+
+
+@bp.post("/w/<workspace_id>/accounts/connect/<platform>")
+@workspace_page
+def accounts_connect(workspace: dict[str, Any], platform: str) -> Any:
+    """Start a connect session (or, with account_id, a reconnect) and send the browser to its consent page."""
+    flow = connector()
+    # back to this page on the connect flow's own origin, which it always allows as a redirect
+    back = flow.base_url + url_for("dashboard.accounts", workspace_id=workspace["id"])
+    options = {"instance_url": value} if (value := text("instance_url")) else None
+    try:
+        body = parse(ConnectCreate, {"platform": platform, "redirect_url": back, "account_id": text("account_id"),
+                                     "options": options})
+        _, url = flow.start(workspace, body)
+    except APIError as exc:
+        return refused(exc, "dashboard.accounts", workspace_id=workspace["id"])
+    return redirect(url, code=303)
+
+
+@bp.post("/w/<workspace_id>/accounts/connect-session/<session_id>")
+@workspace_page
+def accounts_pick(workspace: dict[str, Any], session_id: str) -> Any:
+    """The picker's answer: create an account for each Page, board or channel ticked."""
+    try:
+        connector().select(workspace["id"], session_id, request.form.getlist("option_ids"))
+    except APIError as exc:
+        return refused(exc, "dashboard.accounts", workspace_id=workspace["id"])
+    flash("Accounts connected.")
+    return redirect_to("dashboard.accounts", workspace_id=workspace["id"])
 
 
 @bp.post("/w/<workspace_id>/accounts/sandbox")

@@ -148,7 +148,7 @@ def test_a_refused_webhook_url_is_explained_and_nothing_is_stored(page: Any, das
     assert page.get_by_role("row").count() == before
 
 
-def test_the_placeholder_pages_render_and_pass_the_accessibility_check(page: Any, dash: Dashboard) -> None:
+def test_the_posts_and_composer_pages_open_from_the_navigation_and_pass_the_accessibility_check(page: Any, dash: Dashboard) -> None:
     sign_in(page, dash)
     for label, name in (("Posts", "posts"), ("Composer", "composer")):
         page.get_by_role("navigation", name="Main").get_by_role("link", name=label).click()
