@@ -1,4 +1,4 @@
-"""Retention: expired idempotency keys, old delivery response bodies and old events go, in bounded batches.
+"""Retention: expired idempotency keys, old delivery response bodies, old events and connect sessions go, in batches.
 
 Each batch is its own short write transaction, so the API and the engine never wait long behind a purge.
 Walks follow the primary key (events.seq, delivery_attempts.id): both grow with time, and no extra index is needed.
@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, exists, select, tuple_, update
 
 from .db import Database
-from .schema import deliveries, delivery_attempts, events, idempotency_keys
+from .schema import connect_sessions, deliveries, delivery_attempts, events, idempotency_keys
 
 DAY = 86400.0
 BATCH = 500  # ids per statement stay under old SQLite builds' 999 bound parameters
@@ -28,6 +28,8 @@ class Retention:
     idempotency_seconds: float = DAY
     events_seconds: float = 30 * DAY
     attempt_bodies_seconds: float = 7 * DAY
+    #: after a connect session expired: long enough for a caller to read how it ended
+    connect_sessions_seconds: float = DAY
 
 
 @dataclass
@@ -41,7 +43,7 @@ class Purger:
 
     def purge(self, now: datetime) -> dict[str, int]:
         """One pass of every rule; returns how many records each removed (or emptied)."""
-        counts = {"idempotency_keys": 0, "attempt_bodies": 0, "events": 0}
+        counts = {"idempotency_keys": 0, "attempt_bodies": 0, "events": 0, "connect_sessions": 0}
         if self.policy.idempotency_seconds:
             counts["idempotency_keys"] = self._repeat(
                 lambda: self._idempotency(now - timedelta(seconds=self.policy.idempotency_seconds)))
@@ -51,6 +53,9 @@ class Purger:
         if self.policy.events_seconds:
             counts["events"] = self._repeat(
                 lambda: self._events(now - timedelta(seconds=self.policy.events_seconds)))
+        if self.policy.connect_sessions_seconds:
+            counts["connect_sessions"] = self._repeat(
+                lambda: self._connect_sessions(now - timedelta(seconds=self.policy.connect_sessions_seconds)))
         return counts
 
     @staticmethod
@@ -70,6 +75,13 @@ class Purger:
         expired = select(keys.c.scope, keys.c.key).where(keys.c.created_at < before).limit(self.batch)
         with self.db.write() as conn:
             gone = conn.execute(delete(keys).where(tuple_(keys.c.scope, keys.c.key).in_(expired))).rowcount
+        return gone, gone == self.batch
+
+    def _connect_sessions(self, before: datetime) -> tuple[int, bool]:
+        """Drop connect sessions that expired before `before`, with any sealed PKCE verifier a pending one kept."""
+        old = select(connect_sessions.c.id).where(connect_sessions.c.expires_at < before).limit(self.batch)
+        with self.db.write() as conn:
+            gone = conn.execute(delete(connect_sessions).where(connect_sessions.c.id.in_(old))).rowcount
         return gone, gone == self.batch
 
     def _bodies(self, before: datetime) -> tuple[int, bool]:

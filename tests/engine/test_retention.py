@@ -12,11 +12,13 @@ from sqlalchemy import func, select
 
 from postdodo_connect.engine.runtime import retention_of
 from postdodo_connect.engine.scheduler import PURGE_EVERY
+from postdodo_connect.storage import connect as connect_store
+from postdodo_connect.storage import keys as keys_store
 from postdodo_connect.storage import retention
 from postdodo_connect.storage import webhooks as webhooks_store
 from postdodo_connect.storage.events import emit
 from postdodo_connect.storage.retention import DAY, Purger, Retention
-from postdodo_connect.storage.schema import delivery_attempts, events, idempotency_keys
+from postdodo_connect.storage.schema import connect_sessions, delivery_attempts, events, idempotency_keys
 from tests.engine.conftest import Engine, build_engine
 from tests.webhooks.conftest import Receiver
 
@@ -70,7 +72,8 @@ def test_old_records_go_on_schedule_and_recent_ones_stay(engine: Engine, receive
 
     # day 2: the idempotency key is past its 24 h window and gone; the same key runs a new request
     engine.clock.advance(2 * DAY)
-    assert engine.scheduler.purge_if_due() == {"idempotency_keys": 1, "attempt_bodies": 0, "events": 0}
+    assert engine.scheduler.purge_if_due() == {"idempotency_keys": 1, "attempt_bodies": 0, "events": 0,
+                                               "connect_sessions": 0}
     again = engine.api.call("POST", "/v1/posts", key, json=body | {"caption": "other"},
                             headers={"Idempotency-Key": "day-0"})
     assert again.status_code == 201 and "Idempotent-Replayed" not in again.headers
@@ -112,6 +115,33 @@ def test_old_records_go_on_schedule_and_recent_ones_stay(engine: Engine, receive
     assert young and young <= event_ids(engine, key)
 
 
+def _connect_session(engine: Engine, workspace_id: str, session_id: str) -> None:
+    """A pending connect session, as `POST /v1/connect` stores it (a sealed verifier and all)."""
+    now = engine.clock()
+    with engine.api.db.write() as conn:
+        connect_store.create_session(conn, session_id, workspace_id, platform="x", redirect_url="https://app.example/",
+                                     redirect_uri="https://pd.example/v1/connect/callback", account_id=None,
+                                     options={}, nonce="n" * 32, secret="sealed-verifier", now=now,
+                                     expires_at=now + timedelta(minutes=10))
+
+
+def test_connect_sessions_go_a_day_after_they_expire(engine: Engine) -> None:
+    with engine.api.db.write() as conn:
+        workspace = keys_store.create_workspace(conn, "live", test=False)["id"]
+    _connect_session(engine, workspace, "cs_old")
+    engine.clock.advance(DAY)
+    _connect_session(engine, workspace, "cs_recent")
+    engine.clock.advance(20 * 60)  # cs_old expired a day and ten minutes ago, cs_recent ten minutes ago
+    purger = Purger(engine.api.db, Retention())
+    assert purger.purge(engine.clock())["connect_sessions"] == 1
+    assert set(scalar_list(engine, select(connect_sessions.c.id))) == {"cs_recent"}
+
+
+def scalar_list(engine: Engine, query: Any) -> list[Any]:
+    with engine.api.db.read() as conn:
+        return list(conn.execute(query).scalars())
+
+
 def test_zero_keeps_records_forever(engine: Engine) -> None:
     key = engine.api.new_key()
     account = engine.api.sandbox_account(key)
@@ -121,7 +151,8 @@ def test_zero_keeps_records_forever(engine: Engine) -> None:
     settings = engine.runtime.settings.with_(retention_events_days=0, retention_attempt_bodies_days=0)
     purger = Purger(engine.api.db, retention_of(settings))
     engine.clock.advance(400 * DAY)
-    assert purger.purge(engine.clock()) == {"idempotency_keys": 0, "attempt_bodies": 0, "events": 0}
+    assert purger.purge(engine.clock()) == {"idempotency_keys": 0, "attempt_bodies": 0, "events": 0,
+                                            "connect_sessions": 0}
     assert event_ids(engine, key) == before
 
 
