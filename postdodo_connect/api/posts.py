@@ -8,16 +8,15 @@ from typing import Any, get_args
 from flask import Blueprint, Response, request
 from werkzeug.exceptions import MethodNotAllowed
 
-from .. import netguard, platforms
-from ..errors import ConflictError, InvalidRequestError, NotFoundError, UnsafeURLError
+from ..errors import ConflictError, InvalidRequestError, NotFoundError
 from ..models import PostCreate, PostStatus, TargetError, format_time
 from ..storage import accounts as accounts_store
 from ..storage import posts as store
 from .auth import workspace
 from .boundary import known_args, limit_param, read_json
 from .idempotency import idempotent
+from . import versions
 from .service import Service, service, time_and_id
-from .webhooks import url_policy
 
 bp = Blueprint("posts", __name__, url_prefix="/v1/posts")
 
@@ -29,17 +28,25 @@ def post_json(post: dict[str, Any]) -> dict[str, Any]:
     # built by hand: validating the stored row into `Post` and dumping it again cost more than reading it
     # (tests/api/test_post_json.py holds this equal to that model round trip)
     scheduled, updated = post["scheduled_at"], post.get("updated_at")
+    given = post.get("versions") or {}
+    media = [_media_json(m) for m in post["media"]]
     return {
         "id": post["id"], "status": post["status"], "caption": post["caption"],
         "scheduled_at": None if scheduled is None else format_time(scheduled),
-        "media": [{"type": m.get("type", "image"), "url": m["url"]} for m in post["media"]],
-        "targets": [_target_json(t) for t in post["targets"]],
+        "media": media,
+        "platforms": given.get("platforms"), "accounts": given.get("accounts"),
+        "first_comment": given.get("first_comment"),
+        "targets": [_target_json(t, post["caption"], media) for t in post["targets"]],
         "created_at": format_time(post["created_at"]),
         "updated_at": None if updated is None else format_time(updated),
     }
 
 
-def _target_json(target: dict[str, Any]) -> dict[str, Any]:
+def _media_json(item: dict[str, Any]) -> dict[str, Any]:
+    return {"type": item.get("type", "image"), "url": item["url"], "alt": item.get("alt")}
+
+
+def _target_json(target: dict[str, Any], caption: str, media: list[dict[str, Any]]) -> dict[str, Any]:
     data = {"account_id": target["account_id"], "platform": target["platform"], "status": target["status"]}
     for name in ("phase", "permalink", "platform_post_id"):
         if target.get(name) is not None:
@@ -49,13 +56,20 @@ def _target_json(target: dict[str, Any]) -> dict[str, Any]:
         data["next_attempt_at"] = format_time(target["next_attempt_at"])
     if target.get("error") is not None:
         data["error"] = TargetError.model_validate(target["error"]).model_dump(mode="json")
+    content = target.get("content")  # None: a target from before versions, publishing the post's own content
+    data["content"] = {"caption": caption, "media": media, "options": {}, "first_comment": None} if content is None else {
+        "caption": content["caption"], "media": [_media_json(m) for m in content["media"]],
+        "options": content.get("options") or {}, "first_comment": content.get("first_comment")}
     return data
 
 
-def preflight(body: PostCreate, workspace_id: str, now: datetime) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
-    """The accounts a post targets, and every problem with it (empty when it can be created)."""
+def preflight(body: PostCreate, workspace_id: str,
+              now: datetime) -> tuple[list[dict[str, Any]], list[dict[str, str]], list[dict[str, Any]]]:
+    """The accounts a post targets, every problem with it (empty when it can be created), and what each
+    target publishes (its versions applied)."""
     problems: list[dict[str, str]] = []
-    if not body.caption.strip() and not body.media:
+    empty = not body.platforms and not body.accounts and not body.caption.strip() and not body.media
+    if empty:
         problems.append({"field": "caption", "rule": "post.content.required",
                          "message": "a post needs a caption or at least one media item"})
     if body.scheduled_at is not None and body.scheduled_at < now - PAST_TOLERANCE:
@@ -77,22 +91,23 @@ def preflight(body: PostCreate, workspace_id: str, now: datetime) -> tuple[list[
             problems.append({"field": "account_ids", "platform": account["platform"],
                              "rule": f"account.{account['status']}",
                              "message": f"account {account['id']} is {account['status']}; reconnect it first"})
-    for index, item in enumerate(body.media):
-        try:  # the webhook URL rules; no DNS lookup here: the publish-time fetch checks where a name points
-            netguard.check_url(item.url, url_policy(), resolve=False)
-        except UnsafeURLError as exc:
-            problems.append({"field": f"media.{index}.url", "rule": "post.media.url_not_allowed", "message": str(exc)})
-    media = [platforms.Media(type=m.type, url=m.url) for m in body.media]
-    for name in sorted({a["platform"] for a in found.values()}):
-        problems.extend(p.as_detail() for p in platforms.validate(name, body.caption, media))
+    problems.extend(versions.version_keys_problems(body, found))
+    problems.extend(versions.media_url_problems(body))
     ordered = [found[a] for a in dict.fromkeys(body.account_ids) if a in found]
-    return ordered, problems
+    contents = []
+    for account in ordered:  # targets with the same content meet the same rules: report those once
+        content, option_problems = versions.effective(body, account)
+        contents.append(content)
+        for problem in option_problems + versions.target_problems(account, content):
+            if problem not in problems and not (empty and problem["rule"] == "post.content.required"):
+                problems.append(problem)
+    return ordered, problems, contents
 
 
 def create_post(svc: Service, ws: dict[str, Any], body: PostCreate) -> dict[str, Any]:
     """Create a post after its preflight (the rules of POST /v1/posts, shared with the dashboard's composer)."""
     now = svc.clock()
-    targets, problems = preflight(body, ws["id"], now)
+    targets, problems, contents = preflight(body, ws["id"], now)
     if problems:
         first = problems[0]
         raise InvalidRequestError(
@@ -101,7 +116,8 @@ def create_post(svc: Service, ws: dict[str, Any], body: PostCreate) -> dict[str,
         )
     with svc.db.lean_write() as conn:
         post = store.create_post(conn, ws["id"], caption=body.caption, media=[m.model_dump() for m in body.media],
-                                 scheduled_at=body.scheduled_at, accounts=targets, now=now)
+                                 scheduled_at=body.scheduled_at, accounts=targets, now=now,
+                                 versions=versions.stored_versions(body), contents=contents)
     if body.scheduled_at is None or body.scheduled_at <= now:
         svc.kick()
     return post
@@ -116,7 +132,7 @@ def create() -> tuple[dict[str, Any], int]:
 
 def validation(svc: Service, workspace_id: str, body: PostCreate) -> dict[str, Any]:
     """The answer of POST /v1/posts/validate (and of the composer's live check): every problem, nothing created."""
-    _, problems = preflight(body, workspace_id, svc.clock())
+    _, problems, _ = preflight(body, workspace_id, svc.clock())
     return {"valid": not problems, "details": problems}
 
 

@@ -84,6 +84,7 @@ class Bluesky(Platform):
     name = "bluesky"
     label = "Bluesky"
     max_caption = 300
+    max_alt: ClassVar[int] = 2000  # alt text, per media item
     max_media = 4
     video_alone = True
     has_lookup = True

@@ -23,6 +23,7 @@ class Instagram(MetaLogin, ContainerPlatform):
     name: ClassVar[str] = "instagram"
     label: ClassVar[str] = "Instagram"
     max_caption: ClassVar[int] = 2200
+    max_alt: ClassVar[int] = 1000  # alt text, per media item
     max_media: ClassVar[int] = 10  # a carousel holds 2-10 items
     max_hashtags: ClassVar[int] = 30
     max_mentions: ClassVar[int] = 20

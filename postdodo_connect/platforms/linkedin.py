@@ -56,6 +56,7 @@ class LinkedIn(Platform):
     name = "linkedin"
     label = "LinkedIn"
     max_caption = 3000
+    max_alt: ClassVar[int] = 4086  # alt text, per media item
     max_media = 20
     media_kinds = frozenset({"image"})
     # No lookup call: after an ambiguous create the retry itself reconciles, because LinkedIn

@@ -34,6 +34,7 @@ class Mastodon(Platform):
     name = "mastodon"
     label = "Mastodon"
     max_caption = 500
+    max_alt: ClassVar[int] = 1500  # alt text, per media item
     max_media = 4
     video_alone = True
     # Within the hour the instance keeps an Idempotency-Key, an ambiguous create is simply sent again (the

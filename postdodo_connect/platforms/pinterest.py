@@ -22,6 +22,7 @@ class Pinterest(Platform):
     name: ClassVar[str] = "pinterest"
     label: ClassVar[str] = "Pinterest"
     max_caption: ClassVar[int] = 800  # PinCreate.description
+    max_alt: ClassVar[int] = 500  # alt text, per media item
     max_media: ClassVar[int] = 1
     # video pins need a byte upload through /v5/media first; only image URLs are published here
     media_kinds: ClassVar[frozenset[str]] = frozenset({"image"})

@@ -23,6 +23,7 @@ class Threads(ContainerPlatform):
     name: ClassVar[str] = "threads"
     label: ClassVar[str] = "Threads"
     max_caption: ClassVar[int] = 500
+    max_alt: ClassVar[int] = 1000  # alt text, per media item
     max_media: ClassVar[int] = 20  # carousels take 2-20 items per the Threads posts reference
     has_lookup: ClassVar[bool] = True
     credential_fields: ClassVar[tuple[str, ...]] = ("access_token", "user_id")

@@ -37,6 +37,7 @@ class X(Platform):
     name = "x"
     label = "X"
     max_caption = 280
+    max_alt: ClassVar[int] = 1000  # alt text, per media item
     max_media = 4
     video_alone = True
     has_lookup = True

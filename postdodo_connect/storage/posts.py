@@ -17,16 +17,16 @@ from .schema import posts, targets
 FINAL = frozenset({"confirmed", "failed", "canceled"})
 CANCELABLE = ("scheduled", "retrying")
 TARGET_FIELDS = ("account_id", "platform", "status", "phase", "permalink", "platform_post_id", "attempts",
-                 "next_attempt_at", "error")
+                 "next_attempt_at", "error", "content")
 
 
 #: when a post goes out: its schedule, or its creation when it was published at once
 post_time = func.coalesce(posts.c.scheduled_at, posts.c.created_at)
 
 _POST_COLUMNS = ("id", "workspace_id", "status", "caption", "media", "scheduled_at", "created_at", "updated_at",
-                 "event_seq")
+                 "event_seq", "versions")
 _TARGET_COLUMNS = ("id", "post_id", "position", "workspace_id", "account_id", "platform", "status", "attempts",
-                   "next_attempt_at", "updated_at")
+                   "next_attempt_at", "updated_at", "content")
 _INSERT_POST = Prepared(insert(posts), columns=_POST_COLUMNS)
 _INSERT_TARGET = Prepared(insert(targets), columns=_TARGET_COLUMNS)
 
@@ -40,24 +40,28 @@ def create_post(
     scheduled_at: datetime | None,
     accounts: list[dict[str, Any]],
     now: datetime,
+    versions: dict[str, Any] | None = None,
+    contents: list[dict[str, Any] | None] | None = None,
 ) -> dict[str, Any]:
-    """Insert a post with one target per account; due now when `scheduled_at` is None."""
+    """Insert a post with one target per account (`contents[i]`: what target i publishes, None: the post's own
+    caption and media); due now when `scheduled_at` is None."""
     post_id = new_id("post")
     status = "scheduled" if scheduled_at else "publishing"
     _INSERT_POST.run(conn, {
         "id": post_id, "workspace_id": workspace_id, "status": status, "caption": caption, "media": media,
         "scheduled_at": scheduled_at, "created_at": now, "updated_at": now,
         "event_seq": 1 if scheduled_at else 0,  # post.scheduled below is its first event: no bump needed
+        "versions": versions,
     })
     rows = [
         {"id": new_id("tgt"), "post_id": post_id, "position": i, "workspace_id": workspace_id,
          "account_id": acct["id"], "platform": acct["platform"], "status": "scheduled", "attempts": 0,
-         "next_attempt_at": scheduled_at or now, "updated_at": now}
+         "next_attempt_at": scheduled_at or now, "updated_at": now, "content": contents[i] if contents else None}
         for i, acct in enumerate(accounts)
     ]
     _INSERT_TARGET.run_many(conn, rows)
     post = {"id": post_id, "workspace_id": workspace_id, "status": status, "caption": caption, "media": media,
-            "scheduled_at": scheduled_at, "created_at": now, "updated_at": now,
+            "scheduled_at": scheduled_at, "created_at": now, "updated_at": now, "versions": versions,
             "targets": [_target(r) for r in rows]}
     if scheduled_at:
         emit(conn, workspace_id, "post.scheduled", {
