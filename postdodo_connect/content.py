@@ -38,7 +38,8 @@ Short = Annotated[str, Field(min_length=1, max_length=100)]
 class MastodonOptions(_Options):
     """Mastodon: POST /api/v1/statuses fields."""
 
-    visibility: Literal["public", "unlisted", "private", "direct"] = "public"
+    #: None: the account's own setting (public unless set)
+    visibility: Literal["public", "unlisted", "private", "direct"] | None = None
     #: the content warning shown before the post
     spoiler_text: str = Field(default="", max_length=500)
     #: ISO 639-1 code of the post's language

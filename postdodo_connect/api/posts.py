@@ -34,12 +34,20 @@ def post_json(post: dict[str, Any]) -> dict[str, Any]:
         "id": post["id"], "status": post["status"], "caption": post["caption"],
         "scheduled_at": None if scheduled is None else format_time(scheduled),
         "media": media,
-        "platforms": given.get("platforms"), "accounts": given.get("accounts"),
+        "platforms": _versions_json(given.get("platforms")), "accounts": _versions_json(given.get("accounts")),
         "first_comment": given.get("first_comment"),
         "targets": [_target_json(t, post["caption"], media) for t in post["targets"]],
         "created_at": format_time(post["created_at"]),
         "updated_at": None if updated is None else format_time(updated),
     }
+
+
+def _versions_json(given: dict[str, Any] | None) -> dict[str, Any] | None:
+    if given is None:
+        return None
+    return {key: {"caption": v.get("caption"),
+                  "media": None if v.get("media") is None else [_media_json(m) for m in v["media"]],
+                  "options": v.get("options"), "first_comment": v.get("first_comment")} for key, v in given.items()}
 
 
 def _media_json(item: dict[str, Any]) -> dict[str, Any]:
