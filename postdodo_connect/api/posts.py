@@ -12,10 +12,10 @@ from ..errors import ConflictError, InvalidRequestError, NotFoundError
 from ..models import PostCreate, PostStatus, TargetError, format_time
 from ..storage import accounts as accounts_store
 from ..storage import posts as store
+from . import versions
 from .auth import workspace
 from .boundary import known_args, limit_param, read_json
 from .idempotency import idempotent
-from . import versions
 from .service import Service, service, time_and_id
 
 bp = Blueprint("posts", __name__, url_prefix="/v1/posts")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
@@ -51,6 +52,17 @@ class Instagram(MetaLogin, ContainerPlatform):
         if mentions > self.max_mentions:
             problems.append(self.problem("caption.max_mentions", "caption", f"{mentions} @mentions; Instagram allows {self.max_mentions}"))
         return problems
+
+    def post_params(self, request: PublishRequest, *, single: bool) -> dict[str, Any]:
+        """Options as container parameters: a story, a reel kept out of the feed, collaborators."""
+        options, params = request.options, {}
+        if options.get("kind") == "story" and single:
+            params["media_type"] = "STORIES"
+        elif single and request.media[0].type == "video" and options.get("share_to_feed") is False:
+            params["share_to_feed"] = "false"  # reels show in the feed grid unless told otherwise
+        if options.get("collaborators") and options.get("kind") != "story":
+            params["collaborators"] = json.dumps(list(options["collaborators"]))
+        return params
 
     def permalink(self, handle: str, post_id: str) -> str:
         """A /p/<shortcode>/ link; the shortcode is derived from the media id (sandbox only)."""

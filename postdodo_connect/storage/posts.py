@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -41,7 +42,7 @@ def create_post(
     accounts: list[dict[str, Any]],
     now: datetime,
     versions: dict[str, Any] | None = None,
-    contents: list[dict[str, Any] | None] | None = None,
+    contents: Sequence[dict[str, Any] | None] | None = None,
 ) -> dict[str, Any]:
     """Insert a post with one target per account (`contents[i]`: what target i publishes, None: the post's own
     caption and media); due now when `scheduled_at` is None."""
