@@ -1,4 +1,4 @@
-"""/v1/posts: create (with preflight), validate, list, get, cancel."""
+"""/v1/posts: create (with preflight), validate, list, get, edit, cancel."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from flask import Blueprint, Response, request
 from werkzeug.exceptions import MethodNotAllowed
 
 from ..errors import ConflictError, InvalidRequestError, NotFoundError
-from ..models import PostCreate, PostStatus, TargetError, format_time
+from ..models import PostCreate, PostStatus, PostUpdate, TargetError, format_time
 from ..storage import accounts as accounts_store
 from ..storage import posts as store
 from . import versions
@@ -123,7 +123,8 @@ def create_post(svc: Service, ws: dict[str, Any], body: PostCreate) -> dict[str,
             param=first["field"], details=problems,
         )
     with svc.db.lean_write() as conn:
-        post = store.create_post(conn, ws["id"], caption=body.caption, media=[m.model_dump() for m in body.media],
+        post = store.create_post(conn, ws["id"], caption=body.caption,
+                                 media=[m.model_dump(exclude_none=True) for m in body.media],
                                  scheduled_at=body.scheduled_at, accounts=targets, now=now,
                                  versions=versions.stored_versions(body), contents=contents)
     if body.scheduled_at is None or body.scheduled_at <= now:
@@ -200,6 +201,49 @@ def get_post(svc: Service, workspace_id: str, post_id: str) -> dict[str, Any]:
 def get(post_id: str) -> dict[str, Any]:
     """One post with each target's status, attempts, permalink and error."""
     return post_json(get_post(service(), workspace()["id"], post_id))
+
+
+def update_post(svc: Service, ws: dict[str, Any], post_id: str, change: PostUpdate) -> dict[str, Any]:
+    """Edit a post no target of which has started: the same preflight as a new post; 409 once one has."""
+    post = get_post(svc, ws["id"], post_id)
+    if any(t["status"] != "scheduled" for t in post["targets"]):
+        raise ConflictError(f"post {post_id} can no longer be edited: it is {post['status']}")
+    given = change.model_fields_set
+    stored = post.get("versions") or {}
+    merged = {"caption": post["caption"], "account_ids": [t["account_id"] for t in post["targets"]],
+              "media": post["media"], "platforms": stored.get("platforms"), "accounts": stored.get("accounts"),
+              "first_comment": stored.get("first_comment")}
+    merged |= change.model_dump(include=given - {"scheduled_at"}, exclude_none=False)
+    # scheduled_at: kept unless given; `null` publishes now; only a new time is checked against the clock
+    schedule = change.scheduled_at if "scheduled_at" in given else post["scheduled_at"]
+    body = PostCreate.model_validate(merged | {"scheduled_at": change.scheduled_at}, strict=False)
+    now = svc.clock()
+    targets, problems, contents = preflight(body, ws["id"], now)
+    if problems:
+        first = problems[0]
+        raise InvalidRequestError(
+            f"edit refused: {first['message']}" + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""),
+            param=first["field"], details=problems)
+    try:
+        with svc.db.write() as conn:
+            updated = store.update_post(conn, ws["id"], post_id, caption=body.caption,
+                                        media=[m.model_dump(exclude_none=True) for m in body.media],
+                                        scheduled_at=schedule, versions=versions.stored_versions(body),
+                                        accounts=targets, contents=contents, now=now)
+    except store.NotEditable:
+        raise ConflictError(f"post {post_id} can no longer be edited: a target has started publishing") from None
+    if updated is None:
+        raise NotFoundError(f"no post {post_id}", param="id")
+    if schedule is None or schedule <= now:
+        svc.kick()
+    return updated
+
+
+@bp.patch("/<post_id>")
+@idempotent
+def update(post_id: str) -> dict[str, Any]:
+    """Edit a post while no target has started publishing."""
+    return post_json(update_post(service(), workspace(), post_id, read_json(PostUpdate)))
 
 
 def cancel_post(svc: Service, workspace_id: str, post_id: str) -> dict[str, Any]:
