@@ -97,3 +97,15 @@ def test_an_unknown_field_in_a_version_is_refused(api: Api, key: str) -> None:
                                                         "platforms": {"mastodon": {"captoin": "typo"}}})
     assert response.status_code == 400
     assert response.get_json()["error"]["details"][0]["field"] == "platforms.mastodon.captoin"
+
+
+def test_openapi_describes_one_options_schema_per_platform(api: Api) -> None:
+    from postdodo_connect import platforms
+
+    schemas = api.call("GET", "/v1/openapi.json").get_json()["components"]["schemas"]
+    by_platform = schemas["PostCreate"]["properties"]["platforms"]["properties"]
+    assert sorted(by_platform) == sorted(platforms.NAMES)
+    assert by_platform["mastodon"]["allOf"][1]["properties"]["options"] == {"$ref": "#/components/schemas/MastodonOptions"}
+    assert schemas["MastodonOptions"]["additionalProperties"] is False
+    assert schemas["TikTokOptions"]["properties"]["privacy_level"]["anyOf"][0]["enum"][0] == "PUBLIC_TO_EVERYONE"
+    assert "alt" in schemas["Media"]["properties"]
