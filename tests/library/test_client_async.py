@@ -85,6 +85,9 @@ def test_resources_against_the_live_server(live_server: Server) -> None:
         later = await client.posts.create("later", accounts["mastodon"], scheduled_at=when)
         assert later.status == "scheduled" and later.scheduled_at == when
         assert (await client.posts.get(later.id)).id == later.id
+        edited = await client.posts.update(later.id, caption="later, edited")
+        assert edited.caption == "later, edited" and edited.targets[0].content
+        assert edited.targets[0].content.caption == "later, edited"
         assert (await client.posts.cancel(later.id)).status == "canceled"
         with pytest.raises(ConflictError) as conflict:
             await client.posts.cancel(later.id)
