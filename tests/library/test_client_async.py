@@ -126,8 +126,10 @@ def test_resources_against_the_live_server(live_server: Server) -> None:
 
 def test_sync_and_async_clients_read_the_same(live_server: Server) -> None:
     with Client(live_server.key, base_url=live_server.url) as sync:
+        bluesky = [a.id for a in sync.accounts.list() if a.platform == "bluesky"]
+        post = sync.posts.create("seen by both", bluesky)
+        sync.posts.wait(post.id, timeout=30, interval=0.05)  # its publish moves the account's health: let it land
         expected = [a.model_dump() for a in sync.accounts.list()]
-        post = sync.posts.create("seen by both", [a["id"] for a in expected if a["platform"] == "bluesky"])
 
     async def body(session: aiohttp.ClientSession) -> tuple[list[dict[str, Any]], Post]:
         client = AsyncClient(live_server.key, base_url=live_server.url, session=session)
