@@ -91,7 +91,9 @@ def target_problems(account: dict[str, Any], content: dict[str, Any]) -> list[di
     """The platform's rules on one target's effective content."""
     media = [platforms.Media(type=m.get("type", "image"), url=m["url"], alt=m.get("alt") or "")
              for m in content["media"]]
-    problems = [p.as_detail() for p in platforms.validate(account["platform"], content["caption"], media)]
+    adapter = platforms.adapter_class(account["platform"])()
+    found = adapter.validate(content["caption"], media) + adapter.validate_options(content["options"], media)
+    problems = [p.as_detail() for p in found]
     if not content["caption"].strip() and not media:  # without versions the post-wide rule said so already
         problems.insert(0, {"field": "caption", "platform": account["platform"], "rule": "post.content.required",
                             "message": f"the {account['platform']} version needs a caption or at least one media item"})

@@ -229,6 +229,10 @@ class Platform(Connectable):
             problems.append(self.problem("media.video_alone", "media", "a video must be the only media item of a post"))
         return problems
 
+    def validate_options(self, options: Mapping[str, Any], media: Sequence[Media]) -> list[Problem]:
+        """Rules that join the options (already typed) with the post's media; none unless a platform says."""
+        return []
+
     def problem(self, rule: str, field_name: str, message: str) -> Problem:
         """A Problem whose rule id is prefixed with this platform's name."""
         return Problem(platform=self.name, rule=f"{self.name}.{rule}", field=field_name, message=message)

@@ -53,6 +53,15 @@ class Instagram(MetaLogin, ContainerPlatform):
             problems.append(self.problem("caption.max_mentions", "caption", f"{mentions} @mentions; Instagram allows {self.max_mentions}"))
         return problems
 
+    def validate_options(self, options: Mapping[str, Any], media: Sequence[Media]) -> list[Problem]:
+        """A story is one image or video; a reel is one video."""
+        kind = options.get("kind")
+        if kind == "story" and len(media) != 1:
+            return [self.problem("options.kind", "options.kind", "a story takes exactly one image or video")]
+        if kind == "reel" and (len(media) != 1 or media[0].type != "video"):
+            return [self.problem("options.kind", "options.kind", "a reel takes exactly one video")]
+        return []
+
     def post_params(self, request: PublishRequest, *, single: bool) -> dict[str, Any]:
         """Options as container parameters: a story, a reel kept out of the feed, collaborators."""
         options, params = request.options, {}

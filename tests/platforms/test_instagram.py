@@ -279,3 +279,13 @@ def test_story_kind_makes_a_stories_container(adapter: Platform, mocked: respons
     publish_ok(mocked)
     adapter.publish(ACCOUNT, PublishRequest(target_id="tgt_1", caption="Launch day!", media=[IMAGE],
                                             options={"kind": "story"}))
+
+
+@pytest.mark.parametrize(("kind", "media", "ok"), [
+    ("story", [IMAGE], True), ("story", [IMAGE, IMAGE], False),
+    ("reel", [Media(type="video", url="https://cdn.example.com/r.mp4")], True), ("reel", [IMAGE], False),
+    ("feed", [IMAGE, IMAGE], True),
+])
+def test_kind_needs_the_right_media(adapter: Platform, kind: str, media: list[Media], ok: bool) -> None:
+    problems = adapter.validate_options({"kind": kind}, media)
+    assert [p.rule for p in problems] == ([] if ok else ["instagram.options.kind"])
