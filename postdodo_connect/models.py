@@ -24,6 +24,7 @@ __all__ = [
     "AccountError",
     "AccountHealth",
     "ConnectChoice",
+    "Content",
     "ConnectCreate",
     "ConnectFailure",
     "ConnectPlatform",
@@ -37,12 +38,14 @@ __all__ = [
     "Post",
     "SandboxFaults",
     "PostCreate",
+    "PostUpdate",
     "PostStatus",
     "Redelivery",
     "Target",
     "TargetError",
     "TargetStatus",
     "Validation",
+    "Version",
     "WebhookCreate",
     "WebhookEndpoint",
     "WebhookRotate",
@@ -59,6 +62,7 @@ EVENT_TYPES = (
     "post.failed",
     "post.completed",
     "post.canceled",
+    "post.updated",
     "account.disconnected",
     "account.expiring",
     "account.reconnected",
@@ -138,6 +142,8 @@ class Media(_Input):
     # the pattern is the cheap part of the rules (documented in OpenAPI); the API applies netguard's in full
     url: str = Field(min_length=10, max_length=2048,
                      json_schema_extra={"pattern": r"^[Hh][Tt][Tt][Pp][Ss]?://[^\x00-\x20\x7f\\]+$"})
+    #: alt text for screen readers (each platform's limit is a preflight rule `<platform>.media.alt_max_length`)
+    alt: Text | None = Field(default=None, max_length=5000)
 
     @field_validator("url")
     @classmethod
@@ -147,6 +153,16 @@ class Media(_Input):
         return value
 
 
+class Version(_Input):
+    """A post's content for one platform or one account; what it leaves out comes from the post."""
+
+    caption: Text | None = Field(default=None, max_length=100_000)
+    media: list[Media] | None = Field(default=None, max_length=20)
+    #: the platform's options (see the `<Platform>Options` schemas); unknown ones are refused
+    options: dict[Annotated[str, Field(max_length=50)], Any] | None = None
+    first_comment: Text | None = Field(default=None, max_length=10_000)
+
+
 class PostCreate(_Input):
     """Body of POST /v1/posts and POST /v1/posts/validate."""
 
@@ -154,6 +170,32 @@ class PostCreate(_Input):
     account_ids: list[Annotated[Line, Field(min_length=1, max_length=100)]] = Field(min_length=1, max_length=MAX_TARGETS)
     scheduled_at: InputTime | None = None
     media: list[Media] = Field(default_factory=list, max_length=20)
+    #: per-platform versions: {"x": {"caption": ...}}; per-account ones win over them
+    platforms: dict[Annotated[str, Field(max_length=30)], Version] | None = Field(default=None, max_length=20)
+    accounts: dict[Annotated[str, Field(max_length=100)], Version] | None = Field(default=None, max_length=MAX_TARGETS)
+    first_comment: Text | None = Field(default=None, max_length=10_000)
+
+
+class PostUpdate(_Input):
+    """Body of PATCH /v1/posts/:id: the fields to replace (a version map replaces the whole map)."""
+
+    caption: Text | None = Field(default=None, max_length=100_000)
+    account_ids: list[Annotated[Line, Field(min_length=1, max_length=100)]] | None = Field(
+        default=None, min_length=1, max_length=MAX_TARGETS)
+    scheduled_at: InputTime | None = None
+    media: list[Media] | None = Field(default=None, max_length=20)
+    platforms: dict[Annotated[str, Field(max_length=30)], Version] | None = Field(default=None, max_length=20)
+    accounts: dict[Annotated[str, Field(max_length=100)], Version] | None = Field(default=None, max_length=MAX_TARGETS)
+    first_comment: Text | None = Field(default=None, max_length=10_000)
+
+
+class Content(_Model):
+    """What one target publishes: the post's content with its platform's and account's versions applied."""
+
+    caption: str
+    media: list[Media] = Field(default_factory=list)
+    options: dict[str, Any] = Field(default_factory=dict)
+    first_comment: str | None = None
 
 
 class TargetError(_Model):
@@ -178,6 +220,7 @@ class Target(_Model):
     attempts: int = 0
     next_attempt_at: Time | None = None
     error: TargetError | None = None
+    content: Content | None = None
 
 
 class Post(_Model):
@@ -188,6 +231,9 @@ class Post(_Model):
     caption: str
     scheduled_at: Time | None = None
     media: list[Media] = Field(default_factory=list)
+    platforms: dict[str, Version] | None = None
+    accounts: dict[str, Version] | None = None
+    first_comment: str | None = None
     targets: list[Target]
     created_at: Time
     updated_at: Time | None = None

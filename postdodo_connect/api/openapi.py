@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from .. import __version__, platforms
+from ..content import OPTIONS
 from ..models import (
     Account,
     AccountCreate,
@@ -21,6 +22,7 @@ from ..models import (
     Post,
     PostCreate,
     PostStatus,
+    PostUpdate,
     Redelivery,
     Validation,
     WebhookCreate,
@@ -40,6 +42,7 @@ OPERATIONS: list[tuple[str, str, str, type[BaseModel] | None, type[BaseModel] | 
     ("get", "/v1/posts", "List posts (cursor pagination)", None, Post, 200, True),
     ("post", "/v1/posts/validate", "Dry-run a post: every problem, nothing created", PostCreate, Validation, 200, False),
     ("get", "/v1/posts/{id}", "Retrieve a post and its per-platform status", None, Post, 200, False),
+    ("patch", "/v1/posts/{id}", "Edit a post while no target has started publishing", PostUpdate, Post, 200, False),
     ("delete", "/v1/posts/{id}", "Cancel a post's waiting targets", None, Post, 200, False),
     ("post", "/v1/webhooks", "Register a webhook endpoint", WebhookCreate, WebhookEndpoint, 201, False),
     ("get", "/v1/webhooks", "List webhook endpoints", None, WebhookEndpoint, 200, True),
@@ -63,7 +66,8 @@ OPERATIONS: list[tuple[str, str, str, type[BaseModel] | None, type[BaseModel] | 
      ConnectSession, 200, False),
 ]
 #: request models read in validation mode (the rest describe answers)
-INPUTS = (PostCreate, AccountCreate, WebhookCreate, WebhookRotate, ConnectCreate, ConnectSelect)
+INPUTS = (PostCreate, PostUpdate, AccountCreate, WebhookCreate, WebhookRotate, ConnectCreate, ConnectSelect,
+          *OPTIONS.values())
 QUERY = {
     ("get", "/v1/posts"): ("limit", "cursor", "status", "account_id"),
     ("get", "/v1/events"): ("limit", "cursor", "type", "post_id"),
@@ -111,10 +115,18 @@ def _ref(model: type[BaseModel]) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
+def _platform_versions() -> dict[str, Any]:
+    """`platforms`: one property per platform, each a Version whose `options` is that platform's own schema."""
+    return {"type": "object", "additionalProperties": False, "properties": {
+        name: {"allOf": [{"$ref": "#/components/schemas/Version"},
+                         {"type": "object", "properties": {"options": _ref(model)}}]}
+        for name, model in sorted(OPTIONS.items())}}
+
+
 @cache
 def document() -> dict[str, Any]:
     """The whole OpenAPI document (built once)."""
-    models = {m for op in OPERATIONS for m in (op[3], op[4]) if m is not None} | {Event}
+    models = {m for op in OPERATIONS for m in (op[3], op[4]) if m is not None} | {Event} | set(OPTIONS.values())
     _, defs = models_json_schema(
         [(m, "validation" if m in INPUTS else "serialization")
          for m in sorted(models, key=lambda m: m.__name__)],
@@ -122,6 +134,8 @@ def document() -> dict[str, Any]:
     )
     schemas: dict[str, Any] = dict(defs.get("$defs", {}))
     schemas["AccountCreate"]["properties"]["platform"]["enum"] = list(platforms.NAMES)
+    for name in ("PostCreate", "PostUpdate"):
+        schemas[name]["properties"]["platforms"] = _platform_versions()
     schemas["ConnectCreate"]["properties"]["platform"]["enum"] = [
         n for n in platforms.NAMES if platforms.adapter_class(n).oauth or platforms.adapter_class(n).connect_form]
     schemas["Error"] = {"type": "object", "required": ["error"], "properties": {"error": {

@@ -1,4 +1,4 @@
-"""/v1/posts: create (with preflight), validate, list, get, cancel."""
+"""/v1/posts: create (with preflight), validate, list, get, edit, cancel."""
 
 from __future__ import annotations
 
@@ -8,16 +8,15 @@ from typing import Any, get_args
 from flask import Blueprint, Response, request
 from werkzeug.exceptions import MethodNotAllowed
 
-from .. import netguard, platforms
-from ..errors import ConflictError, InvalidRequestError, NotFoundError, UnsafeURLError
-from ..models import PostCreate, PostStatus, TargetError, format_time
+from ..errors import ConflictError, InvalidRequestError, NotFoundError
+from ..models import PostCreate, PostStatus, PostUpdate, TargetError, format_time
 from ..storage import accounts as accounts_store
 from ..storage import posts as store
+from . import versions
 from .auth import workspace
 from .boundary import known_args, limit_param, read_json
 from .idempotency import idempotent
 from .service import Service, service, time_and_id
-from .webhooks import url_policy
 
 bp = Blueprint("posts", __name__, url_prefix="/v1/posts")
 
@@ -29,17 +28,33 @@ def post_json(post: dict[str, Any]) -> dict[str, Any]:
     # built by hand: validating the stored row into `Post` and dumping it again cost more than reading it
     # (tests/api/test_post_json.py holds this equal to that model round trip)
     scheduled, updated = post["scheduled_at"], post.get("updated_at")
+    given = post.get("versions") or {}
+    media = [_media_json(m) for m in post["media"]]
     return {
         "id": post["id"], "status": post["status"], "caption": post["caption"],
         "scheduled_at": None if scheduled is None else format_time(scheduled),
-        "media": [{"type": m.get("type", "image"), "url": m["url"]} for m in post["media"]],
-        "targets": [_target_json(t) for t in post["targets"]],
+        "media": media,
+        "platforms": _versions_json(given.get("platforms")), "accounts": _versions_json(given.get("accounts")),
+        "first_comment": given.get("first_comment"),
+        "targets": [_target_json(t, post["caption"], media) for t in post["targets"]],
         "created_at": format_time(post["created_at"]),
         "updated_at": None if updated is None else format_time(updated),
     }
 
 
-def _target_json(target: dict[str, Any]) -> dict[str, Any]:
+def _versions_json(given: dict[str, Any] | None) -> dict[str, Any] | None:
+    if given is None:
+        return None
+    return {key: {"caption": v.get("caption"),
+                  "media": None if v.get("media") is None else [_media_json(m) for m in v["media"]],
+                  "options": v.get("options"), "first_comment": v.get("first_comment")} for key, v in given.items()}
+
+
+def _media_json(item: dict[str, Any]) -> dict[str, Any]:
+    return {"type": item.get("type", "image"), "url": item["url"], "alt": item.get("alt")}
+
+
+def _target_json(target: dict[str, Any], caption: str, media: list[dict[str, Any]]) -> dict[str, Any]:
     data = {"account_id": target["account_id"], "platform": target["platform"], "status": target["status"]}
     for name in ("phase", "permalink", "platform_post_id"):
         if target.get(name) is not None:
@@ -49,13 +64,20 @@ def _target_json(target: dict[str, Any]) -> dict[str, Any]:
         data["next_attempt_at"] = format_time(target["next_attempt_at"])
     if target.get("error") is not None:
         data["error"] = TargetError.model_validate(target["error"]).model_dump(mode="json")
+    content = target.get("content")  # None: a target from before versions, publishing the post's own content
+    data["content"] = {"caption": caption, "media": media, "options": {}, "first_comment": None} if content is None else {
+        "caption": content["caption"], "media": [_media_json(m) for m in content["media"]],
+        "options": content.get("options") or {}, "first_comment": content.get("first_comment")}
     return data
 
 
-def preflight(body: PostCreate, workspace_id: str, now: datetime) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
-    """The accounts a post targets, and every problem with it (empty when it can be created)."""
+def preflight(body: PostCreate, workspace_id: str,
+              now: datetime) -> tuple[list[dict[str, Any]], list[dict[str, str]], list[dict[str, Any]]]:
+    """The accounts a post targets, every problem with it (empty when it can be created), and what each
+    target publishes (its versions applied)."""
     problems: list[dict[str, str]] = []
-    if not body.caption.strip() and not body.media:
+    empty = not body.platforms and not body.accounts and not body.caption.strip() and not body.media
+    if empty:
         problems.append({"field": "caption", "rule": "post.content.required",
                          "message": "a post needs a caption or at least one media item"})
     if body.scheduled_at is not None and body.scheduled_at < now - PAST_TOLERANCE:
@@ -77,22 +99,23 @@ def preflight(body: PostCreate, workspace_id: str, now: datetime) -> tuple[list[
             problems.append({"field": "account_ids", "platform": account["platform"],
                              "rule": f"account.{account['status']}",
                              "message": f"account {account['id']} is {account['status']}; reconnect it first"})
-    for index, item in enumerate(body.media):
-        try:  # the webhook URL rules; no DNS lookup here: the publish-time fetch checks where a name points
-            netguard.check_url(item.url, url_policy(), resolve=False)
-        except UnsafeURLError as exc:
-            problems.append({"field": f"media.{index}.url", "rule": "post.media.url_not_allowed", "message": str(exc)})
-    media = [platforms.Media(type=m.type, url=m.url) for m in body.media]
-    for name in sorted({a["platform"] for a in found.values()}):
-        problems.extend(p.as_detail() for p in platforms.validate(name, body.caption, media))
+    problems.extend(versions.version_keys_problems(body, found))
+    problems.extend(versions.media_url_problems(body))
     ordered = [found[a] for a in dict.fromkeys(body.account_ids) if a in found]
-    return ordered, problems
+    contents = []
+    for account in ordered:  # targets with the same content meet the same rules: report those once
+        content, option_problems = versions.effective(body, account)
+        contents.append(content)
+        for problem in option_problems + versions.target_problems(account, content):
+            if problem not in problems and not (empty and problem["rule"] == "post.content.required"):
+                problems.append(problem)
+    return ordered, problems, contents
 
 
 def create_post(svc: Service, ws: dict[str, Any], body: PostCreate) -> dict[str, Any]:
     """Create a post after its preflight (the rules of POST /v1/posts, shared with the dashboard's composer)."""
     now = svc.clock()
-    targets, problems = preflight(body, ws["id"], now)
+    targets, problems, contents = preflight(body, ws["id"], now)
     if problems:
         first = problems[0]
         raise InvalidRequestError(
@@ -100,8 +123,10 @@ def create_post(svc: Service, ws: dict[str, Any], body: PostCreate) -> dict[str,
             param=first["field"], details=problems,
         )
     with svc.db.lean_write() as conn:
-        post = store.create_post(conn, ws["id"], caption=body.caption, media=[m.model_dump() for m in body.media],
-                                 scheduled_at=body.scheduled_at, accounts=targets, now=now)
+        post = store.create_post(conn, ws["id"], caption=body.caption,
+                                 media=[m.model_dump(exclude_none=True) for m in body.media],
+                                 scheduled_at=body.scheduled_at, accounts=targets, now=now,
+                                 versions=versions.stored_versions(body), contents=contents)
     if body.scheduled_at is None or body.scheduled_at <= now:
         svc.kick()
     return post
@@ -116,7 +141,7 @@ def create() -> tuple[dict[str, Any], int]:
 
 def validation(svc: Service, workspace_id: str, body: PostCreate) -> dict[str, Any]:
     """The answer of POST /v1/posts/validate (and of the composer's live check): every problem, nothing created."""
-    _, problems = preflight(body, workspace_id, svc.clock())
+    _, problems, _ = preflight(body, workspace_id, svc.clock())
     return {"valid": not problems, "details": problems}
 
 
@@ -176,6 +201,49 @@ def get_post(svc: Service, workspace_id: str, post_id: str) -> dict[str, Any]:
 def get(post_id: str) -> dict[str, Any]:
     """One post with each target's status, attempts, permalink and error."""
     return post_json(get_post(service(), workspace()["id"], post_id))
+
+
+def update_post(svc: Service, ws: dict[str, Any], post_id: str, change: PostUpdate) -> dict[str, Any]:
+    """Edit a post no target of which has started: the same preflight as a new post; 409 once one has."""
+    post = get_post(svc, ws["id"], post_id)
+    if any(t["status"] != "scheduled" for t in post["targets"]):
+        raise ConflictError(f"post {post_id} can no longer be edited: it is {post['status']}")
+    given = change.model_fields_set
+    stored = post.get("versions") or {}
+    merged = {"caption": post["caption"], "account_ids": [t["account_id"] for t in post["targets"]],
+              "media": post["media"], "platforms": stored.get("platforms"), "accounts": stored.get("accounts"),
+              "first_comment": stored.get("first_comment")}
+    merged |= change.model_dump(include=given - {"scheduled_at"}, exclude_none=False)
+    # scheduled_at: kept unless given; `null` publishes now; only a new time is checked against the clock
+    schedule = change.scheduled_at if "scheduled_at" in given else post["scheduled_at"]
+    body = PostCreate.model_validate(merged | {"scheduled_at": change.scheduled_at}, strict=False)
+    now = svc.clock()
+    targets, problems, contents = preflight(body, ws["id"], now)
+    if problems:
+        first = problems[0]
+        raise InvalidRequestError(
+            f"edit refused: {first['message']}" + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""),
+            param=first["field"], details=problems)
+    try:
+        with svc.db.write() as conn:
+            updated = store.update_post(conn, ws["id"], post_id, caption=body.caption,
+                                        media=[m.model_dump(exclude_none=True) for m in body.media],
+                                        scheduled_at=schedule, versions=versions.stored_versions(body),
+                                        accounts=targets, contents=contents, now=now)
+    except store.NotEditable:
+        raise ConflictError(f"post {post_id} can no longer be edited: a target has started publishing") from None
+    if updated is None:
+        raise NotFoundError(f"no post {post_id}", param="id")
+    if schedule is None or schedule <= now:
+        svc.kick()
+    return updated
+
+
+@bp.patch("/<post_id>")
+@idempotent
+def update(post_id: str) -> dict[str, Any]:
+    """Edit a post while no target has started publishing."""
+    return post_json(update_post(service(), workspace(), post_id, read_json(PostUpdate)))
 
 
 def cancel_post(svc: Service, workspace_id: str, post_id: str) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""`postdodo posts create|get|list|cancel|import`: posts through the API client (any PostDodo server)."""
+"""`postdodo posts create|get|list|update|cancel|import`: posts through the API client (any PostDodo server)."""
 
 from __future__ import annotations
 
@@ -53,6 +53,7 @@ def register(commands: Any) -> None:
     create.add_argument("--at", metavar="ISO_TIME", help="publish at this time (with an offset: 2030-01-31T09:00Z)")
     create.add_argument("--media", action="append", metavar="URL", help="an image or video URL (repeatable)")
     create.add_argument("--idempotency-key", metavar="KEY", help="repeat-safe key (default: a fresh one)")
+    _content_options(create)
     create.add_argument("--wait", action="store_true", help="wait until every target is final")
     create.add_argument("--wait-timeout", type=float, default=120.0, metavar="SECONDS",
                         help="with --wait: how long to wait")
@@ -65,6 +66,16 @@ def register(commands: Any) -> None:
     listing.add_argument("--account", metavar="ACCT_ID", help="only posts to this account")
     listing.add_argument("--limit", type=int, default=20, help="how many posts (default 20)")
     listing.set_defaults(func=cmd_list)
+    upd = sub.add_parser("update", parents=[common], help="edit a post before any target starts publishing")
+    upd.add_argument("post_id")
+    upd.add_argument("--caption", help="the new text of the post")
+    upd.add_argument("--account", action="append", metavar="ACCT_ID", dest="accounts",
+                     help="replace the accounts (repeat for several)")
+    upd.add_argument("--at", metavar="ISO_TIME", help="the new time (with an offset: 2030-01-31T09:00Z)")
+    upd.add_argument("--media", action="append", metavar="URL", help="replace the media (repeatable)")
+    upd.add_argument("--idempotency-key", metavar="KEY", help="repeat-safe key (default: a fresh one)")
+    _content_options(upd)
+    upd.set_defaults(func=cmd_update)
     cancel = sub.add_parser("cancel", parents=[common], help="cancel the targets that have not started")
     cancel.add_argument("post_id")
     cancel.set_defaults(func=cmd_cancel)
@@ -73,6 +84,35 @@ def register(commands: Any) -> None:
     imp.add_argument("--dry-run", action="store_true", help="validate every row, create nothing")
     imp.add_argument("--concurrency", type=int, default=4, help="parallel requests (default 4)")
     imp.set_defaults(func=cmd_import)
+
+
+def _content_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--alt", action="append", metavar="TEXT",
+                        help="alt text of the --media item in the same place (repeatable)")
+    parser.add_argument("--platforms", metavar="JSON", type=_json_object,
+                        help='versions per platform: \'{"x": {"caption": "...", "options": {...}}}\'')
+    parser.add_argument("--account-versions", metavar="JSON", type=_json_object,
+                        help='versions per account: \'{"acct_...": {"caption": "..."}}\'')
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise argparse.ArgumentTypeError(f"not JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError("must be a JSON object")
+    return value
+
+
+def _media(args: argparse.Namespace) -> list[Any] | None:
+    """--media with its --alt, paired in order."""
+    if args.media is None:
+        return None
+    alts = args.alt or []
+    if len(alts) > len(args.media):
+        raise ValueError("more --alt than --media")
+    return [{"url": url, **({"alt": alts[i]} if i < len(alts) else {})} for i, url in enumerate(args.media)]
 
 
 def show_post(post: Post) -> None:
@@ -95,8 +135,9 @@ def _show(post: Post, as_json: bool) -> None:
 def cmd_create(args: argparse.Namespace) -> int:
     """Create a post; with --wait, exit 3 unless it ends published."""
     client = make_client(args)
-    post = client.posts.create(args.caption, args.accounts, scheduled_at=args.at, media=args.media,
-                               idempotency_key=args.idempotency_key)
+    post = client.posts.create(args.caption, args.accounts, scheduled_at=args.at, media=_media(args),
+                               idempotency_key=args.idempotency_key, platforms=args.platforms,
+                               accounts=args.account_versions)
     if args.wait:
         if not args.json:
             print(f"created {post.id}; waiting for its targets...", file=sys.stderr)
@@ -126,6 +167,16 @@ def cmd_list(args: argparse.Namespace) -> int:
         ("targets", lambda p: " ".join(f"{t.platform}:{t.status}" for t in p.targets)),
         ("caption", lambda p: p.caption[:40]),
     ), empty="no posts")
+
+
+@command
+def cmd_update(args: argparse.Namespace) -> int:
+    """Edit a post; only the options given change."""
+    post = make_client(args).posts.update(args.post_id, caption=args.caption, account_ids=args.accounts,
+                                          scheduled_at=args.at, media=_media(args), platforms=args.platforms,
+                                          accounts=args.account_versions, idempotency_key=args.idempotency_key)
+    _show(post, args.json)
+    return EXIT_OK
 
 
 @command

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import builtins
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ..models import (
@@ -25,6 +25,7 @@ from ._calls import (
     VIDEO_SUFFIXES,
     MediaInput,
     TimeInput,
+    VersionInput,
     WaitTimeout,
     WaitUntil,
     as_utc_text,
@@ -90,9 +91,35 @@ class Posts(_Resource):
         scheduled_at: TimeInput | None = None,
         media: Sequence[MediaInput] | None = None,
         idempotency_key: str | None = None,
+        *,
+        platforms: Mapping[str, VersionInput] | None = None,
+        accounts: Mapping[str, VersionInput] | None = None,
+        first_comment: str | None = None,
     ) -> Post:
-        """Create a post (now, or at an aware ``scheduled_at``); always sent with an Idempotency-Key."""
-        return self._t.call(calls.create_post(caption, account_ids, scheduled_at, media, idempotency_key))
+        """Create a post (now, or at an aware ``scheduled_at``); always sent with an Idempotency-Key.
+
+        ``platforms``/``accounts``: versions per platform or account (caption, media, options).
+        """
+        return self._t.call(calls.create_post(caption, account_ids, scheduled_at, media, idempotency_key,
+                                              platforms=platforms, accounts=accounts, first_comment=first_comment))
+
+    def update(
+        self,
+        post_id: str,
+        *,
+        caption: str | None = None,
+        account_ids: str | Iterable[str] | None = None,
+        scheduled_at: TimeInput | None = None,
+        media: Sequence[MediaInput] | None = None,
+        platforms: Mapping[str, VersionInput] | None = None,
+        accounts: Mapping[str, VersionInput] | None = None,
+        first_comment: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Post:
+        """Edit a post no target of which has started (only the fields given); ConflictError once one has."""
+        body = calls.update_body(caption, account_ids, scheduled_at, media, platforms=platforms, accounts=accounts,
+                                 first_comment=first_comment)
+        return self._t.call(calls.update_post(post_id, body, idempotency_key))
 
     def validate(
         self,

@@ -68,8 +68,7 @@ class Publisher:
                           credentials=self.vault.open_json(account_row["credentials"]),
                           settings=account_row["settings"] or {})
         progress = TargetProgress(target, attempt, self.vault, self.clock, self.record)
-        request = PublishRequest(target_id=target_id, caption=target["caption"], attempt=attempt, progress=progress,
-                                 media=tuple(Media(type=m["type"], url=m["url"]) for m in target["media"] or ()))
+        request = _request(target, attempt, progress)
         try:
             return self._publish(target, attempt, adapter, account, request, progress)
         except AttemptLost:
@@ -204,6 +203,15 @@ class Publisher:
         emit(conn, target["workspace_id"], event_type, {
             "post_id": target["post_id"], "account_id": target["account_id"], "platform": target["platform"],
             **data}, post_id=target["post_id"], now=now)
+
+
+def _request(target: dict[str, Any], attempt: int, progress: TargetProgress) -> PublishRequest:
+    """What the adapter publishes: the target's own content (its versions applied), or the post's for older targets."""
+    content = target.get("content") or {"caption": target["caption"], "media": target["media"] or ()}
+    return PublishRequest(
+        target_id=target["id"], caption=content["caption"], attempt=attempt, progress=progress,
+        media=tuple(Media(type=m.get("type", "image"), url=m["url"], alt=m.get("alt") or "") for m in content["media"]),
+        options=content.get("options") or {}, first_comment=content.get("first_comment"))
 
 
 def _error(exc: PlatformError) -> dict[str, Any]:

@@ -7,7 +7,7 @@ found post match an attempt: time window, text, sample ids), `oauth` (connecting
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -34,6 +34,7 @@ class Media:
 
     type: str  # "image" | "video"
     url: str
+    alt: str = ""  # alt text ("" when none)
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,9 @@ class PublishRequest:
     caption: str
     media: Sequence[Media] = ()
     attempt: int = 1
+    #: the platform's options (content.OPTIONS), validated with defaults applied
+    options: Mapping[str, Any] = field(default_factory=dict)
+    first_comment: str | None = None
     #: where the engine keeps this target's platform state (None: a one-off publish that keeps nothing)
     progress: Progress | None = None
 
@@ -147,6 +151,8 @@ class Platform(Connectable):
     max_media: ClassVar[int] = 4
     media_kinds: ClassVar[frozenset[str]] = frozenset({"image", "video"})
     requires_media: ClassVar[bool] = False
+    #: longest alt text the platform takes per media item (0: it takes none, so alt is not checked)
+    max_alt: ClassVar[int] = 0
     #: a video must be the post's only media item (X, Bluesky, Mastodon)
     video_alone: ClassVar[bool] = False
     #: whether `lookup` can find a post after an ambiguous create
@@ -215,9 +221,17 @@ class Platform(Connectable):
         for index, item in enumerate(media):
             if item.type not in self.media_kinds:
                 problems.append(self.problem("media.kind", f"media[{index}]", f"{item.type} is not supported here"))
+        for index, item in enumerate(media):
+            if self.max_alt and len(item.alt) > self.max_alt:
+                problems.append(self.problem("media.alt_max_length", f"media[{index}].alt",
+                                             f"alt text is {len(item.alt)} characters; at most {self.max_alt} allowed"))
         if self.video_alone and len(media) > 1 and any(item.type == "video" for item in media):
             problems.append(self.problem("media.video_alone", "media", "a video must be the only media item of a post"))
         return problems
+
+    def validate_options(self, options: Mapping[str, Any], media: Sequence[Media]) -> list[Problem]:
+        """Rules that join the options (already typed) with the post's media; none unless a platform says."""
+        return []
 
     def problem(self, rule: str, field_name: str, message: str) -> Problem:
         """A Problem whose rule id is prefixed with this platform's name."""

@@ -84,6 +84,7 @@ class Bluesky(Platform):
     name = "bluesky"
     label = "Bluesky"
     max_caption = 300
+    max_alt: ClassVar[int] = 2000  # alt text, per media item
     max_media = 4
     video_alone = True
     has_lookup = True
@@ -154,6 +155,8 @@ class Bluesky(Platform):
         record: dict[str, Any] = {"$type": COLLECTION, "text": request.caption, "createdAt": self._now_iso()}
         if found := facets(request.caption):
             record["facets"] = found
+        if langs := request.options.get("langs"):
+            record["langs"] = list(langs)
         if request.media:
             record["embed"] = self._embed(account, creds, request)
         session = self._session(account, creds)
@@ -223,8 +226,10 @@ class Bluesky(Platform):
             blobs.append(answer.json()["blob"])
             request.save(blobs=blobs, blobs_at=since)
         if media[0].type == "video":
-            return {"$type": "app.bsky.embed.video", "video": blobs[0]}
-        return {"$type": "app.bsky.embed.images", "images": [{"alt": "", "image": blob} for blob in blobs]}
+            return {"$type": "app.bsky.embed.video", "video": blobs[0], **({"alt": media[0].alt} if media[0].alt else {})}
+        # `alt` is required on each image ("" when the caller gave none)
+        return {"$type": "app.bsky.embed.images",
+                "images": [{"alt": item.alt, "image": blob} for item, blob in zip(media, blobs, strict=True)]}
 
     def _now_iso(self) -> str:
         """`createdAt` in the millisecond UTC form the app writes."""

@@ -74,6 +74,8 @@ class Discord(Platform):
         payload: dict[str, Any] = {"content": request.caption, "allowed_mentions": {"parse": []}}  # never ping @everyone
         if request.media:
             payload["embeds"] = [{"image": {"url": item.url}} for item in request.media]
+        if request.options.get("username"):
+            payload["username"] = request.options["username"]
         self.calling(request)
         message = self.hook("POST", url, params={"wait": "true"}, json=payload, creates=True)
         link = f"https://discord.com/channels/{guild_id or '@me'}/{message['channel_id']}/{message['id']}"

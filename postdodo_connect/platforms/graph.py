@@ -156,11 +156,19 @@ class ContainerPlatform(GraphPlatform):
     check_after_image: ClassVar[float] = 5.0
     check_after_video: ClassVar[float] = 30.0
     processing_budget: ClassVar[float] = 900.0  # a reel may process for up to 15 minutes
+    #: whether a video container takes `alt_text` too (Threads does; Instagram only for images)
+    video_alt: ClassVar[bool] = False
+
+    def post_params(self, request: PublishRequest, *, single: bool) -> dict[str, Any]:
+        """The options' container parameters for the post's own container (none unless a platform says)."""
+        return {}
 
     def item_params(self, item: Media, *, child: bool) -> dict[str, Any]:
         """Container parameters for one media item (standalone or carousel child)."""
         image = item.type == "image"
         params: dict[str, Any] = {"image_url" if image else "video_url": item.url}
+        if item.alt and (image or self.video_alt):
+            params["alt_text"] = item.alt
         kind = self.image_type if image else ("VIDEO" if child else self.single_video_type)
         if kind:
             params["media_type"] = kind
@@ -206,6 +214,7 @@ class ContainerPlatform(GraphPlatform):
             params = {**self.item_params(media[0], child=False), self.caption_param: caption}
         else:
             params = {"media_type": "TEXT", self.caption_param: caption}
+        params |= self.post_params(request, single=len(media) == 1)
         container_id = state.get("container_id")
         if not container_id:
             container_id = self.container(token, user_id, params)

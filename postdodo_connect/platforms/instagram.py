@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
@@ -23,6 +24,7 @@ class Instagram(MetaLogin, ContainerPlatform):
     name: ClassVar[str] = "instagram"
     label: ClassVar[str] = "Instagram"
     max_caption: ClassVar[int] = 2200
+    max_alt: ClassVar[int] = 1000  # alt text, per media item
     max_media: ClassVar[int] = 10  # a carousel holds 2-10 items
     max_hashtags: ClassVar[int] = 30
     max_mentions: ClassVar[int] = 20
@@ -50,6 +52,26 @@ class Instagram(MetaLogin, ContainerPlatform):
         if mentions > self.max_mentions:
             problems.append(self.problem("caption.max_mentions", "caption", f"{mentions} @mentions; Instagram allows {self.max_mentions}"))
         return problems
+
+    def validate_options(self, options: Mapping[str, Any], media: Sequence[Media]) -> list[Problem]:
+        """A story is one image or video; a reel is one video."""
+        kind = options.get("kind")
+        if kind == "story" and len(media) != 1:
+            return [self.problem("options.kind", "options.kind", "a story takes exactly one image or video")]
+        if kind == "reel" and (len(media) != 1 or media[0].type != "video"):
+            return [self.problem("options.kind", "options.kind", "a reel takes exactly one video")]
+        return []
+
+    def post_params(self, request: PublishRequest, *, single: bool) -> dict[str, Any]:
+        """Options as container parameters: a story, a reel kept out of the feed, collaborators."""
+        options, params = request.options, {}
+        if options.get("kind") == "story" and single:
+            params["media_type"] = "STORIES"
+        elif single and request.media[0].type == "video" and options.get("share_to_feed") is False:
+            params["share_to_feed"] = "false"  # reels show in the feed grid unless told otherwise
+        if options.get("collaborators") and options.get("kind") != "story":
+            params["collaborators"] = json.dumps(list(options["collaborators"]))
+        return params
 
     def permalink(self, handle: str, post_id: str) -> str:
         """A /p/<shortcode>/ link; the shortcode is derived from the media id (sandbox only)."""

@@ -56,6 +56,7 @@ class LinkedIn(Platform):
     name = "linkedin"
     label = "LinkedIn"
     max_caption = 3000
+    max_alt: ClassVar[int] = 4086  # alt text, per media item
     max_media = 20
     media_kinds = frozenset({"image"})
     # No lookup call: after an ambiguous create the retry itself reconciles, because LinkedIn
@@ -102,7 +103,7 @@ class LinkedIn(Platform):
         body: dict[str, Any] = {
             "author": author,
             "commentary": escape(request.caption),
-            "visibility": account.settings.get("visibility", "PUBLIC"),
+            "visibility": request.options.get("visibility") or account.settings.get("visibility", "PUBLIC"),
             "distribution": {"feedDistribution": "MAIN_FEED", "targetEntities": [], "thirdPartyDistributionChannels": []},
             "lifecycleState": "PUBLISHED",
             "isReshareDisabledByAuthor": False,
@@ -111,10 +112,12 @@ class LinkedIn(Platform):
         for item in request.media[len(images):]:
             images.append(self._upload(account, author, item))
             request.save(images=images)
+        alts = [item.alt for item in request.media]
         if len(images) == 1:
-            body["content"] = {"media": {"id": images[0]}}
+            body["content"] = {"media": {"id": images[0], **({"altText": alts[0]} if alts[0] else {})}}
         elif images:
-            body["content"] = {"multiImage": {"images": [{"id": urn} for urn in images]}}
+            body["content"] = {"multiImage": {"images": [{"id": urn, **({"altText": alt} if alt else {})}
+                                                         for urn, alt in zip(images, alts, strict=True)]}}
         # creates=False on purpose: a retry after a timeout or 5xx is answered with DUPLICATE_POST
         # and the URN (below), so the ambiguity resolves itself instead of needing a lookup
         headers = _rest_headers(account)

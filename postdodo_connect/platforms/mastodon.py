@@ -34,6 +34,7 @@ class Mastodon(Platform):
     name = "mastodon"
     label = "Mastodon"
     max_caption = 500
+    max_alt: ClassVar[int] = 1500  # alt text, per media item
     max_media = 4
     video_alone = True
     # Within the hour the instance keeps an Idempotency-Key, an ambiguous create is simply sent again (the
@@ -140,7 +141,12 @@ class Mastodon(Platform):
         """Upload each media item (once), check it is processed, then POST the status under the target id's key."""
         creds = account.credentials
         base = _base(creds)
-        body: dict[str, Any] = {"status": request.caption, "visibility": account.settings.get("visibility", "public")}
+        options = request.options
+        body: dict[str, Any] = {"status": request.caption,
+                                "visibility": options.get("visibility") or account.settings.get("visibility", "public")}
+        for name in ("spoiler_text", "language", "sensitive"):
+            if options.get(name):  # unset ones stay out: the instance's own defaults apply
+                body[name] = options[name]
         if request.media:
             body["media_ids"] = self._media_ids(account, request)
         headers = {**_auth(creds), "Idempotency-Key": request.target_id}
@@ -202,9 +208,10 @@ class Mastodon(Platform):
         data, content_type = self.fetch_media(account, item)
         extension = content_type.rsplit("/", 1)[-1]
         files = {"file": (f"media.{extension}", data, content_type)}
-        response = self.http("POST", f"{base}/api/v2/media", headers=_auth(creds), files=files)
+        form = {"description": item.alt} if item.alt else None  # alt text
+        response = self.http("POST", f"{base}/api/v2/media", headers=_auth(creds), files=files, data=form)
         if response.status_code == 404:  # instance older than 3.1.3: v1 is synchronous
-            response = self.http("POST", f"{base}/api/v1/media", headers=_auth(creds), files=files)
+            response = self.http("POST", f"{base}/api/v1/media", headers=_auth(creds), files=files, data=form)
         if response.status_code >= 300:
             raise self.classify(response)
         attachment = self.json(response)

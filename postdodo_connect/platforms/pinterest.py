@@ -22,6 +22,7 @@ class Pinterest(Platform):
     name: ClassVar[str] = "pinterest"
     label: ClassVar[str] = "Pinterest"
     max_caption: ClassVar[int] = 800  # PinCreate.description
+    max_alt: ClassVar[int] = 500  # alt text, per media item
     max_media: ClassVar[int] = 1
     # video pins need a byte upload through /v5/media first; only image URLs are published here
     media_kinds: ClassVar[frozenset[str]] = frozenset({"image"})
@@ -55,15 +56,21 @@ class Pinterest(Platform):
         """POST /pins with the image URL; Pinterest fetches the image itself."""
         if not request.media:
             raise PlatformRejected("Pinterest cannot publish a pin without an image", code="media_required")
-        token, board_id = self.credential(account.credentials, "access_token"), self.credential(account.credentials, "board_id")
+        token = self.credential(account.credentials, "access_token")
+        options = request.options
+        board_id = options.get("board_id") or self.credential(account.credentials, "board_id")
         pin: dict[str, Any] = {
             "board_id": board_id,
             "description": request.caption,
             "media_source": {"source_type": "image_url", "url": request.media[0].url},
         }
         links = [url for url in find_urls(request.caption, bare=False) if len(url) <= MAX_LINK]
-        if links:
-            pin["link"] = links[0]  # makes the pin click through to what the caption points at
+        if options.get("link") or links:  # the pin clicks through to it (else to what the caption points at)
+            pin["link"] = options.get("link") or links[0]
+        if options.get("title"):
+            pin["title"] = options["title"]
+        if request.media[0].alt:
+            pin["alt_text"] = request.media[0].alt
         self.calling(request)
         created = self.api(token, "POST", "pins", json=pin, creates=True)
         return Published(platform_post_id=str(created["id"]), permalink=self.permalink(account.handle, str(created["id"])))

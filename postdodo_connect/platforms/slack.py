@@ -113,8 +113,10 @@ class Slack(Platform):
         if request.media:
             # with blocks, `text` is only the notification fallback, so the caption is shown as sections
             blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": piece}} for piece in sections(request.caption, self.section_max)]
-            blocks += [{"type": "image", "image_url": item.url, "alt_text": "image"} for item in request.media]
+            blocks += [{"type": "image", "image_url": item.url, "alt_text": item.alt or "image"} for item in request.media]
             payload["blocks"] = blocks
+        if request.options.get("username"):  # honoured for apps with chat:write.customize
+            payload["username"] = request.options["username"]
         self.calling(request)
         sent = self.api(token, "chat.postMessage", json=payload, creates=True)
         return self.confirmed(token, account.handle, str(sent["channel"]), str(sent["ts"]))

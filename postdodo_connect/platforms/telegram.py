@@ -82,18 +82,21 @@ class Telegram(Platform):
         """One send call; Telegram downloads media URLs itself."""
         token, chat_id = self.credential(account.credentials, "bot_token"), self.credential(account.credentials, "chat_id")
         media = list(request.media)
+        # only the flags set: an unchanged request body for posts without options
+        flags = {name: True for name in ("disable_notification", "protect_content") if request.options.get(name)}
         self.calling(request)  # every branch below makes the one call that sends the message
         if len(media) > 1:
             items = [{"type": _kind(item), "media": item.url} for item in media]
             items[0]["caption"] = request.caption  # a group shows the first item's caption
-            result = self.bot(token, "sendMediaGroup", {"chat_id": chat_id, "media": items}, creates=True)
+            result = self.bot(token, "sendMediaGroup", {"chat_id": chat_id, "media": items, **flags}, creates=True)
             message = result[0]  # one message per item; the first stands for the post
         elif media:
             kind = _kind(media[0])
             method = "sendPhoto" if kind == "photo" else "sendVideo"
-            message = self.bot(token, method, {"chat_id": chat_id, kind: media[0].url, "caption": request.caption}, creates=True)
+            message = self.bot(token, method, {"chat_id": chat_id, kind: media[0].url, "caption": request.caption, **flags},
+                               creates=True)
         else:
-            message = self.bot(token, "sendMessage", {"chat_id": chat_id, "text": request.caption}, creates=True)
+            message = self.bot(token, "sendMessage", {"chat_id": chat_id, "text": request.caption, **flags}, creates=True)
         return Published(platform_post_id=str(message["message_id"]), permalink=_message_link(message))
 
 

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 import regex
 
+from .base import PublishRequest
 from .grants import refused, token_fields
 from .graph import ContainerPlatform
 from .oauth import ClientApp, ConnectOption, Grant, OAuthSpec, Refreshed
@@ -23,6 +24,7 @@ class Threads(ContainerPlatform):
     name: ClassVar[str] = "threads"
     label: ClassVar[str] = "Threads"
     max_caption: ClassVar[int] = 500
+    max_alt: ClassVar[int] = 1000  # alt text, per media item
     max_media: ClassVar[int] = 20  # carousels take 2-20 items per the Threads posts reference
     has_lookup: ClassVar[bool] = True
     credential_fields: ClassVar[tuple[str, ...]] = ("access_token", "user_id")
@@ -39,6 +41,11 @@ class Threads(ContainerPlatform):
                       scopes=("threads_basic", "threads_content_publish"), pkce=False, scope_separator=",",
                       client_auth="body")
     long_lived_url: ClassVar[str] = "https://graph.threads.net/access_token"
+    video_alt: ClassVar[bool] = True
+
+    def post_params(self, request: PublishRequest, *, single: bool) -> dict[str, Any]:
+        """Options as container parameters: the topic tag and who may reply."""
+        return {name: request.options[name] for name in ("topic_tag", "reply_control") if request.options.get(name)}
 
     def caption_length(self, caption: str) -> int:
         """Meta counts an emoji as its UTF-8 bytes; other characters count one per code point."""

@@ -111,7 +111,8 @@ class TikTok(Platform):
             return resumed
         token = self.credential(account.credentials, "access_token")
         # unaudited apps may only post privately, so private is the default until the account says otherwise
-        privacy = str(account.settings.get("privacy_level") or "SELF_ONLY")
+        options = request.options
+        privacy = str(options.get("privacy_level") or account.settings.get("privacy_level") or "SELF_ONLY")
         media = list(request.media)
         if media[0].type == "video":
             path = "post/publish/video/init/"
@@ -127,6 +128,12 @@ class TikTok(Platform):
                 "post_mode": "DIRECT_POST",
                 "media_type": "PHOTO",
             }
+        # the API's names for the options; only the ones set, so a post without options sends what it always did
+        flags = {"disable_comment": "disable_comment", "brand_content": "brand_content_toggle",
+                 "brand_organic": "brand_organic_toggle"}
+        if media[0].type == "video":
+            flags |= {"disable_duet": "disable_duet", "disable_stitch": "disable_stitch"}
+        payload["post_info"] |= {wire: True for name, wire in flags.items() if options.get(name)}
         self.calling(request)
         publish_id = str(self.api(token, path, payload, creates=True)["publish_id"])
         request.save(publish_id=publish_id)  # from here on every attempt only asks for this post's status

@@ -37,6 +37,7 @@ class X(Platform):
     name = "x"
     label = "X"
     max_caption = 280
+    max_alt: ClassVar[int] = 1000  # alt text, per media item
     max_media = 4
     video_alone = True
     has_lookup = True
@@ -101,6 +102,8 @@ class X(Platform):
         body: dict[str, Any] = {"text": request.caption}
         if request.media:
             body["media"] = {"media_ids": self._media_ids(account, creds, request)}
+        if reply_settings := request.options.get("reply_settings"):
+            body["reply_settings"] = reply_settings
         self.calling(request)
         try:
             answer = self._api(account, creds, "POST", "/2/tweets", creates=True, json=body).json()
@@ -129,7 +132,11 @@ class X(Platform):
         """Upload what no earlier attempt uploaded (each id saved at once); a video still processing is checked."""
         ids: list[str] = list(request.state.get("media_ids") or ())
         for item in request.media[len(ids):]:
-            ids.append(self._upload(account, creds, item, request))
+            media_id = self._upload(account, creds, item, request)
+            if item.alt:  # before the id is saved: a retry re-uploads rather than posting without the alt text
+                self._api(account, creds, "POST", "/2/media/metadata",
+                          json={"id": media_id, "metadata": {"alt_text": {"text": item.alt}}})
+            ids.append(media_id)
             request.save(media_ids=ids)
         if pending := request.state.get("processing"):
             status = self._api(account, creds, "GET", "/2/media/upload", params={"command": "STATUS", "media_id": pending})

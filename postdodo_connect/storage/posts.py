@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -17,16 +18,16 @@ from .schema import posts, targets
 FINAL = frozenset({"confirmed", "failed", "canceled"})
 CANCELABLE = ("scheduled", "retrying")
 TARGET_FIELDS = ("account_id", "platform", "status", "phase", "permalink", "platform_post_id", "attempts",
-                 "next_attempt_at", "error")
+                 "next_attempt_at", "error", "content")
 
 
 #: when a post goes out: its schedule, or its creation when it was published at once
 post_time = func.coalesce(posts.c.scheduled_at, posts.c.created_at)
 
 _POST_COLUMNS = ("id", "workspace_id", "status", "caption", "media", "scheduled_at", "created_at", "updated_at",
-                 "event_seq")
+                 "event_seq", "versions")
 _TARGET_COLUMNS = ("id", "post_id", "position", "workspace_id", "account_id", "platform", "status", "attempts",
-                   "next_attempt_at", "updated_at")
+                   "next_attempt_at", "updated_at", "content")
 _INSERT_POST = Prepared(insert(posts), columns=_POST_COLUMNS)
 _INSERT_TARGET = Prepared(insert(targets), columns=_TARGET_COLUMNS)
 
@@ -40,24 +41,28 @@ def create_post(
     scheduled_at: datetime | None,
     accounts: list[dict[str, Any]],
     now: datetime,
+    versions: dict[str, Any] | None = None,
+    contents: Sequence[dict[str, Any] | None] | None = None,
 ) -> dict[str, Any]:
-    """Insert a post with one target per account; due now when `scheduled_at` is None."""
+    """Insert a post with one target per account (`contents[i]`: what target i publishes, None: the post's own
+    caption and media); due now when `scheduled_at` is None."""
     post_id = new_id("post")
     status = "scheduled" if scheduled_at else "publishing"
     _INSERT_POST.run(conn, {
         "id": post_id, "workspace_id": workspace_id, "status": status, "caption": caption, "media": media,
         "scheduled_at": scheduled_at, "created_at": now, "updated_at": now,
         "event_seq": 1 if scheduled_at else 0,  # post.scheduled below is its first event: no bump needed
+        "versions": versions,
     })
     rows = [
         {"id": new_id("tgt"), "post_id": post_id, "position": i, "workspace_id": workspace_id,
          "account_id": acct["id"], "platform": acct["platform"], "status": "scheduled", "attempts": 0,
-         "next_attempt_at": scheduled_at or now, "updated_at": now}
+         "next_attempt_at": scheduled_at or now, "updated_at": now, "content": contents[i] if contents else None}
         for i, acct in enumerate(accounts)
     ]
     _INSERT_TARGET.run_many(conn, rows)
     post = {"id": post_id, "workspace_id": workspace_id, "status": status, "caption": caption, "media": media,
-            "scheduled_at": scheduled_at, "created_at": now, "updated_at": now,
+            "scheduled_at": scheduled_at, "created_at": now, "updated_at": now, "versions": versions,
             "targets": [_target(r) for r in rows]}
     if scheduled_at:
         emit(conn, workspace_id, "post.scheduled", {
@@ -213,3 +218,41 @@ def refresh_status(conn: Connection, post_id: str, now: datetime) -> str:
         emit(conn, post["workspace_id"], "post.completed", {"post_id": post_id, "status": new, "targets": rows},
              post_id=post_id, now=now)
     return new
+
+
+class NotEditable(Exception):
+    """A target of the post has started publishing (or was canceled): the post can no longer be edited."""
+
+
+def update_post(conn: Connection, workspace_id: str, post_id: str, *, caption: str, media: list[dict[str, Any]],
+                scheduled_at: datetime | None, versions: dict[str, Any] | None, accounts: list[dict[str, Any]],
+                contents: Sequence[dict[str, Any]], now: datetime) -> dict[str, Any] | None:
+    """Replace a post's content and targets while every target is still `scheduled`; None for an unknown post.
+
+    Raises NotEditable when a target has moved on. The targets are replaced first, conditionally on their
+    status, in the order a claim takes its rows (targets, then the post), so an edit racing the scheduler's
+    claim either sees every target still scheduled or changes nothing; the caller's transaction rolls back.
+    """
+    post = conn.execute(select(posts.c.id).where(
+        posts.c.id == post_id, posts.c.workspace_id == workspace_id)).first()
+    if post is None:
+        return None
+    total = conn.execute(select(func.count()).select_from(targets).where(targets.c.post_id == post_id)).scalar_one()
+    removed = conn.execute(targets.delete().where(targets.c.post_id == post_id, targets.c.status == "scheduled")).rowcount
+    if removed != total:
+        raise NotEditable(post_id)
+    status = "scheduled" if scheduled_at else "publishing"
+    rows = [
+        {"id": new_id("tgt"), "post_id": post_id, "position": i, "workspace_id": workspace_id,
+         "account_id": acct["id"], "platform": acct["platform"], "status": "scheduled", "attempts": 0,
+         "next_attempt_at": scheduled_at or now, "updated_at": now, "content": contents[i]}
+        for i, acct in enumerate(accounts)
+    ]
+    _INSERT_TARGET.run_many(conn, rows)
+    conn.execute(update(posts).where(posts.c.id == post_id).values(
+        caption=caption, media=media, scheduled_at=scheduled_at, versions=versions, status=status, updated_at=now))
+    emit(conn, workspace_id, "post.updated", {
+        "post_id": post_id, "status": status, "scheduled_at": None if scheduled_at is None else format_time(scheduled_at),
+        "targets": [{"account_id": r["account_id"], "platform": r["platform"]} for r in rows],
+    }, post_id=post_id, now=now)
+    return get_post(conn, workspace_id, post_id)

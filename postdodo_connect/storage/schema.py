@@ -171,6 +171,8 @@ posts = Table(
     # the number of the post's last event (`data.sequence`): a counter, not a count, so purging old
     # events never makes a later event's number repeat an earlier one's
     Column("event_seq", Integer, nullable=False, server_default="0"),
+    # the versions as given: {"platforms": {...}, "accounts": {...}, "first_comment": ...} (None: none)
+    Column("versions", JSON),
     # the list endpoint pages by (created_at, id) newest first, per workspace
     Index("ix_posts_workspace_created", "workspace_id", "created_at", "id"),
 )
@@ -202,6 +204,9 @@ targets = Table(
     # before it is a plain retry; after it the outcome is unknown and reconcile starts from this time
     Column("call_started_at", UTCDateTime),
     Column("call_attempt", Integer),
+    # what this target publishes: {caption, media, options, first_comment} with its versions applied
+    # (None on targets created before versions existed: the post's caption and media)
+    Column("content", JSON),
     Index("ix_targets_due", "status", "next_attempt_at"),
     Index("ix_targets_lease", "status", "lease_until"),
     Index("ix_targets_post", "post_id", "position"),

@@ -17,7 +17,7 @@ from tests.support.factory import make_api
 
 
 def _reference(post: dict[str, Any]) -> dict[str, Any]:
-    data = Post.model_validate(post).model_dump(mode="json")
+    data = Post.model_validate(post | (post.get("versions") or {})).model_dump(mode="json")
     data["targets"] = [{k: v for k, v in t.items() if v is not None} for t in data["targets"]]
     return data
 

@@ -61,6 +61,15 @@ def test_posts_create_wait_get_list_cancel(run: Any, accounts: dict[str, str]) -
     code, out, _ = run("posts", "list", "--limit", "1")
     assert code == 0 and len(out.strip().splitlines()) == 2  # header + one post
 
+    code, out, _ = run("posts", "update", scheduled_id, "--caption", "cli edited", "--media", MEDIA, "--alt", "A dog",
+                       "--platforms", '{"x": {"options": {"reply_settings": "following"}}}', "--json")
+    assert code == 0
+    content = json.loads(out)["targets"][0]["content"]
+    assert content["caption"] == "cli edited" and content["media"][0]["alt"] == "A dog"
+    assert content["options"] == {"reply_settings": "following"}
+    code, out, err = run("posts", "update", scheduled_id, "--platforms", '{"x": {"options": {"polls": 1}}}', "--json")
+    assert code == 1 and json.loads(out)["error"]["details"][0]["rule"] == "x.options.unknown"
+
     code, out, _ = run("posts", "cancel", scheduled_id, "--json")
     assert code == 0 and json.loads(out)["status"] == "canceled"
     code, out, err = run("posts", "cancel", scheduled_id, "--json")

@@ -78,6 +78,25 @@ def test_create_scheduled_get_and_cancel(client: Client, accounts: dict[str, str
     assert info.value.status == 409 and info.value.request_id
 
 
+def test_versions_options_alt_and_update(client: Client, accounts: dict[str, str]) -> None:
+    post = client.posts.create("base", [accounts["mastodon"], accounts["x"]], scheduled_at=later(2),
+                               media=[{"url": MEDIA, "alt": "A black dog"}],
+                               platforms={"mastodon": {"caption": "for the fediverse",
+                                                       "options": {"visibility": "unlisted"}}})
+    contents = {t.platform: t.content for t in post.targets}
+    assert contents["mastodon"] and contents["mastodon"].caption == "for the fediverse"
+    assert contents["mastodon"].options["visibility"] == "unlisted"
+    assert contents["x"] and contents["x"].caption == "base" and contents["x"].media[0].alt == "A black dog"
+    edited = client.posts.update(post.id, caption="edited", platforms={"x": {"options": {"reply_settings": "following"}}})
+    assert {t.platform: t.content.caption for t in edited.targets if t.content} == {"mastodon": "edited", "x": "edited"}
+    with pytest.raises(InvalidRequestError) as refused:
+        client.posts.update(post.id, platforms={"x": {"options": {"reply": "nobody"}}})
+    assert refused.value.details and refused.value.details[0]["rule"] == "x.options.unknown"
+    client.posts.cancel(post.id)
+    with pytest.raises(ConflictError):
+        client.posts.update(post.id, caption="too late")
+
+
 def test_scheduled_at_as_iso_text_with_offset(client: Client, accounts: dict[str, str]) -> None:
     text = (datetime.now(UTC) + timedelta(days=1)).astimezone(timezone(timedelta(hours=2))).replace(
         microsecond=0).isoformat()

@@ -279,3 +279,24 @@ def test_collected_blob_is_retryable(adapter: Platform, mocked: responses.Reques
     with pytest.raises(PlatformUnavailable) as caught:
         adapter.publish(ACCOUNT, PublishRequest("tgt_1", "Hello Bluesky"))
     assert caught.value.code == "media_expired"
+
+
+# -- versions: alt text and options ------------------------------------------------------------
+
+
+def test_alt_text_and_langs_reach_the_record(adapter: Platform, mocked: responses.RequestsMock,
+                                             serve_media: Callable[..., Media]) -> None:
+    image = serve_media()
+    login(mocked)
+    mocked.post(f"{PDS}/com.atproto.repo.uploadBlob", json={"blob": BLOB})
+    record = {**text_record("Photo"), "langs": ["en", "de"],
+              "embed": {"$type": "app.bsky.embed.images", "images": [{"alt": "A dodo on a beach", "image": BLOB}]}}
+    record_call(mocked, record)
+    adapter.publish(ACCOUNT, PublishRequest("tgt_1", "Photo", media=[Media("image", image.url, alt="A dodo on a beach")],
+                                            options={"langs": ["en", "de"]}))
+
+
+def test_alt_text_longer_than_bluesky_takes_is_refused() -> None:
+    image = Media("image", "https://cdn.example.com/a.jpg", alt="a" * 2001)
+    assert [p.rule for p in validate("bluesky", "x", [image])] == ["bluesky.media.alt_max_length"]
+    assert validate("bluesky", "x", [Media("image", image.url, alt="a" * 2000)]) == []

@@ -260,3 +260,32 @@ def test_verify_credentials_refused(adapter: Platform, mocked: responses.Request
     mocked.get(f"{G}/{USER}", status=400, json=graph_error(190, "Invalid OAuth access token - Cannot parse access token"))
     with pytest.raises(PlatformAuthError):
         adapter.verify_credentials({"access_token": TOKEN, "ig_user_id": USER})
+
+
+# -- versions: alt text and options ------------------------------------------------------------
+
+
+def test_alt_text_and_collaborators_go_on_the_container(adapter: Platform, mocked: responses.RequestsMock) -> None:
+    container_ok(mocked, image_url=IMAGE_URL, caption="Launch day!", alt_text="A dodo",
+                 collaborators='["bob.shop"]')
+    publish_ok(mocked)
+    adapter.publish(ACCOUNT, PublishRequest(target_id="tgt_1", caption="Launch day!",
+                                            media=[Media(type="image", url=IMAGE_URL, alt="A dodo")],
+                                            options={"kind": "feed", "collaborators": ["bob.shop"], "share_to_feed": True}))
+
+
+def test_story_kind_makes_a_stories_container(adapter: Platform, mocked: responses.RequestsMock) -> None:
+    container_ok(mocked, image_url=IMAGE_URL, caption="Launch day!", media_type="STORIES")
+    publish_ok(mocked)
+    adapter.publish(ACCOUNT, PublishRequest(target_id="tgt_1", caption="Launch day!", media=[IMAGE],
+                                            options={"kind": "story"}))
+
+
+@pytest.mark.parametrize(("kind", "media", "ok"), [
+    ("story", [IMAGE], True), ("story", [IMAGE, IMAGE], False),
+    ("reel", [Media(type="video", url="https://cdn.example.com/r.mp4")], True), ("reel", [IMAGE], False),
+    ("feed", [IMAGE, IMAGE], True),
+])
+def test_kind_needs_the_right_media(adapter: Platform, kind: str, media: list[Media], ok: bool) -> None:
+    problems = adapter.validate_options({"kind": kind}, media)
+    assert [p.rule for p in problems] == ([] if ok else ["instagram.options.kind"])

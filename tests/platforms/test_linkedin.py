@@ -173,3 +173,19 @@ def test_verify_credentials(adapter: Platform, mocked: responses.RequestsMock) -
                json={"sub": "8675309", "name": "Alice Example", "given_name": "Alice", "family_name": "Example"})
     profile = adapter.verify_credentials({"access_token": "tok"})
     assert (profile.handle, profile.display_name) == ("Alice Example", "Alice Example")
+
+
+# -- versions: alt text and options ------------------------------------------------------------
+
+
+def test_alt_text_is_the_image_alt_text_and_visibility_an_option(
+        adapter: Platform, mocked: responses.RequestsMock, serve_media: Callable[..., Media]) -> None:
+    image = serve_media()
+    upload_url = "https://www.linkedin.com/dms-uploads/sp/v2/C4E10AQFoyyAjHPMQuQ/uploaded-image/0?ca=vector_ads&cn=uploads"
+    mocked.post(f"{API}/rest/images", json={"value": {"uploadUrlExpiresAt": 1650567510704, "uploadUrl": upload_url,
+                                                      "image": "urn:li:image:C4E10AQFoyyAjHPMQuQ"}})
+    mocked.put(upload_url, status=201)
+    posts_call(mocked, post_body(content={"media": {"id": "urn:li:image:C4E10AQFoyyAjHPMQuQ", "altText": "A dodo"}})
+               | {"visibility": "CONNECTIONS"})
+    adapter.publish(ACCOUNT, PublishRequest("tgt_1", CAPTION, media=[Media("image", image.url, alt="A dodo")],
+                                            options={"visibility": "CONNECTIONS"}))

@@ -231,3 +231,24 @@ def test_preflight_needs_no_network_and_no_session(name: str) -> None:
     adapter = adapter_class(name)()
     assert adapter.validate("hi", []) == []
     assert adapter._requests_session is None
+
+
+# -- versions: alt text and options ------------------------------------------------------------
+
+
+def test_alt_text_is_the_media_description_and_options_go_on_the_status(
+        adapter: Platform, mocked: responses.RequestsMock, serve_media: Callable[..., Media]) -> None:
+    image = serve_media()
+    mocked.post(f"{BASE}/api/v2/media", json={**ATTACHMENT, "description": "A dodo"}, match=[matchers.header_matcher(AUTH)])
+    status_call(mocked, {"status": "Hello fediverse", "visibility": "unlisted", "spoiler_text": "birds",
+                         "language": "en", "sensitive": True, "media_ids": ["22348641"]})
+    options = {"visibility": "unlisted", "spoiler_text": "birds", "language": "en", "sensitive": True}
+    adapter.publish(ACCOUNT, PublishRequest("tgt_1", "Hello fediverse", media=[Media("image", image.url, alt="A dodo")],
+                                            options=options))
+    upload = next(c for c in mocked.calls if "/api/v2/media" in c.request.url)
+    assert b'name="description"\r\n\r\nA dodo\r\n' in upload.request.body
+
+
+def test_alt_text_limit_is_1500_characters() -> None:
+    image = Media("image", "https://cdn.example.com/a.jpg", alt="a" * 1501)
+    assert [p.rule for p in validate("mastodon", "x", [image])] == ["mastodon.media.alt_max_length"]

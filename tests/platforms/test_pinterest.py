@@ -140,3 +140,23 @@ def test_verify_credentials(adapter: Platform, mocked: responses.RequestsMock) -
     mocked.get(f"{API}/user_account", match=[AUTH], json={"account_type": "BUSINESS", "username": "alice", "business_name": "Alice Co"})
     profile = adapter.verify_credentials({"access_token": TOKEN, "board_id": BOARD})
     assert (profile.handle, profile.display_name) == ("alice", "Alice Co")
+
+
+# -- versions: alt text and options ------------------------------------------------------------
+
+
+def test_alt_text_and_options_go_on_the_pin(adapter: Platform, mocked: responses.RequestsMock) -> None:
+    sent = {"board_id": "1234567", "description": POST.caption, "link": "https://shop.example.com/dodo",
+            "title": "Launch day", "alt_text": "A dodo",
+            "media_source": {"source_type": "image_url", "url": IMAGE_URL}}
+    mocked.post(f"{API}/pins", status=201, match=[AUTH, matchers.json_params_matcher(sent)], json=pin(POST.caption))
+    options = {"board_id": "1234567", "link": "https://shop.example.com/dodo", "title": "Launch day"}
+    adapter.publish(ACCOUNT, PublishRequest(target_id="tgt_1", caption=POST.caption,
+                                            media=[Media("image", IMAGE_URL, alt="A dodo")], options=options))
+
+
+def test_alt_text_limit_is_500_characters() -> None:
+    from postdodo_connect.platforms import validate
+
+    assert [p.rule for p in validate("pinterest", "x", [Media("image", IMAGE_URL, alt="a" * 501)])] == [
+        "pinterest.media.alt_max_length"]

@@ -146,3 +146,11 @@ def test_verify_credentials_reads_the_chat(adapter: Platform, mocked: responses.
     mocked.post(f"{API}/getChat", match=[matchers.json_params_matcher({"chat_id": "@mychannel"})], json={"ok": True, "result": CHANNEL})
     profile = adapter.verify_credentials({"bot_token": TOKEN, "chat_id": "@mychannel"})
     assert (profile.handle, profile.display_name) == ("mychannel", "My Channel")
+
+
+def test_options_silence_and_protect_the_message(adapter: Platform, mocked: responses.RequestsMock) -> None:
+    sent = {"chat_id": "@mychannel", "text": TEXT.caption, "disable_notification": True, "protect_content": True}
+    mocked.post(f"{API}/sendMessage", match=[matchers.json_params_matcher(sent)], json={"ok": True, "result": message(
+        text=TEXT.caption)})
+    adapter.publish(ACCOUNT, PublishRequest(target_id="tgt_1", caption=TEXT.caption,
+                                            options={"disable_notification": True, "protect_content": True}))

@@ -192,3 +192,16 @@ def test_verify_credentials(adapter: Platform, mocked: responses.RequestsMock) -
 def test_missing_credential_is_an_auth_error(adapter: Platform) -> None:
     with pytest.raises(PlatformAuthError):
         adapter.verify_credentials({"access_token": TOKEN})
+
+
+# -- versions: alt text and options ------------------------------------------------------------
+
+
+def test_alt_text_and_options_go_on_the_container(adapter: Platform, mocked: responses.RequestsMock) -> None:
+    mocked.post(f"{G}/{USER}/threads", json={"id": CONTAINER}, match=[form(
+        media_type="IMAGE", image_url=IMAGE_URL, alt_text="A dodo", text="Look", topic_tag="birds",
+        reply_control="accounts_you_follow")])
+    mocked.get(f"{G}/{CONTAINER}", json={"status": "FINISHED", "id": CONTAINER})
+    publish_ok(mocked)
+    adapter.publish(ACCOUNT, PublishRequest(target_id="t", caption="Look", media=[Media("image", IMAGE_URL, alt="A dodo")],
+                                            options={"topic_tag": "birds", "reply_control": "accounts_you_follow"}))

@@ -202,3 +202,14 @@ def test_verify_credentials_reads_the_creator(adapter: Platform, mocked: respons
         "stitch_disabled": True, "max_video_post_duration_sec": 300}))
     profile = adapter.verify_credentials({"access_token": TOKEN})
     assert (profile.handle, profile.display_name) == ("dodo.shop", "Dodo Shop")
+
+
+def test_options_set_privacy_and_interaction_flags(adapter: Platform, mocked: responses.RequestsMock) -> None:
+    sent = {"post_info": {"title": "Clip", "privacy_level": "MUTUAL_FOLLOW_FRIENDS", "disable_comment": True,
+                          "disable_duet": True, "disable_stitch": True, "brand_organic_toggle": True},
+            "source_info": {"source": "PULL_FROM_URL", "video_url": VIDEO.url}}
+    mocked.post(f"{API}/post/publish/video/init/", match=[matchers.json_params_matcher(sent)], json=ok({"publish_id": PUBLISH_ID}))
+    status_call(mocked, status("PUBLISH_COMPLETE", [POST_ID]))
+    options = {"privacy_level": "MUTUAL_FOLLOW_FRIENDS", "disable_comment": True, "disable_duet": True,
+               "disable_stitch": True, "brand_content": False, "brand_organic": True}
+    adapter.publish(ACCOUNT, PublishRequest(target_id="t", caption="Clip", media=[VIDEO], options=options))

@@ -234,3 +234,18 @@ def test_verify_credentials(adapter: Platform, mocked: responses.RequestsMock) -
     mocked.get(f"{API}/users/me", match=[matchers.header_matcher(AUTH)],
                json={"data": {"id": "2244994945", "name": "Alice", "username": "alice"}})
     assert adapter.verify_credentials({"access_token": "tok"}).handle == "alice"
+
+
+# -- versions: alt text and options ------------------------------------------------------------
+
+
+def test_alt_text_goes_in_media_metadata_and_reply_settings_on_the_post(
+        adapter: Platform, mocked: responses.RequestsMock, serve_media: Callable[..., Media]) -> None:
+    image = serve_media()
+    mocked.post(f"{API}/media/upload", json={"data": {"id": "1880028106020515840", "media_key": "3_1880028106020515840"}})
+    mocked.post(f"{API}/media/metadata", json={"data": {"associated_metadata": True, "id": "1880028106020515840"}},
+                match=[matchers.header_matcher(AUTH), matchers.json_params_matcher(
+                    {"id": "1880028106020515840", "metadata": {"alt_text": {"text": "A dodo"}}})])
+    tweet_call(mocked, {"text": CAPTION, "media": {"media_ids": ["1880028106020515840"]}, "reply_settings": "following"})
+    adapter.publish(ACCOUNT, PublishRequest("tgt_1", CAPTION, media=[Media("image", image.url, alt="A dodo")],
+                                            options={"reply_settings": "following"}))

@@ -24,6 +24,7 @@ from ..models import (
     Post,
     Redelivery,
     Validation,
+    Version,
     WebhookEndpoint,
     WebhookTest,
     format_time,
@@ -38,6 +39,7 @@ __all__ = [
     "WaitTimeout",
     "as_utc_text",
     "media_item",
+    "update_body",
     "new_idempotency_key",
     "post_body",
     "wait_is_over",
@@ -50,6 +52,8 @@ VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm", ".avi", ".mkv")
 
 TimeInput = datetime | str
 MediaInput = str | Mapping[str, Any] | Media
+#: a per-platform or per-account version: a `Version` or its JSON form
+VersionInput = Mapping[str, Any] | Version
 WaitUntil = Literal["final", "published"]
 
 
@@ -128,7 +132,7 @@ def as_utc_text(value: TimeInput, name: str = "scheduled_at") -> str:
 def media_item(item: MediaInput) -> dict[str, Any]:
     """One media entry as the API wants it: a bare URL becomes ``{"type", "url"}`` (video guessed by suffix)."""
     if isinstance(item, Media):
-        return item.model_dump()
+        return item.model_dump(exclude_none=True)
     if isinstance(item, str):
         path = item.split("?", 1)[0].lower()
         return {"type": "video" if path.endswith(VIDEO_SUFFIXES) else "image", "url": item}
@@ -142,15 +146,50 @@ def post_body(
     account_ids: str | Iterable[str],
     scheduled_at: TimeInput | None = None,
     media: Sequence[MediaInput] | None = None,
+    **versions: Any,
 ) -> dict[str, Any]:
-    """The JSON body of POST /v1/posts and /v1/posts/validate."""
+    """The JSON body of POST /v1/posts and /v1/posts/validate (`versions`: platforms, accounts, first_comment)."""
     ids = [account_ids] if isinstance(account_ids, str) else builtins.list(account_ids)
     body: dict[str, Any] = {"caption": caption, "account_ids": ids}
     if scheduled_at is not None:
         body["scheduled_at"] = as_utc_text(scheduled_at)
     if media:
         body["media"] = [media_item(m) for m in media]
+    return body | version_fields(**versions)
+
+
+def version_fields(platforms: Mapping[str, VersionInput] | None = None, accounts: Mapping[str, VersionInput] | None = None,
+                   first_comment: str | None = None) -> dict[str, Any]:
+    """The versions part of a post body, only what was given."""
+    body: dict[str, Any] = {}
+    for name, given in (("platforms", platforms), ("accounts", accounts)):
+        if given is not None:
+            body[name] = {key: _version(v) for key, v in given.items()}
+    if first_comment is not None:
+        body["first_comment"] = first_comment
     return body
+
+
+def _version(version: VersionInput) -> dict[str, Any]:
+    data = version.model_dump(mode="json", exclude_none=True) if isinstance(version, Version) else dict(version)
+    if data.get("media") is not None:
+        data["media"] = [media_item(m) for m in data["media"]]
+    return data
+
+
+def update_body(caption: str | None, account_ids: str | Iterable[str] | None, scheduled_at: TimeInput | None,
+                media: Sequence[MediaInput] | None, **versions: Any) -> dict[str, Any]:
+    """The JSON body of PATCH /v1/posts/:id: only the fields given."""
+    body: dict[str, Any] = {}
+    if caption is not None:
+        body["caption"] = caption
+    if account_ids is not None:
+        body["account_ids"] = [account_ids] if isinstance(account_ids, str) else builtins.list(account_ids)
+    if scheduled_at is not None:
+        body["scheduled_at"] = as_utc_text(scheduled_at)
+    if media is not None:
+        body["media"] = [media_item(m) for m in media]
+    return body | version_fields(**versions)
 
 
 def wait_is_over(post: Post, until: WaitUntil) -> bool:
@@ -198,9 +237,16 @@ def delete_account(account_id: str) -> Call[Account]:
 # -- posts -------------------------------------------------------------------------------------------------
 
 def create_post(caption: str, account_ids: str | Iterable[str], scheduled_at: TimeInput | None,
-                media: Sequence[MediaInput] | None, idempotency_key: str | None) -> Call[Post]:
+                media: Sequence[MediaInput] | None, idempotency_key: str | None, **versions: Any) -> Call[Post]:
     """POST /v1/posts, always with an Idempotency-Key so that a retry cannot post twice."""
-    return Call("POST", "/v1/posts", Post.model_validate, json=post_body(caption, account_ids, scheduled_at, media),
+    return Call("POST", "/v1/posts", Post.model_validate,
+                json=post_body(caption, account_ids, scheduled_at, media, **versions),
+                idempotency_key=idempotency_key or new_idempotency_key())
+
+
+def update_post(post_id: str, body: dict[str, Any], idempotency_key: str | None) -> Call[Post]:
+    """PATCH /v1/posts/:id, with an Idempotency-Key so that a retried edit applies (and notifies) once."""
+    return Call("PATCH", f"/v1/posts/{_segment(post_id)}", Post.model_validate, json=body,
                 idempotency_key=idempotency_key or new_idempotency_key())
 
 

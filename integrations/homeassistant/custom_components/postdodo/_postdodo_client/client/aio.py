@@ -30,7 +30,7 @@ from ..models import (
     WebhookTest,
 )
 from . import _calls as calls
-from ._calls import Call, ListCall, MediaInput, TimeInput, WaitUntil
+from ._calls import Call, ListCall, MediaInput, TimeInput, VersionInput, WaitUntil
 from ._wire import (
     SAFE_METHODS,
     ResponseInfo,
@@ -205,9 +205,36 @@ class AsyncPosts(_Resource):
         scheduled_at: TimeInput | None = None,
         media: Sequence[MediaInput] | None = None,
         idempotency_key: str | None = None,
+        *,
+        platforms: Mapping[str, VersionInput] | None = None,
+        accounts: Mapping[str, VersionInput] | None = None,
+        first_comment: str | None = None,
     ) -> Post:
-        """Create a post (now, or at an aware ``scheduled_at``); always sent with an Idempotency-Key."""
-        return await self._t.call(calls.create_post(caption, account_ids, scheduled_at, media, idempotency_key))
+        """Create a post (now, or at an aware ``scheduled_at``); always sent with an Idempotency-Key.
+
+        ``platforms``/``accounts``: versions per platform or account (caption, media, options).
+        """
+        return await self._t.call(calls.create_post(caption, account_ids, scheduled_at, media, idempotency_key,
+                                                    platforms=platforms, accounts=accounts,
+                                                    first_comment=first_comment))
+
+    async def update(
+        self,
+        post_id: str,
+        *,
+        caption: str | None = None,
+        account_ids: str | Iterable[str] | None = None,
+        scheduled_at: TimeInput | None = None,
+        media: Sequence[MediaInput] | None = None,
+        platforms: Mapping[str, VersionInput] | None = None,
+        accounts: Mapping[str, VersionInput] | None = None,
+        first_comment: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Post:
+        """Edit a post no target of which has started (only the fields given); ConflictError once one has."""
+        body = calls.update_body(caption, account_ids, scheduled_at, media, platforms=platforms, accounts=accounts,
+                                 first_comment=first_comment)
+        return await self._t.call(calls.update_post(post_id, body, idempotency_key))
 
     async def validate(
         self,
