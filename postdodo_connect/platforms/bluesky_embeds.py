@@ -146,7 +146,12 @@ def _upload(adapter: Bluesky, account: Account, creds: dict[str, Any], request: 
                             headers={"Authorization": f"Bearer {token}", "Content-Type": content_type})
     status = _job(response)
     if response.status_code >= 300 and not status.get("jobId"):
-        raise adapter.classify(response)
+        error = adapter.classify(response)
+        if isinstance(error, PlatformRejected) and status.get("error"):
+            # e.g. "unconfirmed_email": the service's reason sits inside its job status
+            raise PlatformRejected(f"Bluesky video service: {status['error']}: {status.get('message') or status['error']}",
+                                   code="media_rejected", platform_error=status)
+        raise error
     return status
 
 
