@@ -1,4 +1,4 @@
-"""Bluesky (AT Protocol): app-password session, uploadBlob, createRecord with a pre-chosen rkey."""
+"""Bluesky (AT Protocol): app-password session, uploadBlob, createRecord with a pre-chosen rkey; mentions resolved to DIDs."""
 
 from __future__ import annotations
 
@@ -27,20 +27,22 @@ from .base import (
     PublishRequest,
     error_body,
 )
+from .bluesky_embeds import BLOB_REUSE, link_card, video_blob
 from .oauth import ClientApp, ConnectOption, FormField, Refreshed
 from .text import graphemes, url_spans, utf8_bytes
 
 SERVICE = "https://bsky.social"
 COLLECTION = "app.bsky.feed.post"
 MAX_BYTES = 3000
-#: seconds an uploaded blob is reused by a later attempt (unreferenced blobs are garbage-collected)
-BLOB_REUSE = 3600.0
 _TID_CHARS = "234567abcdefghijklmnopqrstuvwxyz"
 # rkeys are TIDs (53-bit microsecond time + 10-bit clock id); ours place the time in 2023-2024 so
 # they are plausible, never in the future, and a function of the target alone
 _TID_EPOCH_US, _TID_SPAN_US = 1_672_531_200_000_000, 2 * 365 * 86_400_000_000
 _TOKEN_ERRORS = ("ExpiredToken", "InvalidToken")
 _TAG = regex.compile(r"(?<!\S)#(?P<tag>[^\s#\p{P}](?:[^\s#]*[^\s#\p{P}])?)")
+# a handle is a domain name: labels of letters, digits and inner hyphens; after a space, "(" or the start
+_LABEL = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
+_MENTION = regex.compile(r"(?:(?<=^)|(?<=[\s(]))@(?P<handle>" + _LABEL + r"(?:\." + _LABEL + r")+)")
 
 # createSession is limited to 30 per 5 minutes and 300 per day per account, so it must not run per post.
 # Under the engine the session is stored (sealed) with the account's credentials and shared by every
@@ -62,8 +64,13 @@ def tid_for(seed: str) -> str:
     return "".join(_TID_CHARS[(value >> shift) & 31] for shift in range(60, -1, -5))
 
 
-def facets(text: str) -> list[dict[str, Any]]:
-    """Link and hashtag facets; Bluesky indexes them by UTF-8 byte offsets."""
+def mentions(text: str) -> list[str]:
+    """The handles `@handle` names in `text`, lowercased, each once, in order."""
+    return list(dict.fromkeys(match["handle"].lower() for match in _MENTION.finditer(text)))
+
+
+def facets(text: str, dids: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """Link, hashtag and mention facets (a mention only with its handle's DID in `dids`), by UTF-8 byte offsets."""
     def span(start: int, end: int) -> dict[str, int]:
         return {"byteStart": utf8_bytes(text[:start]), "byteEnd": utf8_bytes(text[:end])}
 
@@ -75,7 +82,11 @@ def facets(text: str) -> list[dict[str, Any]]:
         if graphemes(match["tag"]) <= 64 and not match["tag"].isdigit():
             found.append({"index": span(match.start(), match.end()),
                           "features": [{"$type": "app.bsky.richtext.facet#tag", "tag": match["tag"]}]})
-    return found
+    for match in _MENTION.finditer(text):
+        if did := (dids or {}).get(match["handle"].lower()):
+            found.append({"index": span(match.start(), match.end()),
+                          "features": [{"$type": "app.bsky.richtext.facet#mention", "did": did}]})
+    return sorted(found, key=lambda facet: facet["index"]["byteStart"])
 
 
 class Bluesky(Platform):
@@ -153,12 +164,14 @@ class Bluesky(Platform):
         if request.attempt > 1 and (earlier := self._lookup(account, creds, request)):
             return earlier  # re-creating an existing rkey answers 500, so look first
         record: dict[str, Any] = {"$type": COLLECTION, "text": request.caption, "createdAt": self._now_iso()}
-        if found := facets(request.caption):
+        if found := facets(request.caption, self._resolve(account, creds, mentions(request.caption))):
             record["facets"] = found
         if langs := request.options.get("langs"):
             record["langs"] = list(langs)
         if request.media:
             record["embed"] = self._embed(account, creds, request)
+        elif card := link_card(self, account, creds, request):
+            record["embed"] = card
         session = self._session(account, creds)
         body = {"repo": session["did"], "collection": COLLECTION, "rkey": rkey, "record": record}
         self.calling(request)
@@ -215,6 +228,10 @@ class Bluesky(Platform):
     def _embed(self, account: Account, creds: dict[str, Any], request: PublishRequest) -> dict[str, Any]:
         """An images or video embed from uploaded blobs (each saved at once: a later attempt reuses them)."""
         media = request.media
+        if media[0].type == "video":
+            # through the video service, as the app does: an uploadBlob'd video shows "Video not found"
+            video = video_blob(self, account, creds, request)
+            return {"$type": "app.bsky.embed.video", "video": video, **({"alt": media[0].alt} if media[0].alt else {})}
         blobs: list[dict[str, Any]] = list(request.state.get("blobs") or ())
         since = float(request.state.get("blobs_at") or 0)
         if self.clock() - since > BLOB_REUSE:
@@ -225,11 +242,22 @@ class Bluesky(Platform):
                                 data=data, headers={"Content-Type": content_type})
             blobs.append(answer.json()["blob"])
             request.save(blobs=blobs, blobs_at=since)
-        if media[0].type == "video":
-            return {"$type": "app.bsky.embed.video", "video": blobs[0], **({"alt": media[0].alt} if media[0].alt else {})}
         # `alt` is required on each image ("" when the caller gave none)
         return {"$type": "app.bsky.embed.images",
                 "images": [{"alt": item.alt, "image": blob} for item, blob in zip(media, blobs, strict=True)]}
+
+    def _resolve(self, account: Account, creds: dict[str, Any], handles: Sequence[str]) -> dict[str, str]:
+        """handle -> DID by resolveHandle, once per handle in this attempt; one that does not resolve is left out."""
+        dids: dict[str, str] = {}
+        for handle in handles:
+            try:
+                answer = self._xrpc(account, creds, "GET", "com.atproto.identity.resolveHandle", params={"handle": handle})
+            except PlatformRejected:
+                continue  # no such handle (400 "Unable to resolve handle"): the mention stays plain text
+            did = answer.json().get("did")
+            if isinstance(did, str) and did.startswith("did:"):
+                dids[handle] = did
+        return dids
 
     def _now_iso(self) -> str:
         """`createdAt` in the millisecond UTC form the app writes."""

@@ -1,10 +1,11 @@
-"""Caption counting in each platform's own unit: graphemes, bytes, UTF-16, twitter-text weight."""
+"""Caption counting in each platform's own unit: graphemes, bytes, UTF-16, twitter-text weight (twitter-text-parser)."""
 
 from __future__ import annotations
 
 import unicodedata
 
 import regex
+from twitter_text import extract_urls_with_indices, parse_tweet
 
 __all__ = [
     "URL_LENGTH",
@@ -15,6 +16,7 @@ __all__ = [
     "utf8_bytes",
     "utf16_units",
     "x_weighted_length",
+    "x_weighted_length_at_most",
 ]
 
 #: what X and Mastodon count for any URL, whatever its real length
@@ -22,35 +24,8 @@ URL_LENGTH = 23
 
 _GRAPHEME = regex.compile(r"\X")
 
-# Generic TLDs a bare domain may end in; any two-letter ccTLD is accepted too (twitter-text keeps a
-# full IANA list; this short one covers what people actually type).
-_GTLDS = (
-    "com|org|net|edu|gov|mil|int|info|biz|name|pro|io|ai|app|dev|blog|shop|social|online|site|xyz|"
-    "tech|store|news|cloud|page|link|live|art|design|club|space|website|email|media|studio|world|"
-    "today|agency|digital|network|systems|solutions|academy|coop|museum|travel|jobs|mobi|tel|asia|"
-    "eu|berlin|london|nyc|paris|tokyo"
-)
-_DOMAIN = r"(?:[\p{L}\p{N}](?:[\p{L}\p{N}_-]{0,61}[\p{L}\p{N}])?\.)+(?:" + _GTLDS + r"|[a-z]{2})"
-_PATH = r"(?:[/?#][^\s<>\"]*)?"
-_URL = regex.compile(
-    # a protocol URL anywhere; a bare domain only when not glued to a word, an @ or a dot before it
-    r"(?P<proto>https?://[^\s<>\"/?#]+" + _PATH + r")"
-    r"|(?<![\p{L}\p{N}@.$#_/-])(?P<bare>" + _DOMAIN + r"(?::\d{1,5})?" + _PATH + r")(?![\p{L}\p{N}@])",
-    regex.IGNORECASE,
-)
-# twitter-text: "example.de" (one label + ccTLD, no path) is not a link, except t.co
-_SHORT_CCTLD = regex.compile(r"[\p{L}\p{N}_-]+\.[a-z]{2}(?::\d+)?", regex.IGNORECASE)
-# trailing punctuation that ends a sentence rather than the URL
-_TRAILING = ".,;:!?'\"*"
-
-# twitter-text v3: code points in these ranges weigh 100, everything else the default 200
-_X_LIGHT = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
-_X_SCALE, _X_DEFAULT_WEIGHT = 100, 200
-_EMOJI_CLUSTER = regex.compile(
-    r"\p{Emoji_Presentation}|\p{Extended_Pictographic}\uFE0F|\uFE0F\u20E3|\p{Regional_Indicator}{2}"
-    r"|\p{Extended_Pictographic}(?:\p{Emoji_Modifier}|\u200D)"
-)
-
+# twitter-text v3 weighs code points above U+10FF 2 (a few light ranges aside: over-counting is fine here)
+_X_HEAVY = regex.compile(r"[^\x00-\u10ff]")
 # Mastodon mention: @user or @user@domain, not inside a word or path
 _MENTION = regex.compile(r"(?<![/\w])@(?P<user>[a-z0-9_]+)(?:@[\w.-]+\w)?", regex.IGNORECASE)
 
@@ -70,29 +45,11 @@ def utf16_units(s: str) -> int:
     return len(s.encode("utf-16-le")) // 2
 
 
-def _clean_end(url: str) -> str:
-    """Drop sentence punctuation and an unbalanced closing parenthesis from a URL's end."""
-    while url and (url[-1] in _TRAILING or (url[-1] == ")" and url.count("(") < url.count(")"))):
-        url = url[:-1]
-    return url
-
-
 def url_spans(s: str, *, bare: bool = True) -> list[tuple[int, int, str]]:
-    """(start, end, url) of every URL in `s`; bare domains only when `bare` (twitter-text style)."""
-    spans: list[tuple[int, int, str]] = []
-    for match in _URL.finditer(s):
-        url = match.group("proto") or match.group("bare")
-        if not match.group("proto"):
-            if not bare:
-                continue
-            plain = url.split("/")[0]
-            if _SHORT_CCTLD.fullmatch(plain) and "/" not in url and plain.lower() != "t.co":
-                continue
-        url = _clean_end(url)
-        if "." not in url.split("://")[-1].split("/")[0]:
-            continue  # "http://localhost" is no link for twitter-text
-        spans.append((match.start(), match.start() + len(url), url))
-    return spans
+    """(start, end, url) of every URL in `s` as twitter-text finds it; bare domains only when `bare`."""
+    # twitter-text checks every domain against its IANA TLD list (Mastodon links by the same extractor)
+    found = extract_urls_with_indices(s, extract_urls_without_protocol=bare)
+    return [(int(f["indices"][0]), int(f["indices"][1]), str(f["url"])) for f in found]
 
 
 def find_urls(s: str, *, bare: bool = True) -> list[str]:
@@ -100,34 +57,22 @@ def find_urls(s: str, *, bare: bool = True) -> list[str]:
     return [url for _, _, url in url_spans(s, bare=bare)]
 
 
-def _x_char_weight(ch: str) -> int:
-    """twitter-text v3 weight of one code point."""
-    cp = ord(ch)
-    return 100 if any(lo <= cp <= hi for lo, hi in _X_LIGHT) else _X_DEFAULT_WEIGHT
-
-
 def x_weighted_length(s: str) -> int:
-    """X's weighted length: NFC, URLs 23, emoji sequences 2, CJK and other heavy code points 2."""
-    text = unicodedata.normalize("NFC", s)
-    weight = 0
-    pos = 0
-    for start, end, _ in url_spans(text):
-        weight += _x_weight_plain(text[pos:start]) + URL_LENGTH * _X_SCALE
-        pos = end
-    weight += _x_weight_plain(text[pos:])
-    # twitter-text reports the scaled sum divided back by the scale, rounded down
-    return weight // _X_SCALE
+    """X's weighted length by twitter-text v3: NFC, URLs 23, emoji sequences 2, CJK and other heavy code points 2."""
+    text = unicodedata.normalize("NFC", s).replace("\r\n", "\n")
+    if text.isascii():
+        # exact and far cheaper than the full parse: every ASCII code point outside a URL weighs 1, and
+        # the URLs are twitter-text's own (its per-character loop and emoji scan cost ~10 us a character)
+        spans = [f["indices"] for f in extract_urls_with_indices(text)] if "." in text else []
+        return len(text) - sum(int(end) - int(start) for start, end in spans) + URL_LENGTH * len(spans)
+    return int(parse_tweet(text).weightedLength)
 
 
-def _x_weight_plain(text: str) -> int:
-    """Weighted sum (scaled by 100) of text without URLs."""
-    total = 0
-    for cluster in _GRAPHEME.findall(text):
-        if _EMOJI_CLUSTER.search(cluster):
-            total += _X_DEFAULT_WEIGHT  # a whole emoji sequence (ZWJ, flags, skin tones) weighs 2
-        else:
-            total += sum(_x_char_weight(ch) for ch in cluster)
-    return total
+def x_weighted_length_at_most(s: str) -> int:
+    """A cheap upper bound of `x_weighted_length`: 1 per code point, 1 more per heavy one, 19 more per dot."""
+    text = s if s.isascii() else unicodedata.normalize("NFC", s)
+    # a URL counts 23 and has at least 4 characters ("t.co") and a dot; heavy code points weigh 2
+    return len(text) + len(_X_HEAVY.findall(text)) + (URL_LENGTH - 4) * text.count(".")
 
 
 def mastodon_length(s: str) -> int:

@@ -22,7 +22,7 @@ from .base import (
     seed_digits,
 )
 from .oauth import ClientApp, ConnectOption, Grant, OAuthSpec, Refreshed
-from .text import url_spans, x_weighted_length
+from .text import url_spans, x_weighted_length, x_weighted_length_at_most
 
 API = "https://api.x.com"
 #: video upload segment size (the API takes up to 5 MB; 1 MB is what clients use)
@@ -60,6 +60,10 @@ class X(Platform):
     def caption_length(self, caption: str) -> int:
         """twitter-text weighted length."""
         return x_weighted_length(caption)
+
+    def caption_length_at_most(self, caption: str) -> int:
+        """A bound that spares most captions the full twitter-text parse (the API checks every request)."""
+        return x_weighted_length_at_most(caption)
 
     def permalink(self, handle: str, post_id: str) -> str:
         """`https://x.com/{username}/status/{id}`."""

@@ -52,6 +52,10 @@ def tweet_call(mocked: responses.RequestsMock, sent: dict[str, Any], token: str 
     ("\U0001f469\u200d\U0001f4bb" * 140, True),  # a ZWJ sequence weighs 2 like any emoji
     ("a" * 256 + " https://example.com/" + "p" * 100, True),  # 256 + 1 + 23 = 280
     ("a" * 257 + " https://example.com/" + "p" * 100, False),
+    ("a" * 256 + " example.photography", True),  # any IANA TLD makes a 23-character link
+    ("a" * 257 + " example.photography", False),
+    ("a" * 279 + ".", True),  # the cheap bound says "maybe too long": the exact count decides
+    ("日" * 139 + " example.photography", False),  # 278 + 1 + 23
 ])
 def test_caption_limits(caption: str, ok: bool) -> None:
     rules = [p.rule for p in validate("x", caption, [])]

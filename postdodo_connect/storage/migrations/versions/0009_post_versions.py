@@ -1,6 +1,6 @@
 """posts versions, targets content
 
-Revision ID: 0009_content_versions
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-02 14:39:25.639456
 """
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0009_content_versions'
+revision: str = '0009'
 down_revision: str | None = '0008'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
