@@ -161,6 +161,8 @@ class Platform(Connectable):
     #: for media the adapter downloads and uploads itself: kind -> byte cap, kind -> MIME types
     media_max_bytes: ClassVar[dict[str, int]] = {}
     media_types: ClassVar[dict[str, frozenset[str]]] = {}
+    #: whether `delete` can take a published post down (the TikTok and Instagram APIs cannot)
+    can_delete: ClassVar[bool] = False
     #: set by the engine to persist credentials that a token refresh replaced
 
     def __init__(
@@ -267,6 +269,11 @@ class Platform(Connectable):
     def publish(self, account: Account, request: PublishRequest) -> Published:
         """Publish one target; raise a PlatformError subclass on failure (OutcomeUnknown when unsure)."""
         raise NotImplementedError
+
+    def delete(self, account: Account, platform_post_id: str) -> None:
+        """Take a published post down; a post already gone counts as done (raise PlatformNotFound or return)."""
+        raise PlatformRejected(f"{self.label or self.name} cannot delete posts through its API",
+                               code="unpublish_unsupported")
 
     def lookup(self, account: Account, request: PublishRequest) -> Published | None:
         """Find the post an ambiguous publish may have created (only when `has_lookup`)."""

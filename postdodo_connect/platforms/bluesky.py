@@ -85,6 +85,7 @@ class Bluesky(Platform):
     label = "Bluesky"
     max_caption = 300
     max_media = 4
+    can_delete = True
     video_alone = True
     has_lookup = True
     credential_fields = ("identifier", "app_password", "service")
@@ -161,6 +162,13 @@ class Bluesky(Platform):
         self.calling(request)
         answer = self._xrpc(account, creds, "POST", "com.atproto.repo.createRecord", creates=True, json=body).json()
         return Published(platform_post_id=answer["uri"], permalink=self.permalink(session["handle"], rkey))
+
+    def delete(self, account: Account, platform_post_id: str) -> None:
+        """deleteRecord of the post's record (`at://did/collection/rkey`); deleting a missing record succeeds."""
+        creds = dict(account.credentials)
+        repo, collection, rkey = platform_post_id.removeprefix("at://").split("/", 2)
+        self._xrpc(account, creds, "POST", "com.atproto.repo.deleteRecord",
+                   json={"repo": repo, "collection": collection, "rkey": rkey})
 
     def lookup(self, account: Account, request: PublishRequest) -> Published | None:
         """getRecord by the pre-chosen rkey: found means the post exists."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import requests
 
@@ -57,6 +57,7 @@ class LinkedIn(Platform):
     label = "LinkedIn"
     max_caption = 3000
     max_media = 20
+    can_delete = True
     media_kinds = frozenset({"image"})
     # No lookup call: after an ambiguous create the retry itself reconciles, because LinkedIn
     # refuses the same content again with 422 DUPLICATE_POST naming the existing post's URN.
@@ -93,6 +94,10 @@ class LinkedIn(Platform):
         """GET /v2/userinfo (OpenID Connect): `sub` is the member id, `name` the display name."""
         me = self._userinfo(credentials)
         return Profile(handle=me.get("name") or me["sub"], display_name=me.get("name", ""))
+
+    def delete(self, account: Account, platform_post_id: str) -> None:
+        """DELETE /rest/posts/{url-encoded urn} (204 No Content)."""
+        self.call("DELETE", f"{API}/rest/posts/{quote(platform_post_id, safe='')}", headers=_rest_headers(account))
 
     def publish(self, account: Account, request: PublishRequest) -> Published:
         """Upload images, then create the post; its URN comes back in `x-restli-id`."""

@@ -35,6 +35,7 @@ class Mastodon(Platform):
     label = "Mastodon"
     max_caption = 500
     max_media = 4
+    can_delete = True
     video_alone = True
     # Within the hour the instance keeps an Idempotency-Key, an ambiguous create is simply sent again (the
     # replay answers with the original status); beyond it, the account's statuses are looked up.
@@ -149,6 +150,11 @@ class Mastodon(Platform):
         status = self.json(self.call("POST", f"{base}/api/v1/statuses", creates=True, json=body, headers=headers),
                            creates=True)
         return self._published(base, status)
+
+    def delete(self, account: Account, platform_post_id: str) -> None:
+        """DELETE /api/v1/statuses/:id (a status already gone answers 404)."""
+        creds = account.credentials
+        self.call("DELETE", f"{_base(creds)}/api/v1/statuses/{platform_post_id}", headers=_auth(creds))
 
     def lookup(self, account: Account, request: PublishRequest) -> Published | None:
         """The account's status carrying our media ids, or our exact text, made around the recorded call."""

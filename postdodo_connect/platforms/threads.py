@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 import regex
 
+from .base import Account
 from .grants import refused, token_fields
 from .graph import ContainerPlatform
 from .oauth import ClientApp, ConnectOption, Grant, OAuthSpec, Refreshed
@@ -25,9 +26,15 @@ class Threads(ContainerPlatform):
     max_caption: ClassVar[int] = 500
     max_media: ClassVar[int] = 20  # carousels take 2-20 items per the Threads posts reference
     has_lookup: ClassVar[bool] = True
+    can_delete: ClassVar[bool] = True  # needs the threads_delete permission
     credential_fields: ClassVar[tuple[str, ...]] = ("access_token", "user_id")
 
     graph_url: ClassVar[str] = "https://graph.threads.net/v1.0"
+
+    def delete(self, account: Account, platform_post_id: str) -> None:
+        """DELETE /{threads-media-id}."""
+        token, _ = self.ids(account.credentials)
+        self.graph_delete(token, platform_post_id)
     create_edge: ClassVar[str] = "threads"
     publish_edge: ClassVar[str] = "threads_publish"
     status_field: ClassVar[str] = "status"

@@ -38,6 +38,7 @@ class X(Platform):
     label = "X"
     max_caption = 280
     max_media = 4
+    can_delete = True
     video_alone = True
     has_lookup = True
     # refresh_token and client_id (client_secret for confidential clients) are optional: with them
@@ -110,6 +111,10 @@ class X(Platform):
             raise
         post_id = answer["data"]["id"]
         return Published(platform_post_id=post_id, permalink=self.permalink(account.handle, post_id))
+
+    def delete(self, account: Account, platform_post_id: str) -> None:
+        """DELETE /2/tweets/:id (a post already gone answers 404)."""
+        self._api(account, dict(account.credentials), "DELETE", f"/2/tweets/{platform_post_id}")
 
     def lookup(self, account: Account, request: PublishRequest) -> Published | None:
         """The newest posts of the account, matched on their text (links aside: X rewrites them)."""
