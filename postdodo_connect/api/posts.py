@@ -1,4 +1,4 @@
-"""/v1/posts: create (with preflight), validate, list, get, cancel."""
+"""/v1/posts: create (with preflight), validate, list, get, cancel, unpublish."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from ..errors import ConflictError, InvalidRequestError, NotFoundError, UnsafeUR
 from ..models import PostCreate, PostStatus, TargetError, format_time
 from ..storage import accounts as accounts_store
 from ..storage import posts as store
+from ..storage import unpublish as unpublish_store
 from .auth import workspace
 from .boundary import known_args, limit_param, read_json
 from .idempotency import idempotent
@@ -193,3 +194,23 @@ def cancel_post(svc: Service, workspace_id: str, post_id: str) -> dict[str, Any]
 def cancel(post_id: str) -> dict[str, Any]:
     """Cancel every target that has not started publishing."""
     return post_json(cancel_post(service(), workspace()["id"], post_id))
+
+
+def unpublish_post(svc: Service, workspace_id: str, post_id: str) -> dict[str, Any]:
+    """Queue the deletion of every published target the platform can delete; 409 when nothing is published."""
+    with svc.db.write() as conn:
+        post, plan = unpublish_store.request_unpublish(conn, workspace_id, post_id, svc.clock(),
+                                                       lambda name: platforms.adapter_class(name).can_delete)
+    if post is None:
+        raise NotFoundError(f"no post {post_id}", param="id")
+    if all(step["action"] == "not_published" for step in plan):
+        raise ConflictError(f"post {post_id} has nothing published to unpublish (it is {post['status']})")
+    if any(step["action"] == "unpublishing" for step in plan):
+        svc.kick()  # the deletes run on the engine, never in this request
+    return {"post": post_json(post), "targets": plan}
+
+
+@bp.post("/<post_id>/unpublish")
+def unpublish(post_id: str) -> tuple[dict[str, Any], int]:
+    """Delete the post from the platforms that allow it; 202 with the plan per target."""
+    return unpublish_post(service(), workspace()["id"], post_id), 202

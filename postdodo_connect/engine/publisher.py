@@ -21,6 +21,7 @@ from ..storage.group_commit import GroupCommit, commit
 from .metrics import observe_publish
 from .progress import UNKNOWN_CODES, AttemptLost, TargetProgress, settle_unknown
 from .retry import RetryPolicy
+from .unpublisher import unpublish
 
 log = logging.getLogger("postdodo.publisher")
 
@@ -49,9 +50,11 @@ class Publisher:
         with self.db.read() as conn:
             target = work.load_target(conn, target_id)
             account_row = accounts_store.load_account(conn, target["account_id"]) if target else None
-        if target is None or target["status"] != "publishing" or target["attempts"] != attempt:
+        if target is None or target["status"] not in ("publishing", "unpublishing") or target["attempts"] != attempt:
             return "skipped"  # a stale job: canceled, or re-claimed after its lease ran out
         assert account_row is not None
+        if target["status"] == "unpublishing":
+            return unpublish(self, target, account_row, attempt)
         started = time.perf_counter()
         status = self._attempt(target, account_row, attempt)
         observe_publish(target["platform"], status, time.perf_counter() - started)

@@ -14,7 +14,7 @@ from .ids import new_id
 from .prepared import Conn, Prepared
 from .schema import posts, targets
 
-FINAL = frozenset({"confirmed", "failed", "canceled"})
+FINAL = frozenset({"confirmed", "failed", "canceled", "unpublished"})
 CANCELABLE = ("scheduled", "retrying")
 TARGET_FIELDS = ("account_id", "platform", "status", "phase", "permalink", "platform_post_id", "attempts",
                  "next_attempt_at", "error")
@@ -174,9 +174,13 @@ def cancel_post(conn: Connection, workspace_id: str, post_id: str, now: datetime
 def rollup(statuses: list[str]) -> str:
     """The post status its targets imply."""
     counts = Counter(statuses)
+    if counts["unpublishing"]:
+        return "unpublishing"
     if any(s not in FINAL for s in statuses):
         waiting_only = counts["scheduled"] + counts["canceled"] == len(statuses)
         return "scheduled" if waiting_only and counts["scheduled"] else "publishing"
+    if counts["unpublished"] and not counts["confirmed"]:
+        return "unpublished"
     if counts["confirmed"] == len(statuses):
         return "published"
     if counts["confirmed"]:
@@ -209,7 +213,8 @@ def refresh_status(conn: Connection, post_id: str, now: datetime) -> str:
     if new == post["status"]:
         return new
     changed = _SET_POST_STATUS.run(conn, {"post_id": post_id, "old": post["status"], "new": new, "now": now})
-    if changed and all(r["status"] in FINAL for r in rows) and new != "canceled":
+    # an unpublish ending is no second completion: `post.unpublished` events tell it per target
+    if changed and all(r["status"] in FINAL for r in rows) and new != "canceled" and post["status"] != "unpublishing":
         emit(conn, post["workspace_id"], "post.completed", {"post_id": post_id, "status": new, "targets": rows},
              post_id=post_id, now=now)
     return new
