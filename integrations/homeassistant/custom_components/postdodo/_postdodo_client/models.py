@@ -43,6 +43,8 @@ __all__ = [
     "Target",
     "TargetError",
     "TargetStatus",
+    "UnpublishPlan",
+    "UnpublishStep",
     "Validation",
     "WebhookCreate",
     "WebhookEndpoint",
@@ -51,8 +53,10 @@ __all__ = [
     "format_time",
 ]
 
-PostStatus = Literal["scheduled", "publishing", "published", "partially_published", "failed", "canceled"]
-TargetStatus = Literal["scheduled", "publishing", "confirmed", "retrying", "failed", "canceled"]
+PostStatus = Literal["scheduled", "publishing", "published", "partially_published", "failed", "canceled",
+                     "unpublishing", "unpublished"]
+TargetStatus = Literal["scheduled", "publishing", "confirmed", "retrying", "failed", "canceled", "unpublishing",
+                       "unpublished"]
 EVENT_TYPES = (
     "post.scheduled",
     "post.published",
@@ -60,6 +64,7 @@ EVENT_TYPES = (
     "post.failed",
     "post.completed",
     "post.canceled",
+    "post.unpublished",
     "account.disconnected",
     "account.expiring",
     "account.reconnected",
@@ -192,6 +197,24 @@ class Post(_Model):
     targets: list[Target]
     created_at: Time
     updated_at: Time | None = None
+
+
+class UnpublishStep(_Model):
+    """What an unpublish request does on one target."""
+
+    account_id: str
+    platform: str
+    #: unpublishing: the delete is queued; unsupported: the platform cannot delete (see `error`);
+    #: not_published: nothing to delete; unpublished: done already
+    action: Literal["unpublishing", "unsupported", "not_published", "unpublished"]
+    error: TargetError | None = None
+
+
+class UnpublishPlan(_Model):
+    """Answer of POST /v1/posts/{id}/unpublish: the post as it is now and what happens per target."""
+
+    post: Post
+    targets: list[UnpublishStep]
 
 
 class Validation(_Model):
