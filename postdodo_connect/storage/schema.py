@@ -202,6 +202,9 @@ targets = Table(
     # before it is a plain retry; after it the outcome is unknown and reconcile starts from this time
     Column("call_started_at", UTCDateTime),
     Column("call_attempt", Integer),
+    # {text, status, platform_post_id, permalink, error}: the comment posted under the confirmed post;
+    # while it is due, the confirmed target carries its `next_attempt_at`
+    Column("first_comment", JSON),
     Index("ix_targets_due", "status", "next_attempt_at"),
     Index("ix_targets_lease", "status", "lease_until"),
     Index("ix_targets_post", "post_id", "position"),
