@@ -152,6 +152,12 @@ class Media(_Input):
         return value
 
 
+class PlatformVersion(_Input):
+    """What one platform's targets get instead of the post's base content."""
+
+    first_comment: Text | None = Field(default=None, min_length=1, max_length=10_000)
+
+
 class PostCreate(_Input):
     """Body of POST /v1/posts and POST /v1/posts/validate."""
 
@@ -159,6 +165,10 @@ class PostCreate(_Input):
     account_ids: list[Annotated[Line, Field(min_length=1, max_length=100)]] = Field(min_length=1, max_length=MAX_TARGETS)
     scheduled_at: InputTime | None = None
     media: list[Media] = Field(default_factory=list, max_length=20)
+    #: a comment posted under the post once it is confirmed (a self-reply where that is the platform's way)
+    first_comment: Text | None = Field(default=None, min_length=1, max_length=10_000)
+    #: per platform: {"first_comment": ...} overrides the top-level one for that platform's targets
+    platforms: dict[Annotated[Line, Field(max_length=30)], PlatformVersion] = Field(default_factory=dict, max_length=20)
 
 
 class TargetError(_Model):
@@ -168,6 +178,16 @@ class TargetError(_Model):
     message: str
     retryable: bool = False
     platform_error: Any = None
+
+
+class FirstComment(_Model):
+    """The first comment of one target: posted after the post is confirmed; its failure never fails the post."""
+
+    #: pending: waits for the post (or for its next try); published; failed (see `error`)
+    status: Literal["pending", "published", "failed"]
+    platform_post_id: str | None = None
+    permalink: str | None = None
+    error: TargetError | None = None
 
 
 class Target(_Model):
@@ -183,6 +203,7 @@ class Target(_Model):
     attempts: int = 0
     next_attempt_at: Time | None = None
     error: TargetError | None = None
+    first_comment: FirstComment | None = None
 
 
 class Post(_Model):

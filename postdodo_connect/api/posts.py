@@ -50,6 +50,9 @@ def _target_json(target: dict[str, Any]) -> dict[str, Any]:
         data["next_attempt_at"] = format_time(target["next_attempt_at"])
     if target.get("error") is not None:
         data["error"] = TargetError.model_validate(target["error"]).model_dump(mode="json")
+    if (comment := target.get("first_comment")) is not None:
+        data["first_comment"] = {"status": comment["status"], **{
+            name: comment[name] for name in ("platform_post_id", "permalink", "error") if comment.get(name) is not None}}
     return data
 
 
@@ -84,10 +87,38 @@ def preflight(body: PostCreate, workspace_id: str, now: datetime) -> tuple[list[
         except UnsafeURLError as exc:
             problems.append({"field": f"media.{index}.url", "rule": "post.media.url_not_allowed", "message": str(exc)})
     media = [platforms.Media(type=m.type, url=m.url) for m in body.media]
-    for name in sorted({a["platform"] for a in found.values()}):
+    names = {a["platform"] for a in found.values()}
+    for name in sorted(names):
         problems.extend(p.as_detail() for p in platforms.validate(name, body.caption, media))
+    problems.extend(_first_comment_problems(body, names))
     ordered = [found[a] for a in dict.fromkeys(body.account_ids) if a in found]
     return ordered, problems
+
+
+def _first_comment_problems(body: PostCreate, names: set[str]) -> list[dict[str, str]]:
+    """Where a first comment is asked of a platform that has none (or of a platform the post does not target)."""
+    problems: list[dict[str, str]] = []
+    for name in sorted(body.platforms):
+        if name not in names:
+            problems.append({"field": f"platforms.{name}", "rule": "post.platforms.not_targeted",
+                             "message": f"no account of the post is on {name}"})
+    for name in sorted(first_comments(body, names)):
+        if not platforms.adapter_class(name).has_first_comment:
+            field = f"platforms.{name}.first_comment" if name in body.platforms else "first_comment"
+            problems.append({"field": field, "platform": name, "rule": f"{name}.first_comment.unsupported",
+                             "message": f"{platforms.adapter_class(name).label or name} has no first comment"})
+    return problems
+
+
+def first_comments(body: PostCreate, names: set[str]) -> dict[str, str]:
+    """The effective first comment per platform of the post: the platform's own, else the top-level one."""
+    found: dict[str, str] = {}
+    for name in names:
+        version = body.platforms.get(name)
+        text = version.first_comment if version is not None and version.first_comment else body.first_comment
+        if text:
+            found[name] = text
+    return found
 
 
 def create_post(svc: Service, ws: dict[str, Any], body: PostCreate) -> dict[str, Any]:
@@ -102,7 +133,8 @@ def create_post(svc: Service, ws: dict[str, Any], body: PostCreate) -> dict[str,
         )
     with svc.db.lean_write() as conn:
         post = store.create_post(conn, ws["id"], caption=body.caption, media=[m.model_dump() for m in body.media],
-                                 scheduled_at=body.scheduled_at, accounts=targets, now=now)
+                                 scheduled_at=body.scheduled_at, accounts=targets, now=now,
+                                 first_comments=first_comments(body, {t["platform"] for t in targets}))
     if body.scheduled_at is None or body.scheduled_at <= now:
         svc.kick()
     return post

@@ -50,6 +50,7 @@ class Sandbox(Platform):
         self.real, self.db, self.group_commit = real, db, group_commit
         self.name, self.label = real.name, real.label  # type: ignore[misc]
         self.can_delete = real.can_delete  # type: ignore[misc]
+        self.has_first_comment = real.has_first_comment  # type: ignore[misc]
         self.global_faults = global_faults or {}
         self.rng = rng or random.Random()
         self.sleep, self.now = sleep, clock
@@ -132,6 +133,18 @@ class Sandbox(Platform):
         # never the engine's)
         commit(self.db, partial(_INSERT.run, params=row), self.group_commit)
         return Published(platform_post_id=post_id, permalink=permalink)
+
+    def comment(self, account: Account, platform_post_id: str, text: str) -> Published:
+        """A first comment where the real platform has one (kept nowhere: only its answer matters)."""
+        if not self.has_first_comment:
+            return super().comment(account, platform_post_id, text)
+        faults = self.faults(account)
+        self._call(faults)
+        if self._roll(faults.server_error_rate):
+            raise PlatformUnavailable("sandbox: 503 service unavailable", code="platform_unavailable",
+                                      platform_error={"status": 503})
+        comment_id = self.real.sample_post_id(new_id("sbxc", 12))
+        return Published(platform_post_id=comment_id, permalink=self.real.permalink(account.handle, comment_id))
 
     def delete(self, account: Account, platform_post_id: str) -> None:
         """Remove the post from the sandbox table where the real platform could; its faults apply as to a publish."""

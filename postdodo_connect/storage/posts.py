@@ -17,7 +17,7 @@ from .schema import posts, targets
 FINAL = frozenset({"confirmed", "failed", "canceled", "unpublished"})
 CANCELABLE = ("scheduled", "retrying")
 TARGET_FIELDS = ("account_id", "platform", "status", "phase", "permalink", "platform_post_id", "attempts",
-                 "next_attempt_at", "error")
+                 "next_attempt_at", "error", "first_comment")
 
 
 #: when a post goes out: its schedule, or its creation when it was published at once
@@ -26,7 +26,7 @@ post_time = func.coalesce(posts.c.scheduled_at, posts.c.created_at)
 _POST_COLUMNS = ("id", "workspace_id", "status", "caption", "media", "scheduled_at", "created_at", "updated_at",
                  "event_seq")
 _TARGET_COLUMNS = ("id", "post_id", "position", "workspace_id", "account_id", "platform", "status", "attempts",
-                   "next_attempt_at", "updated_at")
+                   "next_attempt_at", "updated_at", "first_comment")
 _INSERT_POST = Prepared(insert(posts), columns=_POST_COLUMNS)
 _INSERT_TARGET = Prepared(insert(targets), columns=_TARGET_COLUMNS)
 
@@ -40,6 +40,7 @@ def create_post(
     scheduled_at: datetime | None,
     accounts: list[dict[str, Any]],
     now: datetime,
+    first_comments: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Insert a post with one target per account; due now when `scheduled_at` is None."""
     post_id = new_id("post")
@@ -52,7 +53,9 @@ def create_post(
     rows = [
         {"id": new_id("tgt"), "post_id": post_id, "position": i, "workspace_id": workspace_id,
          "account_id": acct["id"], "platform": acct["platform"], "status": "scheduled", "attempts": 0,
-         "next_attempt_at": scheduled_at or now, "updated_at": now}
+         "next_attempt_at": scheduled_at or now, "updated_at": now,
+         "first_comment": {"text": text, "status": "pending"}
+         if (text := (first_comments or {}).get(acct["platform"])) else None}
         for i, acct in enumerate(accounts)
     ]
     _INSERT_TARGET.run_many(conn, rows)

@@ -1,7 +1,7 @@
-"""Unpublish queries: mark confirmed targets `unpublishing`, claim them with a lease, record each outcome.
+"""Follow-up work on published targets: unpublish (mark `unpublishing`) and first comments; claims and outcomes.
 
-An `unpublishing` target waits unleased with `next_attempt_at` due, like a `retrying` one; a claim only
-leases it (the status stays). `processing_checks` is set to the publish attempts at request time, so the
+An `unpublishing` target, or a `confirmed` one whose first comment is due, waits unleased with
+`next_attempt_at` set, like a `retrying` one; a claim only leases it (the status stays). `processing_checks` is set to the publish attempts at request time, so the
 retry policy counts the delete attempts alone (attempts - processing_checks), as it does for processing checks.
 """
 
@@ -18,7 +18,8 @@ from .posts import get_post, refresh_status
 from .schema import posts, targets
 
 UNPUBLISH_UNSUPPORTED = "unpublish_unsupported"
-_WAITING = and_(targets.c.status == "unpublishing", targets.c.lease_until.is_(None))
+FOLLOW_UP = ("unpublishing", "confirmed")  # a confirmed target has `next_attempt_at` only while its comment is due
+_WAITING = and_(targets.c.status.in_(FOLLOW_UP), targets.c.lease_until.is_(None))
 
 
 def request_unpublish(conn: Connection, workspace_id: str, post_id: str, now: datetime,
@@ -57,7 +58,7 @@ def request_unpublish(conn: Connection, workspace_id: str, post_id: str, now: da
 
 def claim_unpublishes(conn: Connection, now: datetime, lease_until: datetime, limit: int, *, skip_locked: bool,
                       owner: str | None) -> list[Any]:
-    """Lease due `unpublishing` targets; returns (id, attempts, post_id) of each."""
+    """Lease due unpublishes and first comments; returns (id, attempts, post_id) of each."""
     candidates = (select(targets.c.id).where(_WAITING, targets.c.next_attempt_at <= now)
                   .order_by(targets.c.next_attempt_at).limit(limit))
     if skip_locked:
@@ -73,7 +74,7 @@ def claim_unpublishes(conn: Connection, now: datetime, lease_until: datetime, li
 
 
 def any_due(conn: Connection, now: datetime) -> bool:
-    """Whether an unpublish is waiting."""
+    """Whether an unpublish or a first comment is due."""
     return conn.execute(select(targets.c.id).where(_WAITING, targets.c.next_attempt_at <= now).limit(1)).first() is not None
 
 
@@ -89,10 +90,11 @@ def finish_unpublish(conn: Connection, target_id: str, attempt: int, now: dateti
 
 
 def take_back_unpublishes(conn: Connection, now: datetime, *, owners: Sequence[str] = ()) -> int:
-    """Unpublishes whose worker died wait again, due now: a delete is safe to repeat."""
+    """Unpublishes and comments whose worker died wait again, due now (a delete is safe to repeat; a comment
+    may be posted twice, which beats never)."""
     gone = or_(targets.c.lease_until < now, targets.c.lease_owner.in_(owners)) if owners else targets.c.lease_until < now
     return conn.execute(
-        update(targets).where(targets.c.status == "unpublishing", targets.c.lease_until.is_not(None), gone)
+        update(targets).where(targets.c.status.in_(FOLLOW_UP), targets.c.lease_until.is_not(None), gone)
         .values(lease_until=None, lease_owner=None, next_attempt_at=now, updated_at=now)
     ).rowcount
 
@@ -102,3 +104,21 @@ def unpublished_event(conn: Connection, target: dict[str, Any], now: datetime, *
     emit(conn, target["workspace_id"], "post.unpublished", {
         "post_id": target["post_id"], "account_id": target["account_id"], "platform": target["platform"], **data},
         post_id=target["post_id"], now=now)
+
+
+def comment_due(conn: Connection, target_id: str, attempt: int, now: datetime) -> None:
+    """A just-confirmed target's first comment is due now; delete attempts are counted from here."""
+    conn.execute(update(targets).where(targets.c.id == target_id, targets.c.status == "confirmed",
+                                       targets.c.attempts == attempt)
+                 .values(next_attempt_at=now, processing_checks=attempt))
+
+
+def finish_comment(conn: Connection, target_id: str, attempt: int, now: datetime, *, first_comment: dict[str, Any],
+                   next_attempt_at: datetime | None = None) -> bool:
+    """Record a comment attempt's outcome, only while this attempt still owns the (confirmed) target."""
+    return conn.execute(
+        update(targets).where(targets.c.id == target_id, targets.c.status == "confirmed",
+                              targets.c.attempts == attempt)
+        .values(first_comment=first_comment, next_attempt_at=next_attempt_at, lease_until=None, lease_owner=None,
+                updated_at=now)
+    ).rowcount == 1
