@@ -20,9 +20,9 @@ log = logging.getLogger("postdodo.commenter")
 
 def post_comment(publisher: Publisher, target: dict[str, Any], account_row: dict[str, Any], attempt: int) -> str:
     """Post a confirmed target's first comment; returns the comment's status (pending when it will be retried)."""
-    comment = dict(target["first_comment"] or {})
-    if comment.get("status") != "pending" or not target["platform_post_id"]:
-        return _record(publisher, target, attempt, comment)  # nothing to do: just release the lease
+    if (target["first_comment"] or {}).get("status") != "pending" or not target["platform_post_id"]:
+        return _record(publisher, target, attempt, target["first_comment"])  # nothing to do: release the lease
+    comment = dict(target["first_comment"])
     try:
         if account_row["status"] != "active":
             raise PlatformError(f"account {account_row['id']} is {account_row['status']}",
@@ -52,13 +52,13 @@ def post_comment(publisher: Publisher, target: dict[str, Any], account_row: dict
         "error": None})
 
 
-def _record(publisher: Publisher, target: dict[str, Any], attempt: int, comment: dict[str, Any],
+def _record(publisher: Publisher, target: dict[str, Any], attempt: int, comment: dict[str, Any] | None,
             next_at: Any = None) -> str:
     now = publisher.clock()
 
     def record(conn: Connection) -> str:
         if not store.finish_comment(conn, target["id"], attempt, now, first_comment=comment, next_attempt_at=next_at):
             return "lost"
-        return str(comment.get("status") or "none")
+        return str((comment or {}).get("status") or "none")
 
     return publisher.record(record)

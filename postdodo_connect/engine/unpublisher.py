@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 
 from ..errors import PlatformError, PlatformNotFound
 from ..models import format_time
-from ..platforms import Account
+from ..platforms import Account, Platform
 from ..storage import posts as posts_store
 from ..storage import unpublish as store
 
@@ -27,6 +27,9 @@ def unpublish(publisher: Publisher, target: dict[str, Any], account_row: dict[st
         account = Account(id=account_row["id"], platform=account_row["platform"], handle=account_row["handle"],
                           credentials=publisher.vault.open_json(account_row["credentials"]),
                           settings=account_row["settings"] or {})
+        comment = target.get("first_comment") or {}
+        if adapter.comment_is_post and comment.get("status") == "published" and comment.get("platform_post_id"):
+            _delete(adapter, account, comment["platform_post_id"])  # a self-reply outlives its parent otherwise
         adapter.delete(account, target["platform_post_id"])
     except PlatformNotFound:
         pass  # gone already (deleted by hand, say): what was asked
@@ -80,3 +83,10 @@ def _record(publisher: Publisher, target: dict[str, Any], attempt: int, status: 
         return status
 
     return publisher.record(record)
+
+
+def _delete(adapter: Platform, account: Account, platform_post_id: str) -> None:
+    try:
+        adapter.delete(account, platform_post_id)
+    except PlatformNotFound:
+        pass

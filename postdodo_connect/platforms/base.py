@@ -163,6 +163,8 @@ class Platform(Connectable):
     media_types: ClassVar[dict[str, frozenset[str]]] = {}
     #: whether `comment` can post a first comment under a confirmed post
     has_first_comment: ClassVar[bool] = False
+    #: the first comment is a post of its own (a self-reply): unpublishing deletes it too
+    comment_is_post: ClassVar[bool] = False
     #: whether `delete` can take a published post down (the TikTok and Instagram APIs cannot)
     can_delete: ClassVar[bool] = False
     #: set by the engine to persist credentials that a token refresh replaced

@@ -87,6 +87,7 @@ class Bluesky(Platform):
     max_media = 4
     can_delete = True
     has_first_comment = True
+    comment_is_post = True
     video_alone = True
     has_lookup = True
     credential_fields = ("identifier", "app_password", "service")

@@ -37,6 +37,7 @@ class Mastodon(Platform):
     max_media = 4
     can_delete = True
     has_first_comment = True
+    comment_is_post = True
     video_alone = True
     # Within the hour the instance keeps an Idempotency-Key, an ambiguous create is simply sent again (the
     # replay answers with the original status); beyond it, the account's statuses are looked up.

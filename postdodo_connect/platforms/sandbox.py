@@ -51,6 +51,7 @@ class Sandbox(Platform):
         self.name, self.label = real.name, real.label  # type: ignore[misc]
         self.can_delete = real.can_delete  # type: ignore[misc]
         self.has_first_comment = real.has_first_comment  # type: ignore[misc]
+        self.comment_is_post = real.comment_is_post  # type: ignore[misc]
         self.global_faults = global_faults or {}
         self.rng = rng or random.Random()
         self.sleep, self.now = sleep, clock

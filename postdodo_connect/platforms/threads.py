@@ -28,6 +28,7 @@ class Threads(ContainerPlatform):
     has_lookup: ClassVar[bool] = True
     can_delete: ClassVar[bool] = True  # needs the threads_delete permission
     has_first_comment: ClassVar[bool] = True
+    comment_is_post: ClassVar[bool] = True
     credential_fields: ClassVar[tuple[str, ...]] = ("access_token", "user_id")
 
     graph_url: ClassVar[str] = "https://graph.threads.net/v1.0"

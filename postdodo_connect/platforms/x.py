@@ -40,6 +40,7 @@ class X(Platform):
     max_media = 4
     can_delete = True
     has_first_comment = True
+    comment_is_post = True
     video_alone = True
     has_lookup = True
     # refresh_token and client_id (client_secret for confidential clients) are optional: with them

@@ -113,7 +113,8 @@ def comment_due(conn: Connection, target_id: str, attempt: int, now: datetime) -
                  .values(next_attempt_at=now, processing_checks=attempt))
 
 
-def finish_comment(conn: Connection, target_id: str, attempt: int, now: datetime, *, first_comment: dict[str, Any],
+def finish_comment(conn: Connection, target_id: str, attempt: int, now: datetime, *,
+                   first_comment: dict[str, Any] | None,
                    next_attempt_at: datetime | None = None) -> bool:
     """Record a comment attempt's outcome, only while this attempt still owns the (confirmed) target."""
     return conn.execute(

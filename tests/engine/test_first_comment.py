@@ -109,3 +109,28 @@ def test_platforms_without_first_comment_refuse_it_in_preflight(engine: Engine) 
     assert {d["rule"] for d in refused} == {"post.platforms.not_targeted"}
     with engine.api.db.read() as conn:
         assert conn.execute(select(func.count()).select_from(posts)).scalar_one() == 1
+
+
+def test_unpublish_deletes_a_self_reply_comment_first(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    key = engine.api.new_key()
+    masto = engine.api.sandbox_account(key, "mastodon")
+    ig = engine.api.sandbox_account(key, "facebook")
+    post = engine.post(key, [masto["id"], ig["id"]], first_comment="more below")
+    engine.tick()
+    engine.tick()
+    targets = {t["platform"]: t for t in engine.get(key, post["id"])["targets"]}
+    deleted: list[tuple[str, str]] = []
+    original = Sandbox.delete
+
+    def spy(self: Sandbox, account: Account, platform_post_id: str) -> None:
+        deleted.append((self.name, platform_post_id))
+        original(self, account, platform_post_id)
+
+    monkeypatch.setattr(Sandbox, "delete", spy)
+    engine.api.call("POST", f"/v1/posts/{post['id']}/unpublish", key)
+    engine.tick()
+    assert engine.get(key, post["id"])["status"] == "unpublished"
+    # the Mastodon reply is a status of its own; a Facebook comment goes with its post
+    assert deleted == [("mastodon", targets["mastodon"]["first_comment"]["platform_post_id"]),
+                       ("mastodon", targets["mastodon"]["platform_post_id"]),
+                       ("facebook", targets["facebook"]["platform_post_id"])]
