@@ -44,6 +44,8 @@ __all__ = [
     "Target",
     "TargetError",
     "TargetStatus",
+    "UnpublishPlan",
+    "UnpublishStep",
     "Validation",
     "Version",
     "WebhookCreate",
@@ -53,8 +55,10 @@ __all__ = [
     "format_time",
 ]
 
-PostStatus = Literal["scheduled", "publishing", "published", "partially_published", "failed", "canceled"]
-TargetStatus = Literal["scheduled", "publishing", "confirmed", "retrying", "failed", "canceled"]
+PostStatus = Literal["scheduled", "publishing", "published", "partially_published", "failed", "canceled",
+                     "unpublishing", "unpublished"]
+TargetStatus = Literal["scheduled", "publishing", "confirmed", "retrying", "failed", "canceled", "unpublishing",
+                       "unpublished"]
 EVENT_TYPES = (
     "post.scheduled",
     "post.published",
@@ -63,6 +67,7 @@ EVENT_TYPES = (
     "post.completed",
     "post.canceled",
     "post.updated",
+    "post.unpublished",
     "account.disconnected",
     "account.expiring",
     "account.reconnected",
@@ -207,6 +212,16 @@ class TargetError(_Model):
     platform_error: Any = None
 
 
+class FirstComment(_Model):
+    """The first comment of one target: posted after the post is confirmed; its failure never fails the post."""
+
+    #: pending: waits for the post (or for its next try); published; failed (see `error`)
+    status: Literal["pending", "published", "failed"]
+    platform_post_id: str | None = None
+    permalink: str | None = None
+    error: TargetError | None = None
+
+
 class Target(_Model):
     """One account of a post and how far it got."""
 
@@ -221,6 +236,7 @@ class Target(_Model):
     next_attempt_at: Time | None = None
     error: TargetError | None = None
     content: Content | None = None
+    first_comment: FirstComment | None = None
 
 
 class Post(_Model):
@@ -237,6 +253,24 @@ class Post(_Model):
     targets: list[Target]
     created_at: Time
     updated_at: Time | None = None
+
+
+class UnpublishStep(_Model):
+    """What an unpublish request does on one target."""
+
+    account_id: str
+    platform: str
+    #: unpublishing: the delete is queued; unsupported: the platform cannot delete (see `error`);
+    #: not_published: nothing to delete; unpublished: done already
+    action: Literal["unpublishing", "unsupported", "not_published", "unpublished"]
+    error: TargetError | None = None
+
+
+class UnpublishPlan(_Model):
+    """Answer of POST /v1/posts/{id}/unpublish: the post as it is now and what happens per target."""
+
+    post: Post
+    targets: list[UnpublishStep]
 
 
 class Validation(_Model):

@@ -1,4 +1,4 @@
-"""/v1/posts: create (with preflight), validate, list, get, edit, cancel."""
+"""/v1/posts: create (with preflight), validate, list, get, edit, cancel, unpublish."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from typing import Any, get_args
 from flask import Blueprint, Response, request
 from werkzeug.exceptions import MethodNotAllowed
 
+from .. import platforms
 from ..errors import ConflictError, InvalidRequestError, NotFoundError
 from ..models import PostCreate, PostStatus, PostUpdate, TargetError, format_time
 from ..storage import accounts as accounts_store
 from ..storage import posts as store
+from ..storage import unpublish as unpublish_store
 from . import versions
 from .auth import workspace
 from .boundary import known_args, limit_param, read_json
@@ -106,10 +108,20 @@ def preflight(body: PostCreate, workspace_id: str,
     for account in ordered:  # targets with the same content meet the same rules: report those once
         content, option_problems = versions.effective(body, account)
         contents.append(content)
-        for problem in option_problems + versions.target_problems(account, content):
+        for problem in option_problems + versions.target_problems(account, content) + _first_comment_problems(
+                account, content):
             if problem not in problems and not (empty and problem["rule"] == "post.content.required"):
                 problems.append(problem)
     return ordered, problems, contents
+
+
+def _first_comment_problems(account: dict[str, Any], content: dict[str, Any]) -> list[dict[str, str]]:
+    """A first comment asked of a target whose platform has none."""
+    name = account["platform"]
+    if not content.get("first_comment") or platforms.adapter_class(name).has_first_comment:
+        return []
+    return [{"field": "first_comment", "platform": name, "rule": f"{name}.first_comment.unsupported",
+             "message": f"{platforms.adapter_class(name).label or name} has no first comment"}]
 
 
 def create_post(svc: Service, ws: dict[str, Any], body: PostCreate) -> dict[str, Any]:
@@ -261,3 +273,23 @@ def cancel_post(svc: Service, workspace_id: str, post_id: str) -> dict[str, Any]
 def cancel(post_id: str) -> dict[str, Any]:
     """Cancel every target that has not started publishing."""
     return post_json(cancel_post(service(), workspace()["id"], post_id))
+
+
+def unpublish_post(svc: Service, workspace_id: str, post_id: str) -> dict[str, Any]:
+    """Queue the deletion of every published target the platform can delete; 409 when nothing is published."""
+    with svc.db.write() as conn:
+        post, plan = unpublish_store.request_unpublish(conn, workspace_id, post_id, svc.clock(),
+                                                       lambda name: platforms.adapter_class(name).can_delete)
+    if post is None:
+        raise NotFoundError(f"no post {post_id}", param="id")
+    if all(step["action"] == "not_published" for step in plan):
+        raise ConflictError(f"post {post_id} has nothing published to unpublish (it is {post['status']})")
+    if any(step["action"] == "unpublishing" for step in plan):
+        svc.kick()  # the deletes run on the engine, never in this request
+    return {"post": post_json(post), "targets": plan}
+
+
+@bp.post("/<post_id>/unpublish")
+def unpublish(post_id: str) -> tuple[dict[str, Any], int]:
+    """Delete the post from the platforms that allow it; 202 with the plan per target."""
+    return unpublish_post(service(), workspace()["id"], post_id), 202

@@ -1,4 +1,4 @@
-"""`postdodo posts create|get|list|update|cancel|import`: posts through the API client (any PostDodo server)."""
+"""`postdodo posts create|get|list|update|cancel|unpublish|import`: posts through the API client (any PostDodo server)."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ _TARGET_COLUMNS = (
 def register(commands: Any) -> None:
     """Add `posts` and its actions."""
     common = common_options()
-    parser = commands.add_parser("posts", help="create, inspect, list, cancel and import posts (over HTTP)")
+    parser = commands.add_parser("posts", help="create, inspect, list, cancel, unpublish and import posts (over HTTP)")
     sub = parser.add_subparsers(dest="posts_command", required=True, metavar="ACTION")
     create = sub.add_parser("create", parents=[common], help="create a post, now or at a time")
     create.add_argument("--caption", required=True, help="the text of the post")
@@ -62,7 +62,7 @@ def register(commands: Any) -> None:
     get.add_argument("post_id")
     get.set_defaults(func=cmd_get)
     listing = sub.add_parser("list", parents=[common], help="list posts, newest first")
-    listing.add_argument("--status", choices=sorted(FINAL_POST_STATUSES | {"scheduled", "publishing"}))
+    listing.add_argument("--status", choices=sorted(FINAL_POST_STATUSES | {"scheduled", "publishing", "unpublishing"}))
     listing.add_argument("--account", metavar="ACCT_ID", help="only posts to this account")
     listing.add_argument("--limit", type=int, default=20, help="how many posts (default 20)")
     listing.set_defaults(func=cmd_list)
@@ -79,6 +79,13 @@ def register(commands: Any) -> None:
     cancel = sub.add_parser("cancel", parents=[common], help="cancel the targets that have not started")
     cancel.add_argument("post_id")
     cancel.set_defaults(func=cmd_cancel)
+    unpublish = sub.add_parser("unpublish", parents=[common],
+                               help="delete a published post from the platforms that allow it")
+    unpublish.add_argument("post_id")
+    unpublish.add_argument("--wait", action="store_true", help="wait until every delete has ended")
+    unpublish.add_argument("--wait-timeout", type=float, default=120.0, metavar="SECONDS",
+                           help="with --wait: how long to wait")
+    unpublish.set_defaults(func=cmd_unpublish)
     imp = sub.add_parser("import", parents=[common], help="create one post per CSV row, all rows validated first")
     imp.add_argument("file", type=Path, help="CSV with a header: caption,accounts[,scheduled_at][,media]")
     imp.add_argument("--dry-run", action="store_true", help="validate every row, create nothing")
@@ -185,6 +192,31 @@ def cmd_cancel(args: argparse.Namespace) -> int:
     post = make_client(args).posts.cancel(args.post_id)
     _show(post, args.json)
     return EXIT_OK
+
+
+@command
+def cmd_unpublish(args: argparse.Namespace) -> int:
+    """Queue the deletes; with --wait, exit 3 unless the post ends unpublished everywhere."""
+    client = make_client(args)
+    plan = client.posts.unpublish(args.post_id)
+    if not args.wait:
+        if args.json:
+            emit_json(plan)
+        else:
+            print(f"{plan.post.id}  {plan.post.status}")
+            print_table(plan.targets, _PLAN_COLUMNS)
+        return EXIT_OK
+    if not args.json:
+        print(f"unpublishing {plan.post.id}; waiting for the platforms...", file=sys.stderr)
+    post = client.posts.wait(plan.post.id, until="final", timeout=args.wait_timeout, interval=0.5)
+    _show(post, args.json)
+    return EXIT_OK if post.status == "unpublished" else EXIT_NOT_DONE
+
+
+_PLAN_COLUMNS = (
+    ("account", lambda s: s.account_id), ("platform", lambda s: s.platform), ("action", lambda s: s.action),
+    ("error", lambda s: f"{s.error.code}: {s.error.message}" if s.error else None),
+)
 
 
 # -- CSV import ---------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from ..models import (
     Event,
     Post,
     Redelivery,
+    UnpublishPlan,
     Validation,
     WebhookEndpoint,
     WebhookTest,
@@ -82,7 +83,7 @@ class Accounts(_Resource):
 
 
 class Posts(_Resource):
-    """Create, validate, read, list, cancel and wait for posts."""
+    """Create, validate, read, list, cancel, unpublish and wait for posts."""
 
     def create(
         self,
@@ -138,6 +139,10 @@ class Posts(_Resource):
     def cancel(self, post_id: str) -> Post:
         """Cancel every target that has not started; ConflictError when none is left."""
         return self._t.call(calls.cancel_post(post_id))
+
+    def unpublish(self, post_id: str) -> UnpublishPlan:
+        """Delete the published post where each platform allows it (runs on the server); the plan per target."""
+        return self._t.call(calls.unpublish_post(post_id))
 
     def list(
         self,

@@ -18,9 +18,12 @@ from ..storage import accounts as accounts_store
 from ..storage import posts as posts_store
 from ..storage.events import emit
 from ..storage.group_commit import GroupCommit, commit
+from ..storage.unpublish import comment_due
+from .commenter import post_comment
 from .metrics import observe_publish
 from .progress import UNKNOWN_CODES, AttemptLost, TargetProgress, settle_unknown
 from .retry import RetryPolicy
+from .unpublisher import unpublish
 
 log = logging.getLogger("postdodo.publisher")
 
@@ -49,9 +52,16 @@ class Publisher:
         with self.db.read() as conn:
             target = work.load_target(conn, target_id)
             account_row = accounts_store.load_account(conn, target["account_id"]) if target else None
-        if target is None or target["status"] != "publishing" or target["attempts"] != attempt:
+        if target is None or target["attempts"] != attempt or target["status"] not in ("publishing", "unpublishing",
+                                                                                           "confirmed"):
             return "skipped"  # a stale job: canceled, or re-claimed after its lease ran out
         assert account_row is not None
+        if target["status"] != "publishing":  # follow-up work runs leased; unleased means a stale publish job
+            if target["lease_until"] is None:
+                return "skipped"
+            if target["status"] == "unpublishing":
+                return unpublish(self, target, account_row, attempt)
+            return post_comment(self, target, account_row, attempt)
         started = time.perf_counter()
         status = self._attempt(target, account_row, attempt)
         observe_publish(target["platform"], status, time.perf_counter() - started)
@@ -156,6 +166,8 @@ class Publisher:
                 return "lost"
             self._event(conn, target, "post.published", now, status="confirmed", permalink=found.permalink,
                         platform_post_id=found.platform_post_id)
+            if (target.get("first_comment") or {}).get("status") == "pending":
+                comment_due(conn, target["id"], attempt, now)  # its own job: the post is confirmed whatever it meets
             posts_store.refresh_status(conn, target["post_id"], now)
             return "confirmed"
 

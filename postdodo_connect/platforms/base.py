@@ -167,6 +167,12 @@ class Platform(Connectable):
     #: for media the adapter downloads and uploads itself: kind -> byte cap, kind -> MIME types
     media_max_bytes: ClassVar[dict[str, int]] = {}
     media_types: ClassVar[dict[str, frozenset[str]]] = {}
+    #: whether `comment` can post a first comment under a confirmed post
+    has_first_comment: ClassVar[bool] = False
+    #: the first comment is a post of its own (a self-reply): unpublishing deletes it too
+    comment_is_post: ClassVar[bool] = False
+    #: whether `delete` can take a published post down (the TikTok and Instagram APIs cannot)
+    can_delete: ClassVar[bool] = False
     #: set by the engine to persist credentials that a token refresh replaced
 
     def __init__(
@@ -281,6 +287,15 @@ class Platform(Connectable):
     def publish(self, account: Account, request: PublishRequest) -> Published:
         """Publish one target; raise a PlatformError subclass on failure (OutcomeUnknown when unsure)."""
         raise NotImplementedError
+
+    def comment(self, account: Account, platform_post_id: str, text: str) -> Published:
+        """Post `text` as the first comment under a confirmed post (only when `has_first_comment`)."""
+        raise PlatformRejected(f"{self.label or self.name} has no first comment", code="first_comment_unsupported")
+
+    def delete(self, account: Account, platform_post_id: str) -> None:
+        """Take a published post down; a post already gone counts as done (raise PlatformNotFound or return)."""
+        raise PlatformRejected(f"{self.label or self.name} cannot delete posts through its API",
+                               code="unpublish_unsupported")
 
     def lookup(self, account: Account, request: PublishRequest) -> Published | None:
         """Find the post an ambiguous publish may have created (only when `has_lookup`)."""

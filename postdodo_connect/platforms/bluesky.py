@@ -97,6 +97,9 @@ class Bluesky(Platform):
     max_caption = 300
     max_alt: ClassVar[int] = 2000  # alt text, per media item
     max_media = 4
+    can_delete = True
+    has_first_comment = True
+    comment_is_post = True
     video_alone = True
     has_lookup = True
     credential_fields = ("identifier", "app_password", "service")
@@ -177,6 +180,29 @@ class Bluesky(Platform):
         self.calling(request)
         answer = self._xrpc(account, creds, "POST", "com.atproto.repo.createRecord", creates=True, json=body).json()
         return Published(platform_post_id=answer["uri"], permalink=self.permalink(session["handle"], rkey))
+
+    def comment(self, account: Account, platform_post_id: str, text: str) -> Published:
+        """A self-reply: the post's cid from getRecord, then a record whose `reply` names it as root and parent."""
+        creds = dict(account.credentials)
+        repo, collection, rkey = platform_post_id.removeprefix("at://").split("/", 2)
+        parent = self._xrpc(account, creds, "GET", "com.atproto.repo.getRecord",
+                            params={"repo": repo, "collection": collection, "rkey": rkey}).json()
+        ref = {"uri": parent["uri"], "cid": parent["cid"]}
+        record: dict[str, Any] = {"$type": COLLECTION, "text": text, "createdAt": self._now_iso(),
+                                  "reply": {"root": ref, "parent": ref}}
+        if found := facets(text):
+            record["facets"] = found
+        session = self._session(account, creds)
+        answer = self._xrpc(account, creds, "POST", "com.atproto.repo.createRecord",
+                            json={"repo": session["did"], "collection": COLLECTION, "record": record}).json()
+        return Published(platform_post_id=answer["uri"], permalink=self.permalink(session["handle"], answer["uri"]))
+
+    def delete(self, account: Account, platform_post_id: str) -> None:
+        """deleteRecord of the post's record (`at://did/collection/rkey`); deleting a missing record succeeds."""
+        creds = dict(account.credentials)
+        repo, collection, rkey = platform_post_id.removeprefix("at://").split("/", 2)
+        self._xrpc(account, creds, "POST", "com.atproto.repo.deleteRecord",
+                   json={"repo": repo, "collection": collection, "rkey": rkey})
 
     def lookup(self, account: Account, request: PublishRequest) -> Published | None:
         """getRecord by the pre-chosen rkey: found means the post exists."""

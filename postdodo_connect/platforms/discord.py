@@ -15,6 +15,7 @@ from .reconcile import seed_digits
 # only Discord's own webhook endpoints: the URL comes from the user and must not point elsewhere
 _WEBHOOK = re.compile(r"https://(?:(?:canary|ptb)\.)?discord(?:app)?\.com/api(?:/v\d+)?/webhooks/\d+/[\w-]+")
 API = "https://discord.com/api/v10"
+UNKNOWN_MESSAGE = 10008  # JSON error code of a message that does not exist (any more)
 
 
 class Discord(Platform):
@@ -24,6 +25,7 @@ class Discord(Platform):
     label: ClassVar[str] = "Discord"
     max_caption: ClassVar[int] = 2000
     max_media: ClassVar[int] = 10  # one image embed each, ten embeds per message
+    can_delete: ClassVar[bool] = True
     media_kinds: ClassVar[frozenset[str]] = frozenset({"image"})  # embeds show images, not videos
     credential_fields: ClassVar[tuple[str, ...]] = ("webhook_url",)
     # webhook.incoming: the consent screen asks for server and channel and the token answer carries the
@@ -80,6 +82,16 @@ class Discord(Platform):
         message = self.hook("POST", url, params={"wait": "true"}, json=payload, creates=True)
         link = f"https://discord.com/channels/{guild_id or '@me'}/{message['channel_id']}/{message['id']}"
         return Published(platform_post_id=str(message["id"]), permalink=link)
+
+    def delete(self, account: Account, platform_post_id: str) -> None:
+        """DELETE /webhooks/{id}/{token}/messages/{message.id}; Unknown Message (10008) means already gone."""
+        url = self.webhook_url(account.credentials)
+        response = self.http("DELETE", f"{url}/messages/{platform_post_id}")
+        body = error_body(response)
+        if response.status_code == 404 and isinstance(body, dict) and body.get("code") == UNKNOWN_MESSAGE:
+            return
+        if response.status_code >= 300:
+            raise self.classify(response)
 
     def connect_options(self, app: ClientApp, grant: Grant) -> list[ConnectOption]:
         """One account: the webhook the consent made; its URL never expires, so the OAuth tokens are not kept."""

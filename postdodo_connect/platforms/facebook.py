@@ -19,6 +19,8 @@ class Facebook(MetaLogin):
     # the reference documents photos only (videos go through a separate upload API)
     media_kinds: ClassVar[frozenset[str]] = frozenset({"image"})
     max_media: ClassVar[int] = 10  # no documented cap for attached_media; 10 keeps it like a carousel
+    can_delete: ClassVar[bool] = True
+    has_first_comment: ClassVar[bool] = True
     has_lookup: ClassVar[bool] = True
     credential_fields: ClassVar[tuple[str, ...]] = ("access_token", "page_id")
     #: Facebook Login offers the Pages and, from the same grant, their Instagram business accounts
@@ -42,6 +44,17 @@ class Facebook(MetaLogin):
         token, page_id = self.ids(credentials)
         page = self.graph(token, "GET", page_id, {"fields": "id,name,username"})
         return Profile(handle=str(page.get("username") or page_id), display_name=str(page.get("name") or ""))
+
+    def comment(self, account: Account, platform_post_id: str, text: str) -> Published:
+        """POST /{post-id}/comments as the Page."""
+        token, _ = self.ids(account.credentials)
+        answer = self.graph(token, "POST", f"{platform_post_id}/comments", {"message": text})
+        return Published(platform_post_id=str(answer["id"]), permalink="")
+
+    def delete(self, account: Account, platform_post_id: str) -> None:
+        """DELETE /{post-id} with the Page token."""
+        token, _ = self.ids(account.credentials)
+        self.graph_delete(token, platform_post_id)
 
     def publish(self, account: Account, request: PublishRequest) -> Published:
         """One create call; the feed call reads the permalink back in the same answer."""

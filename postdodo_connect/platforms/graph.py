@@ -116,6 +116,16 @@ class GraphPlatform(Platform):
         where = {"data": fields} if method == "POST" else {"params": fields}
         return self.json(self.call(method, f"{self.graph_url}/{path}", creates=creates, **where), creates=creates)
 
+    def graph_delete(self, token: str, object_id: str) -> None:
+        """DELETE /{object-id}; Graph's "object does not exist" (code 100, subcode 33) means already gone."""
+        try:
+            self.graph(token, "DELETE", object_id)
+        except PlatformRejected as exc:
+            error = exc.platform_error.get("error") if isinstance(exc.platform_error, dict) else None
+            if isinstance(error, dict) and error.get("code") == 100 and error.get("error_subcode") == 33:
+                return
+            raise
+
     def find_recent(self, token: str, path: str, fields: str, text_key: str, time_key: str,
                     request: PublishRequest) -> dict[str, Any] | None:
         """A post on an edge with exactly this request's text, made in the window around its recorded call."""

@@ -26,6 +26,7 @@ class Instagram(MetaLogin, ContainerPlatform):
     max_caption: ClassVar[int] = 2200
     max_alt: ClassVar[int] = 1000  # alt text, per media item
     max_media: ClassVar[int] = 10  # a carousel holds 2-10 items
+    has_first_comment: ClassVar[bool] = True
     max_hashtags: ClassVar[int] = 30
     max_mentions: ClassVar[int] = 20
     requires_media: ClassVar[bool] = True
@@ -35,6 +36,12 @@ class Instagram(MetaLogin, ContainerPlatform):
     connect_kinds: ClassVar[frozenset[str]] = frozenset({"instagram_business"})
 
     user_field: ClassVar[str] = "ig_user_id"
+
+    def comment(self, account: Account, platform_post_id: str, text: str) -> Published:
+        """POST /{ig-media-id}/comments."""
+        token, _ = self.ids(account.credentials)
+        answer = self.graph(token, "POST", f"{platform_post_id}/comments", {"message": text})
+        return Published(platform_post_id=str(answer["id"]), permalink="")
     create_edge: ClassVar[str] = "media"
     publish_edge: ClassVar[str] = "media_publish"
     status_field: ClassVar[str] = "status_code"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import requests
 
@@ -58,6 +58,8 @@ class LinkedIn(Platform):
     max_caption = 3000
     max_alt: ClassVar[int] = 4086  # alt text, per media item
     max_media = 20
+    can_delete = True
+    has_first_comment = True
     media_kinds = frozenset({"image"})
     # No lookup call: after an ambiguous create the retry itself reconciles, because LinkedIn
     # refuses the same content again with 422 DUPLICATE_POST naming the existing post's URN.
@@ -94,6 +96,21 @@ class LinkedIn(Platform):
         """GET /v2/userinfo (OpenID Connect): `sub` is the member id, `name` the display name."""
         me = self._userinfo(credentials)
         return Profile(handle=me.get("name") or me["sub"], display_name=me.get("name", ""))
+
+    def comment(self, account: Account, platform_post_id: str, text: str) -> Published:
+        """POST /rest/socialActions/{urn}/comments as the post's author; the comment URN in `x-restli-id`."""
+        creds = account.credentials
+        actor = creds.get("author_urn") or f"urn:li:person:{self._userinfo(creds)['sub']}"
+        body = {"actor": actor, "object": platform_post_id, "message": {"text": text}}
+        response = self.call("POST", f"{API}/rest/socialActions/{quote(platform_post_id, safe='')}/comments",
+                             json=body, headers=_rest_headers(account))
+        answer = error_body(response)
+        urn = response.headers.get("x-restli-id") or (answer.get("commentUrn") if isinstance(answer, dict) else None)
+        return Published(platform_post_id=str(urn or ""), permalink="")
+
+    def delete(self, account: Account, platform_post_id: str) -> None:
+        """DELETE /rest/posts/{url-encoded urn} (204 No Content)."""
+        self.call("DELETE", f"{API}/rest/posts/{quote(platform_post_id, safe='')}", headers=_rest_headers(account))
 
     def publish(self, account: Account, request: PublishRequest) -> Published:
         """Upload images, then create the post; its URN comes back in `x-restli-id`."""

@@ -36,6 +36,9 @@ class Mastodon(Platform):
     max_caption = 500
     max_alt: ClassVar[int] = 1500  # alt text, per media item
     max_media = 4
+    can_delete = True
+    has_first_comment = True
+    comment_is_post = True
     video_alone = True
     # Within the hour the instance keeps an Idempotency-Key, an ambiguous create is simply sent again (the
     # replay answers with the original status); beyond it, the account's statuses are looked up.
@@ -155,6 +158,20 @@ class Mastodon(Platform):
         status = self.json(self.call("POST", f"{base}/api/v1/statuses", creates=True, json=body, headers=headers),
                            creates=True)
         return self._published(base, status)
+
+    def comment(self, account: Account, platform_post_id: str, text: str) -> Published:
+        """A self-reply: POST /api/v1/statuses with `in_reply_to_id`, keyed so a repeat answers the same status."""
+        creds = account.credentials
+        base = _base(creds)
+        body = {"status": text, "in_reply_to_id": platform_post_id,
+                "visibility": account.settings.get("visibility", "public")}
+        headers = {**_auth(creds), "Idempotency-Key": f"first-comment-{platform_post_id}"}
+        return self._published(base, self.json(self.call("POST", f"{base}/api/v1/statuses", json=body, headers=headers)))
+
+    def delete(self, account: Account, platform_post_id: str) -> None:
+        """DELETE /api/v1/statuses/:id (a status already gone answers 404)."""
+        creds = account.credentials
+        self.call("DELETE", f"{_base(creds)}/api/v1/statuses/{platform_post_id}", headers=_auth(creds))
 
     def lookup(self, account: Account, request: PublishRequest) -> Published | None:
         """The account's status carrying our media ids, or our exact text, made around the recorded call."""

@@ -24,6 +24,7 @@ class Pinterest(Platform):
     max_caption: ClassVar[int] = 800  # PinCreate.description
     max_alt: ClassVar[int] = 500  # alt text, per media item
     max_media: ClassVar[int] = 1
+    can_delete: ClassVar[bool] = True
     # video pins need a byte upload through /v5/media first; only image URLs are published here
     media_kinds: ClassVar[frozenset[str]] = frozenset({"image"})
     requires_media: ClassVar[bool] = True
@@ -51,6 +52,11 @@ class Pinterest(Platform):
         """The token's user account."""
         me = self.api(self.credential(credentials, "access_token"), "GET", "user_account")
         return Profile(handle=str(me.get("username") or ""), display_name=str(me.get("business_name") or me.get("username") or ""))
+
+    def delete(self, account: Account, platform_post_id: str) -> None:
+        """DELETE /v5/pins/{pin_id} (204 No Content)."""
+        token = self.credential(account.credentials, "access_token")
+        self.call("DELETE", f"{self.api_url}/pins/{platform_post_id}", headers={"Authorization": f"Bearer {token}"})
 
     def publish(self, account: Account, request: PublishRequest) -> Published:
         """POST /pins with the image URL; Pinterest fetches the image itself."""

@@ -13,6 +13,7 @@ from ..errors import (
     OutcomeUnknown,
     PlatformAuthError,
     PlatformError,
+    PlatformNotFound,
     PlatformRateLimited,
     PlatformRejected,
     PlatformUnavailable,
@@ -132,6 +133,8 @@ class Plumbing:
         if status in NOT_PROCESSED:
             # the server says it dropped the request unread: nothing was created, a plain retry is safe
             return PlatformUnavailable(message, code="not_processed", platform_error=body)
+        if status in (404, 410):  # its own class: a delete treats "no such post" as done
+            return PlatformNotFound(message, code="rejected", platform_error=body)
         return PlatformRejected(message, code="forbidden" if status == 403 else "rejected", platform_error=body)
 
     def error_message(self, response: requests.Response) -> str:

@@ -17,7 +17,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 
 from ..errors import (
     OutcomeUnknown,
@@ -49,6 +49,9 @@ class Sandbox(Platform):
         super().__init__(session=None)
         self.real, self.db, self.group_commit = real, db, group_commit
         self.name, self.label = real.name, real.label  # type: ignore[misc]
+        self.can_delete = real.can_delete  # type: ignore[misc]
+        self.has_first_comment = real.has_first_comment  # type: ignore[misc]
+        self.comment_is_post = real.comment_is_post  # type: ignore[misc]
         self.global_faults = global_faults or {}
         self.rng = rng or random.Random()
         self.sleep, self.now = sleep, clock
@@ -131,6 +134,34 @@ class Sandbox(Platform):
         # never the engine's)
         commit(self.db, partial(_INSERT.run, params=row), self.group_commit)
         return Published(platform_post_id=post_id, permalink=permalink)
+
+    def comment(self, account: Account, platform_post_id: str, text: str) -> Published:
+        """A first comment where the real platform has one (kept nowhere: only its answer matters)."""
+        if not self.has_first_comment:
+            return super().comment(account, platform_post_id, text)
+        faults = self.faults(account)
+        self._call(faults)
+        if self._roll(faults.server_error_rate):
+            raise PlatformUnavailable("sandbox: 503 service unavailable", code="platform_unavailable",
+                                      platform_error={"status": 503})
+        comment_id = self.real.sample_post_id(new_id("sbxc", 12))
+        return Published(platform_post_id=comment_id, permalink=self.real.permalink(account.handle, comment_id))
+
+    def delete(self, account: Account, platform_post_id: str) -> None:
+        """Remove the post from the sandbox table where the real platform could; its faults apply as to a publish."""
+        if not self.can_delete:
+            super().delete(account, platform_post_id)
+        faults = self.faults(account)
+        self._call(faults)
+        if self._roll(faults.rate_limit_rate):
+            raise PlatformRateLimited("sandbox: rate limited", code="rate_limited", retry_after=faults.retry_after,
+                                      platform_error={"error": "rate_limited", "retry_after": faults.retry_after})
+        if self._roll(faults.server_error_rate):
+            raise PlatformUnavailable("sandbox: 503 service unavailable", code="platform_unavailable",
+                                      platform_error={"status": 503})
+        with self.db.write() as conn:  # a post already gone is simply not there: done as well
+            conn.execute(delete(sandbox_posts).where(sandbox_posts.c.account_id == account.id,
+                                                     sandbox_posts.c.platform_post_id == platform_post_id))
 
     def lookup(self, account: Account, request: PublishRequest) -> Published | None:
         """The post an ambiguous attempt stored, if it did."""

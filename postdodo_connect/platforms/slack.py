@@ -57,6 +57,7 @@ class Slack(Platform):
     max_caption: ClassVar[int] = 40000
     section_max: ClassVar[int] = 3000
     max_media: ClassVar[int] = 10  # 14 sections + 10 images stay under the 50-block cap
+    can_delete: ClassVar[bool] = True
     media_kinds: ClassVar[frozenset[str]] = frozenset({"image"})  # image blocks only
     has_lookup: ClassVar[bool] = True
     credential_fields: ClassVar[tuple[str, ...]] = ("bot_token", "channel")
@@ -120,6 +121,16 @@ class Slack(Platform):
         self.calling(request)
         sent = self.api(token, "chat.postMessage", json=payload, creates=True)
         return self.confirmed(token, account.handle, str(sent["channel"]), str(sent["ts"]))
+
+    def delete(self, account: Account, platform_post_id: str) -> None:
+        """chat.delete of the message `ts` in the account's channel; `message_not_found` means already gone."""
+        token, channel = self.credential(account.credentials, "bot_token"), self.credential(account.credentials, "channel")
+        try:
+            self.api(token, "chat.delete", json={"channel": channel, "ts": platform_post_id})
+        except PlatformRejected as exc:
+            if isinstance(exc.platform_error, dict) and exc.platform_error.get("error") == "message_not_found":
+                return
+            raise
 
     def lookup(self, account: Account, request: PublishRequest) -> Published | None:
         """The channel's recent bot message with this text (needs the channels:history scope)."""

@@ -7,7 +7,18 @@ from typing import Any, ClassVar
 
 import requests
 
-from .base import Account, Media, Platform, PlatformAuthError, Problem, Profile, Published, PublishRequest, error_body
+from .base import (
+    Account,
+    Media,
+    Platform,
+    PlatformAuthError,
+    PlatformRejected,
+    Problem,
+    Profile,
+    Published,
+    PublishRequest,
+    error_body,
+)
 from .oauth import ConnectOption, FormField
 from .reconcile import seed_int
 
@@ -20,6 +31,7 @@ class Telegram(Platform):
     max_caption: ClassVar[int] = 4096
     max_caption_with_media: ClassVar[int] = 1024
     max_media: ClassVar[int] = 10  # a media group holds 2-10 items
+    can_delete: ClassVar[bool] = True
     credential_fields: ClassVar[tuple[str, ...]] = ("bot_token", "chat_id")
     api_url: ClassVar[str] = "https://api.telegram.org"
 
@@ -98,6 +110,16 @@ class Telegram(Platform):
         else:
             message = self.bot(token, "sendMessage", {"chat_id": chat_id, "text": request.caption, **flags}, creates=True)
         return Published(platform_post_id=str(message["message_id"]), permalink=_message_link(message))
+
+    def delete(self, account: Account, platform_post_id: str) -> None:
+        """deleteMessage; a bot may delete its messages in groups for 48 h only, and Telegram refuses older ones."""
+        token, chat_id = self.credential(account.credentials, "bot_token"), self.credential(account.credentials, "chat_id")
+        try:
+            self.bot(token, "deleteMessage", {"chat_id": chat_id, "message_id": int(platform_post_id)})
+        except PlatformRejected as exc:
+            if "message to delete not found" in exc.message:
+                return  # already gone: what was asked
+            raise
 
 
 def _kind(item: Media) -> str:

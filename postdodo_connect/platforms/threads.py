@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 import regex
 
-from .base import PublishRequest
+from .base import Account, Published, PublishRequest
 from .grants import refused, token_fields
 from .graph import ContainerPlatform
 from .oauth import ClientApp, ConnectOption, Grant, OAuthSpec, Refreshed
@@ -27,9 +27,24 @@ class Threads(ContainerPlatform):
     max_alt: ClassVar[int] = 1000  # alt text, per media item
     max_media: ClassVar[int] = 20  # carousels take 2-20 items per the Threads posts reference
     has_lookup: ClassVar[bool] = True
+    can_delete: ClassVar[bool] = True  # needs the threads_delete permission
+    has_first_comment: ClassVar[bool] = True
+    comment_is_post: ClassVar[bool] = True
     credential_fields: ClassVar[tuple[str, ...]] = ("access_token", "user_id")
 
     graph_url: ClassVar[str] = "https://graph.threads.net/v1.0"
+
+    def comment(self, account: Account, platform_post_id: str, text: str) -> Published:
+        """A self-reply: a TEXT container with `reply_to_id`, then threads_publish."""
+        token, user_id = self.ids(account.credentials)
+        container_id = self.container(token, user_id, {"media_type": "TEXT", "text": text, "reply_to_id": platform_post_id})
+        reply_id = self.publish_container(token, user_id, container_id)
+        return Published(platform_post_id=reply_id, permalink="")
+
+    def delete(self, account: Account, platform_post_id: str) -> None:
+        """DELETE /{threads-media-id}."""
+        token, _ = self.ids(account.credentials)
+        self.graph_delete(token, platform_post_id)
     create_edge: ClassVar[str] = "threads"
     publish_edge: ClassVar[str] = "threads_publish"
     status_field: ClassVar[str] = "status"

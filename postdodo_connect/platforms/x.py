@@ -39,6 +39,9 @@ class X(Platform):
     max_caption = 280
     max_alt: ClassVar[int] = 1000  # alt text, per media item
     max_media = 4
+    can_delete = True
+    has_first_comment = True
+    comment_is_post = True
     video_alone = True
     has_lookup = True
     # refresh_token and client_id (client_secret for confidential clients) are optional: with them
@@ -117,6 +120,16 @@ class X(Platform):
             raise
         post_id = answer["data"]["id"]
         return Published(platform_post_id=post_id, permalink=self.permalink(account.handle, post_id))
+
+    def comment(self, account: Account, platform_post_id: str, text: str) -> Published:
+        """A self-reply: POST /2/tweets with `reply.in_reply_to_tweet_id`."""
+        body = {"text": text, "reply": {"in_reply_to_tweet_id": platform_post_id}}
+        post_id = self._api(account, dict(account.credentials), "POST", "/2/tweets", json=body).json()["data"]["id"]
+        return Published(platform_post_id=post_id, permalink=self.permalink(account.handle, post_id))
+
+    def delete(self, account: Account, platform_post_id: str) -> None:
+        """DELETE /2/tweets/:id (a post already gone answers 404)."""
+        self._api(account, dict(account.credentials), "DELETE", f"/2/tweets/{platform_post_id}")
 
     def lookup(self, account: Account, request: PublishRequest) -> Published | None:
         """The newest posts of the account, matched on their text (links aside: X rewrites them)."""

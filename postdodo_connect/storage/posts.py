@@ -15,10 +15,10 @@ from .ids import new_id
 from .prepared import Conn, Prepared
 from .schema import posts, targets
 
-FINAL = frozenset({"confirmed", "failed", "canceled"})
+FINAL = frozenset({"confirmed", "failed", "canceled", "unpublished"})
 CANCELABLE = ("scheduled", "retrying")
 TARGET_FIELDS = ("account_id", "platform", "status", "phase", "permalink", "platform_post_id", "attempts",
-                 "next_attempt_at", "error", "content")
+                 "next_attempt_at", "error", "content", "first_comment")
 
 
 #: when a post goes out: its schedule, or its creation when it was published at once
@@ -27,7 +27,7 @@ post_time = func.coalesce(posts.c.scheduled_at, posts.c.created_at)
 _POST_COLUMNS = ("id", "workspace_id", "status", "caption", "media", "scheduled_at", "created_at", "updated_at",
                  "event_seq", "versions")
 _TARGET_COLUMNS = ("id", "post_id", "position", "workspace_id", "account_id", "platform", "status", "attempts",
-                   "next_attempt_at", "updated_at", "content")
+                   "next_attempt_at", "updated_at", "content", "first_comment")
 _INSERT_POST = Prepared(insert(posts), columns=_POST_COLUMNS)
 _INSERT_TARGET = Prepared(insert(targets), columns=_TARGET_COLUMNS)
 
@@ -57,7 +57,9 @@ def create_post(
     rows = [
         {"id": new_id("tgt"), "post_id": post_id, "position": i, "workspace_id": workspace_id,
          "account_id": acct["id"], "platform": acct["platform"], "status": "scheduled", "attempts": 0,
-         "next_attempt_at": scheduled_at or now, "updated_at": now, "content": contents[i] if contents else None}
+         "next_attempt_at": scheduled_at or now, "updated_at": now, "content": contents[i] if contents else None,
+         # the comment posted under the confirmed post: its own status, retried on its own
+         "first_comment": _first_comment(contents[i] if contents else None)}
         for i, acct in enumerate(accounts)
     ]
     _INSERT_TARGET.run_many(conn, rows)
@@ -179,9 +181,13 @@ def cancel_post(conn: Connection, workspace_id: str, post_id: str, now: datetime
 def rollup(statuses: list[str]) -> str:
     """The post status its targets imply."""
     counts = Counter(statuses)
+    if counts["unpublishing"]:
+        return "unpublishing"
     if any(s not in FINAL for s in statuses):
         waiting_only = counts["scheduled"] + counts["canceled"] == len(statuses)
         return "scheduled" if waiting_only and counts["scheduled"] else "publishing"
+    if counts["unpublished"] and not counts["confirmed"]:
+        return "unpublished"
     if counts["confirmed"] == len(statuses):
         return "published"
     if counts["confirmed"]:
@@ -214,7 +220,8 @@ def refresh_status(conn: Connection, post_id: str, now: datetime) -> str:
     if new == post["status"]:
         return new
     changed = _SET_POST_STATUS.run(conn, {"post_id": post_id, "old": post["status"], "new": new, "now": now})
-    if changed and all(r["status"] in FINAL for r in rows) and new != "canceled":
+    # an unpublish ending is no second completion: `post.unpublished` events tell it per target
+    if changed and all(r["status"] in FINAL for r in rows) and new != "canceled" and post["status"] != "unpublishing":
         emit(conn, post["workspace_id"], "post.completed", {"post_id": post_id, "status": new, "targets": rows},
              post_id=post_id, now=now)
     return new
@@ -245,7 +252,8 @@ def update_post(conn: Connection, workspace_id: str, post_id: str, *, caption: s
     rows = [
         {"id": new_id("tgt"), "post_id": post_id, "position": i, "workspace_id": workspace_id,
          "account_id": acct["id"], "platform": acct["platform"], "status": "scheduled", "attempts": 0,
-         "next_attempt_at": scheduled_at or now, "updated_at": now, "content": contents[i]}
+         "next_attempt_at": scheduled_at or now, "updated_at": now, "content": contents[i],
+         "first_comment": _first_comment(contents[i])}
         for i, acct in enumerate(accounts)
     ]
     _INSERT_TARGET.run_many(conn, rows)
@@ -256,3 +264,9 @@ def update_post(conn: Connection, workspace_id: str, post_id: str, *, caption: s
         "targets": [{"account_id": r["account_id"], "platform": r["platform"]} for r in rows],
     }, post_id=post_id, now=now)
     return get_post(conn, workspace_id, post_id)
+
+
+def _first_comment(content: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A target's first-comment record from its effective content (None: it asks for none)."""
+    text = (content or {}).get("first_comment")
+    return {"text": text, "status": "pending"} if text else None

@@ -207,6 +207,9 @@ targets = Table(
     # what this target publishes: {caption, media, options, first_comment} with its versions applied
     # (None on targets created before versions existed: the post's caption and media)
     Column("content", JSON),
+    # {text, status, platform_post_id, permalink, error}: the comment posted under the confirmed post;
+    # while it is due, the confirmed target carries its `next_attempt_at`
+    Column("first_comment", JSON),
     Index("ix_targets_due", "status", "next_attempt_at"),
     Index("ix_targets_lease", "status", "lease_until"),
     Index("ix_targets_post", "post_id", "position"),

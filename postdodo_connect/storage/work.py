@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Connection, Table, and_, bindparam, case, 
 
 from .prepared import Prepared
 from .schema import deliveries, posts, targets
+from .unpublish import any_due, claim_unpublishes, take_back_unpublishes
 
 TARGET_DUE = ("scheduled", "retrying")
 #: plain retry after a lease ran out before the attempt's platform call started: nothing can exist
@@ -55,7 +56,7 @@ def anything_due(conn: Connection, now: datetime) -> dict[str, bool]:
     def due(table: Table, statuses: tuple[str, ...]) -> bool:
         return conn.execute(select(table.c.id).where(_due(table, statuses), table.c.next_attempt_at <= now)
                             .limit(1)).first() is not None
-    return {"publish": due(targets, TARGET_DUE), "deliver": due(deliveries, ("pending",))}
+    return {"publish": due(targets, TARGET_DUE) or any_due(conn, now), "deliver": due(deliveries, ("pending",))}
 
 
 def claim_columns(table: Table) -> tuple[Any, ...]:
@@ -69,9 +70,11 @@ def claim_targets(
     conn: Connection, now: datetime, lease_until: datetime, limit: int, *, skip_locked: bool = False,
     owner: str | None = None,
 ) -> list[Any]:
-    """Move due targets to `publishing`, leased to `owner`; returns (id, attempts, post_id) of each claimed one."""
+    """Move due targets to `publishing` (or lease due unpublishes), leased to `owner`; returns (id, attempts, post_id)."""
     claimed = _claim(conn, targets, TARGET_DUE, "publishing", now, lease_until, limit, skip_locked=skip_locked,
                      owner=owner)
+    if len(claimed) < limit:  # unpublishes run as publish jobs: the publisher tells them apart by status
+        claimed += claim_unpublishes(conn, now, lease_until, limit - len(claimed), skip_locked=skip_locked, owner=owner)
     post_ids = list({row.post_id for row in claimed})
     if post_ids:
         conn.execute(
@@ -142,7 +145,8 @@ def take_back_targets(conn: Connection, now: datetime, limit: int, *, unknown: d
                       owners: Sequence[str] = ()) -> int:
     """Targets whose lease expired (or whose owner is dead) back to `retrying`, judged by whether their call started."""
     expired = expired_leases(conn, targets, "publishing", now, limit, owners)
-    return release_targets(conn, [(row.id, row.attempts) for row in expired], now, unknown=unknown)
+    released = release_targets(conn, [(row.id, row.attempts) for row in expired], now, unknown=unknown)
+    return released + take_back_unpublishes(conn, now, owners=owners)
 
 
 def save_progress(conn: Connection, target_id: str, attempt: int, now: datetime, *, platform_state: str | None,

@@ -186,3 +186,16 @@ def test_events_list_get_redeliver(run: Any, sink: Sink) -> None:
     code, _, err = run("events", "get", "evt_nothere")
     assert code == 1 and "not_found" in err
     run("webhooks", "remove", endpoint_id)
+
+
+def test_posts_unpublish_waits_and_shows_the_plan(run: Any, accounts: dict[str, str]) -> None:
+    code, out, _ = run("posts", "create", "--caption", "cli gone soon", "--account", accounts["mastodon"], "--wait",
+                       "--json")
+    assert code == 0
+    post_id = json.loads(out)["id"]
+    code, out, _ = run("posts", "unpublish", post_id, "--wait", "--json")
+    assert code == 0
+    done = json.loads(out)
+    assert done["status"] == "unpublished" and done["targets"][0]["status"] == "unpublished"
+    code, out, _ = run("posts", "unpublish", post_id)
+    assert code == 0 and "unpublished" in out and accounts["mastodon"] in out

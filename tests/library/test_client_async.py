@@ -78,6 +78,10 @@ def test_resources_against_the_live_server(live_server: Server) -> None:
         assert again.id == post.id and client.last_response and client.last_response.replayed
         done = await client.posts.wait(post.id, timeout=30, interval=0.05)
         assert done.status == "published" and all(t.permalink for t in done.targets)
+        plan = await client.posts.unpublish(post.id)
+        assert {s.action for s in plan.targets} == {"unpublishing"}
+        gone = await client.posts.wait(post.id, timeout=30, interval=0.05)
+        assert gone.status == "unpublished" and {t.status for t in gone.targets} == {"unpublished"}
         listed = [p.id async for p in client.posts.list(limit=1)]
         assert len(listed) == 1
 

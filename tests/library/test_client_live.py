@@ -17,6 +17,7 @@ from postdodo_connect import (
     NotFoundError,
     Post,
     Redelivery,
+    UnpublishPlan,
     Validation,
     WaitTimeout,
     WebhookEndpoint,
@@ -218,3 +219,16 @@ def test_env_configuration(monkeypatch: pytest.MonkeyPatch, live_server: Server)
     env_client = Client()
     assert env_client.base_url == live_server.url
     assert len(env_client.accounts.list()) == 4
+
+
+def test_unpublish_deletes_where_the_platform_can(client: Client, accounts: dict[str, str]) -> None:
+    post = client.posts.create("here for a moment", [accounts["x"], accounts["instagram"]], media=[MEDIA])
+    client.posts.wait(post.id, until="final", timeout=30, interval=0.1)
+    plan = client.posts.unpublish(post.id)
+    assert isinstance(plan, UnpublishPlan) and plan.post.id == post.id
+    assert {s.platform: s.action for s in plan.targets} == {"x": "unpublishing", "instagram": "unsupported"}
+    done = client.posts.wait(post.id, until="final", timeout=30, interval=0.1)
+    assert done.status == "partially_published"
+    assert {t.platform: t.status for t in done.targets} == {"x": "unpublished", "instagram": "confirmed"}
+    with pytest.raises(NotFoundError):
+        client.posts.unpublish("post_nope")

@@ -44,6 +44,8 @@ describe('description', () => {
 			'post.published',
 			'post.retrying',
 			'post.scheduled',
+			'post.unpublished',
+			'post.updated',
 		]) {
 			assert.ok(offered.includes(event), event);
 		}

@@ -24,7 +24,8 @@ BUS_EVENTS: Final = {name: f"{DOMAIN}_{name.replace('.', '_')}" for name in WEBH
 # event entity types: the part after "post."
 EVENT_TYPES: Final = [name.removeprefix("post.") for name in WEBHOOK_EVENTS]
 
-TARGET_STATUSES: Final = ["scheduled", "publishing", "confirmed", "retrying", "failed", "canceled"]
+TARGET_STATUSES: Final = ["scheduled", "publishing", "confirmed", "retrying", "failed", "canceled", "unpublishing",
+                           "unpublished"]
 ACCOUNT_STATUSES: Final = ["active", "expired", "disconnected"]
 
 # Pushes keep entities current; polling is the fallback (and catches what webhooks do not carry).

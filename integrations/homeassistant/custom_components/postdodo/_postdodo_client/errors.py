@@ -263,6 +263,10 @@ class PlatformRejected(PlatformError):
     """The platform refused the post for good."""
 
 
+class PlatformNotFound(PlatformRejected):
+    """The platform has no such object (HTTP 404/410): for a delete, the post is already gone."""
+
+
 class OutcomeUnknown(PlatformError):
     """The post may or may not exist on the platform; only a lookup can tell."""
 

@@ -90,6 +90,16 @@ export const EVENT_TYPES: INodePropertyOptions[] = [
 		value: 'post.scheduled',
 		description: 'Triggers when a post is created for a later time',
 	},
+	{
+		name: 'Post Unpublished',
+		value: 'post.unpublished',
+		description: 'Triggers when a published post was taken down from one account (or its removal failed)',
+	},
+	{
+		name: 'Post Updated',
+		value: 'post.updated',
+		description: 'Triggers when a scheduled post is edited before it goes out',
+	},
 ];
 
 const POST_STATUSES: INodePropertyOptions[] = [

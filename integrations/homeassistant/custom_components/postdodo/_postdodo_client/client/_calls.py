@@ -23,6 +23,7 @@ from ..models import (
     Media,
     Post,
     Redelivery,
+    UnpublishPlan,
     Validation,
     Version,
     WebhookEndpoint,
@@ -46,7 +47,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-FINAL_POST_STATUSES = frozenset({"published", "partially_published", "failed", "canceled"})
+FINAL_POST_STATUSES = frozenset({"published", "partially_published", "failed", "canceled", "unpublished"})
 MAX_PAGE = 100
 VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm", ".avi", ".mkv")
 
@@ -266,6 +267,11 @@ def get_post(post_id: str) -> Call[Post]:
 def cancel_post(post_id: str) -> Call[Post]:
     """DELETE /v1/posts/:id."""
     return Call("DELETE", f"/v1/posts/{_segment(post_id)}", Post.model_validate)
+
+
+def unpublish_post(post_id: str) -> Call[UnpublishPlan]:
+    """POST /v1/posts/:id/unpublish."""
+    return Call("POST", f"/v1/posts/{_segment(post_id)}/unpublish", UnpublishPlan.model_validate)
 
 
 def list_posts(status: str | None, account_id: str | None, limit: int | None,

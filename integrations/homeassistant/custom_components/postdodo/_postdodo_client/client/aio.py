@@ -25,6 +25,7 @@ from ..models import (
     Event,
     Post,
     Redelivery,
+    UnpublishPlan,
     Validation,
     WebhookEndpoint,
     WebhookTest,
@@ -196,7 +197,7 @@ class AsyncAccounts(_Resource):
 
 
 class AsyncPosts(_Resource):
-    """Create, validate, read, list, cancel and wait for posts."""
+    """Create, validate, read, list, cancel, unpublish and wait for posts."""
 
     async def create(
         self,
@@ -253,6 +254,10 @@ class AsyncPosts(_Resource):
     async def cancel(self, post_id: str) -> Post:
         """Cancel every target that has not started; ConflictError when none is left."""
         return await self._t.call(calls.cancel_post(post_id))
+
+    async def unpublish(self, post_id: str) -> UnpublishPlan:
+        """Delete the published post where each platform allows it (runs on the server); the plan per target."""
+        return await self._t.call(calls.unpublish_post(post_id))
 
     def list(
         self,

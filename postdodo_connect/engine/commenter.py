@@ -1,0 +1,64 @@
+"""One first-comment attempt per job, on a confirmed target: its outcome is the comment's own, never the post's."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection
+
+from ..errors import PlatformError
+from ..platforms import Account, Published
+from ..storage import unpublish as store
+
+if TYPE_CHECKING:
+    from .publisher import Publisher
+
+log = logging.getLogger("postdodo.commenter")
+
+
+def post_comment(publisher: Publisher, target: dict[str, Any], account_row: dict[str, Any], attempt: int) -> str:
+    """Post a confirmed target's first comment; returns the comment's status (pending when it will be retried)."""
+    if (target["first_comment"] or {}).get("status") != "pending" or not target["platform_post_id"]:
+        return _record(publisher, target, attempt, target["first_comment"])  # nothing to do: release the lease
+    comment = dict(target["first_comment"])
+    try:
+        if account_row["status"] != "active":
+            raise PlatformError(f"account {account_row['id']} is {account_row['status']}",
+                                code=f"account_{account_row['status']}")
+        adapter = publisher.adapter_for(account_row)
+        account = Account(id=account_row["id"], platform=account_row["platform"], handle=account_row["handle"],
+                          credentials=publisher.vault.open_json(account_row["credentials"]),
+                          settings=account_row["settings"] or {})
+        made: Published = adapter.comment(account, target["platform_post_id"], comment["text"])
+    except PlatformError as exc:
+        error = {"code": exc.code, "message": exc.message, "retryable": exc.retryable,
+                 "platform_error": exc.platform_error}
+        # processing_checks holds the attempts up to the confirmation: only comment attempts count here
+        delay = publisher.policy.next_delay(attempt - (target.get("processing_checks") or 0), exc.retry_after) \
+            if exc.retryable else None
+        if delay is None:
+            return _record(publisher, target, attempt, comment | {"status": "failed", "error": error})
+        next_at = publisher.clock() + timedelta(seconds=delay)
+        return _record(publisher, target, attempt, comment | {"error": error}, next_at)
+    except Exception as exc:  # an adapter bug: the comment fails, the post stays confirmed
+        log.exception("first comment of %s raised unexpectedly", target["id"])
+        return _record(publisher, target, attempt, comment | {"status": "failed", "error": {
+            "code": "internal_error", "message": f"internal error: {exc.__class__.__name__}", "retryable": False,
+            "platform_error": None}})
+    return _record(publisher, target, attempt, comment | {
+        "status": "published", "platform_post_id": made.platform_post_id or None, "permalink": made.permalink or None,
+        "error": None})
+
+
+def _record(publisher: Publisher, target: dict[str, Any], attempt: int, comment: dict[str, Any] | None,
+            next_at: Any = None) -> str:
+    now = publisher.clock()
+
+    def record(conn: Connection) -> str:
+        if not store.finish_comment(conn, target["id"], attempt, now, first_comment=comment, next_attempt_at=next_at):
+            return "lost"
+        return str((comment or {}).get("status") or "none")
+
+    return publisher.record(record)

@@ -1,0 +1,92 @@
+"""One unpublish attempt per job: delete the platform post, record the outcome with its `post.unpublished` event."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection
+
+from ..errors import PlatformError, PlatformNotFound
+from ..models import format_time
+from ..platforms import Account, Platform
+from ..storage import posts as posts_store
+from ..storage import unpublish as store
+
+if TYPE_CHECKING:
+    from .publisher import Publisher
+
+log = logging.getLogger("postdodo.unpublisher")
+
+
+def unpublish(publisher: Publisher, target: dict[str, Any], account_row: dict[str, Any], attempt: int) -> str:
+    """Delete a leased `unpublishing` target's post; returns the status it left the target in."""
+    try:
+        adapter = publisher.adapter_for(account_row)
+        account = Account(id=account_row["id"], platform=account_row["platform"], handle=account_row["handle"],
+                          credentials=publisher.vault.open_json(account_row["credentials"]),
+                          settings=account_row["settings"] or {})
+        comment = target.get("first_comment") or {}
+        if adapter.comment_is_post and comment.get("status") == "published" and comment.get("platform_post_id"):
+            _delete(adapter, account, comment["platform_post_id"])  # a self-reply outlives its parent otherwise
+        adapter.delete(account, target["platform_post_id"])
+    except PlatformNotFound:
+        pass  # gone already (deleted by hand, say): what was asked
+    except PlatformError as exc:
+        error = {"code": exc.code, "message": exc.message, "retryable": exc.retryable,
+                 "platform_error": exc.platform_error}
+        return _retry(publisher, target, attempt, exc, error) if exc.retryable else _fail(publisher, target, attempt, error)
+    except Exception as exc:  # an adapter bug: a delete is safe to repeat, so it is retried like an outage
+        log.exception("unpublish of %s raised unexpectedly", target["id"])
+        failure = PlatformError(f"internal error: {exc.__class__.__name__}", code="internal_error", retryable=True)
+        return _retry(publisher, target, attempt, failure, {"code": failure.code, "message": failure.message,
+                                                             "retryable": True, "platform_error": None})
+    return _record(publisher, target, attempt, "unpublished", None)
+
+
+def _retry(publisher: Publisher, target: dict[str, Any], attempt: int, exc: PlatformError,
+           error: dict[str, Any]) -> str:
+    # processing_checks holds the publish attempts (set when the unpublish was asked): only deletes count here
+    delay = publisher.policy.next_delay(attempt - (target.get("processing_checks") or 0), exc.retry_after)
+    if delay is None:
+        return _fail(publisher, target, attempt, error | {"retryable": False,
+                                                          "message": f"gave up unpublishing: {exc.message}"})
+    now = publisher.clock()
+    next_at = now + timedelta(seconds=delay)
+
+    def record(conn: Connection) -> str:
+        if not store.finish_unpublish(conn, target["id"], attempt, now, status="unpublishing", error=error,
+                                      next_attempt_at=next_at):
+            return "lost"
+        return "unpublishing"
+
+    log.info("unpublish of %s retries at %s: %s", target["id"], format_time(next_at), exc.code)
+    return publisher.record(record)
+
+
+def _fail(publisher: Publisher, target: dict[str, Any], attempt: int, error: dict[str, Any]) -> str:
+    """The post stays up: the target is `confirmed` again, with the error that kept it there."""
+    return _record(publisher, target, attempt, "confirmed", error)
+
+
+def _record(publisher: Publisher, target: dict[str, Any], attempt: int, status: str,
+            error: dict[str, Any] | None) -> str:
+    now = publisher.clock()
+
+    def record(conn: Connection) -> str:
+        if not store.finish_unpublish(conn, target["id"], attempt, now, status=status, error=error):
+            return "lost"
+        outcome = {"status": "unpublished"} if error is None else {"status": "failed", "error": error}
+        store.unpublished_event(conn, target, now, platform_post_id=target["platform_post_id"], **outcome)
+        posts_store.refresh_status(conn, target["post_id"], now)
+        return status
+
+    return publisher.record(record)
+
+
+def _delete(adapter: Platform, account: Account, platform_post_id: str) -> None:
+    try:
+        adapter.delete(account, platform_post_id)
+    except PlatformNotFound:
+        pass
