@@ -70,6 +70,9 @@ def _target_json(target: dict[str, Any], caption: str, media: list[dict[str, Any
     data["content"] = {"caption": caption, "media": media, "options": {}, "first_comment": None} if content is None else {
         "caption": content["caption"], "media": [_media_json(m) for m in content["media"]],
         "options": content.get("options") or {}, "first_comment": content.get("first_comment")}
+    if (comment := target.get("first_comment")) is not None:
+        data["first_comment"] = {"status": comment["status"], **{
+            name: comment[name] for name in ("platform_post_id", "permalink", "error") if comment.get(name) is not None}}
     return data
 
 

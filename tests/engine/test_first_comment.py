@@ -106,7 +106,7 @@ def test_platforms_without_first_comment_refuse_it_in_preflight(engine: Engine) 
     assert engine.api.call("POST", "/v1/posts", key, json=body).status_code == 201
     body["platforms"] = {"discord": {"first_comment": "x"}}
     refused = engine.api.call("POST", "/v1/posts", key, json=body).get_json()["error"]["details"]
-    assert {d["rule"] for d in refused} == {"post.platforms.not_targeted"}
+    assert {d["rule"] for d in refused} == {"post.platforms.untargeted"}
     with engine.api.db.read() as conn:
         assert conn.execute(select(func.count()).select_from(posts)).scalar_one() == 1
 
