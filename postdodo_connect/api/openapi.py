@@ -122,7 +122,8 @@ def _platform_versions() -> dict[str, Any]:
     """`platforms`: one property per platform, each a Version whose `options` is that platform's own schema."""
     return {"type": "object", "additionalProperties": False, "properties": {
         name: {"allOf": [{"$ref": "#/components/schemas/Version"},
-                         {"type": "object", "properties": {"options": _ref(model)}}]}
+                         # null, as in the Version model, means "no options of its own"
+                         {"type": "object", "properties": {"options": {"anyOf": [_ref(model), {"type": "null"}]}}}]}
         for name, model in sorted(OPTIONS.items())}}
 
 

@@ -53,7 +53,12 @@ schema = schemathesis.openapi.from_dict(document())
           phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
 def test_no_server_error_and_no_undocumented_answer(case: Any, served: tuple[Api, str]) -> None:
     api, key = served
-    case.call_and_validate(app=api.app, headers={"Authorization": f"Bearer {key}"}, checks=CHECKS)
+    checks = CHECKS
+    if case.operation.path == "/v1/posts/validate":
+        # a dry run answers 200 with `valid: false` and a rule id per problem: platform options are checked
+        # by those rules (`x.options.reply_settings`), so a bad option is refused in the body, not by status
+        checks = [check for check in CHECKS if check is not negative_data_rejection]
+    case.call_and_validate(app=api.app, headers={"Authorization": f"Bearer {key}"}, checks=checks)
 
 
 def test_the_fuzzed_document_is_the_served_one(tmp_path: Path) -> None:
