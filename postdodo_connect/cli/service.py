@@ -196,7 +196,10 @@ def cmd_engine(args: argparse.Namespace) -> int:
         threading.Thread(target=_stop_at_eof, args=(done,), name="postdodo-parent", daemon=True).start()
     else:
         print(f"PostDodo engine running ({'RQ' if runtime.settings.redis_url else 'threads'})", flush=True)
-    done.wait()
+    # Wait in short slices: a signal the kernel hands to another thread only sets a flag, and a main thread
+    # blocked in an untimed lock wait would never look at it (Ctrl-C then hung `postdodo serve` for good).
+    while not done.wait(0.25):
+        pass
     still_running = runtime.stop(args.graceful_timeout)
     log.info("engine stopped")
     if still_running:
