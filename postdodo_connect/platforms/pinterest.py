@@ -64,7 +64,7 @@ class Pinterest(Platform):
             raise PlatformRejected("Pinterest cannot publish a pin without an image", code="media_required")
         token = self.credential(account.credentials, "access_token")
         options = request.options
-        board_id = options.get("board_id") or self.credential(account.credentials, "board_id")
+        board_id = self.board(account, request)
         pin: dict[str, Any] = {
             "board_id": board_id,
             "description": request.caption,
@@ -81,9 +81,13 @@ class Pinterest(Platform):
         created = self.api(token, "POST", "pins", json=pin, creates=True)
         return Published(platform_post_id=str(created["id"]), permalink=self.permalink(account.handle, str(created["id"])))
 
+    def board(self, account: Account, request: PublishRequest) -> str:
+        """The board a pin goes to: the post's `board_id` option, else the one chosen at connect."""
+        return str(request.options.get("board_id") or self.credential(account.credentials, "board_id"))
+
     def lookup(self, account: Account, request: PublishRequest) -> Published | None:
-        """The board's newest pins with this description (the API has no idempotency key)."""
-        token, board_id = self.credential(account.credentials, "access_token"), self.credential(account.credentials, "board_id")
+        """The newest pins of the board the pin went to with this description (the API has no idempotency key)."""
+        token, board_id = self.credential(account.credentials, "access_token"), self.board(account, request)
         listing = self.api(token, "GET", f"boards/{board_id}/pins", params={"page_size": 25})
         for pin in listing.get("items") or []:
             if same_text(pin.get("description"), request.caption) and self.matches_time(request, pin.get("created_at")):

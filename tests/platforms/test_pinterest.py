@@ -130,6 +130,13 @@ def test_lookup_ignores_an_old_pin_with_the_same_description(adapter: Platform, 
     assert adapter.lookup(ACCOUNT, POST) is None
 
 
+def test_lookup_searches_the_board_the_options_chose(adapter: Platform, mocked: responses.RequestsMock) -> None:
+    other = PublishRequest(target_id="tgt_1", caption=POST.caption, media=[IMAGE], options={"board_id": "1234567"})
+    mocked.get(f"{API}/boards/1234567/pins", json={"items": [pin(POST.caption)], "bookmark": None})
+    found = adapter.lookup(ACCOUNT, other)
+    assert found is not None and found.platform_post_id == PIN_ID
+
+
 def test_server_error_on_verify_is_unavailable(adapter: Platform, mocked: responses.RequestsMock) -> None:
     mocked.get(f"{API}/user_account", status=500, json={"code": 0, "message": "Internal error"})
     with pytest.raises(PlatformUnavailable):
