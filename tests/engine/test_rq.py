@@ -109,7 +109,9 @@ def test_claims_follow_the_workers_and_never_age_in_redis(db_url: str, rq_url: s
 def test_a_hung_attempt_is_stopped_by_the_job_timeout_and_retried_long_before_the_lease(
         db_url: str, rq_url: str) -> None:
     api = make_api(db_url, redis_url=rq_url, lease_seconds=3600.0, rate_limit="1000/minute")
-    dispatcher = RQDispatcher(rq_url, job_timeout=1)
+    # long enough for the job to reach the platform call on a loaded box (killed before it, the attempt is a
+    # plain `interrupted` retry, another test's subject), far below the hour-long lease
+    dispatcher = RQDispatcher(rq_url, job_timeout=5)
     scheduler = Scheduler(api.db, dispatcher, Runtime(api.service.settings, api.db).clock, lease_seconds=3600.0,
                           tick_seconds=0.05, batch=100)
     key = api.new_key()
