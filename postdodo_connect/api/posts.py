@@ -218,11 +218,16 @@ def get(post_id: str) -> dict[str, Any]:
     return post_json(get_post(service(), workspace()["id"], post_id))
 
 
+def ensure_editable(post: dict[str, Any]) -> None:
+    """ConflictError unless every target of `post` is still waiting (the edit rule of PATCH and the dashboard)."""
+    if any(t["status"] != "scheduled" for t in post["targets"]):
+        raise ConflictError(f"post {post['id']} can no longer be edited: it is {post['status']}")
+
+
 def update_post(svc: Service, ws: dict[str, Any], post_id: str, change: PostUpdate) -> dict[str, Any]:
     """Edit a post no target of which has started: the same preflight as a new post; 409 once one has."""
     post = get_post(svc, ws["id"], post_id)
-    if any(t["status"] != "scheduled" for t in post["targets"]):
-        raise ConflictError(f"post {post_id} can no longer be edited: it is {post['status']}")
+    ensure_editable(post)
     given = change.model_fields_set
     stored = post.get("versions") or {}
     merged = {"caption": post["caption"], "account_ids": [t["account_id"] for t in post["targets"]],

@@ -1,143 +1,76 @@
 """Composer: write a post, see each platform's counter and refusals as you type, publish now or schedule it.
 
-Every rule comes from the API's own preflight (`api.posts.validation` / `create_post`); this module only turns
-the form into a `PostCreate` and the refusals back into messages beside their fields.
+Every rule comes from the API's own preflight (`api.posts.validation` / `create_post`); this module and draft.py
+only turn the form into a `PostCreate` and the refusals back into messages beside their fields. The edit page
+(edit.py) draws the same form through `render_form`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import secrets
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response, flash, jsonify, make_response, render_template, request
-from pydantic import ValidationError
 
 from .. import platforms
-from ..api.boundary import invalid
 from ..api.idempotency import once
 from ..api.posts import create_post, post_json, validation
 from ..api.service import service
-from ..errors import APIError, ConflictError, InvalidRequestError
-from ..models import PostCreate
+from ..errors import ConflictError, InvalidRequestError
 from ..storage import accounts as accounts_store
+from . import options_form
 from .blueprint import bp
-from .localtime import local, parse_local, utc_iso, zone_label, zone_named
+from .draft import Draft, counters, new_key, problems, read_form, refusal, scheduled_at, to_body
+from .localtime import local, zone_label
 from .session import redirect_to, workspace_page
 
-MEDIA_ROWS = 4  # media URL rows on the form; the API takes more, a post here rarely needs them
 KEY_PREFIX = "dashboard:"  # composer keys never meet a client's own Idempotency-Key values
-# the form's names for the API's fields, to say which one a message is about
-FIELD_NAMES = {"caption": "Caption", "account_ids": "Accounts", "media": "Media", "scheduled_at": "When"}
+RESENT = ("This form was already sent with different content, so nothing new was {done}. "
+          "Check the posts list; to send this version, submit again.")
 
 
-@dataclass
-class Draft:
-    """The composer form as typed (re-shown as is when the post is refused)."""
-
-    caption: str = ""
-    account_ids: list[str] = field(default_factory=list)
-    media: list[tuple[str, str]] = field(default_factory=lambda: [("", "image")] * MEDIA_ROWS)
-    when: str = "now"
-    scheduled_local: str = ""
-    timezone: str = ""
-    #: this form render's idempotency key: a double submit of it creates one post
-    key: str = field(default_factory=lambda: secrets.token_urlsafe(18))
-
-    def used_rows(self) -> list[int]:
-        """The media rows that hold a URL, in order (media[i] of the post is row used_rows()[i])."""
-        return [i for i, (url, _) in enumerate(self.media) if url]
-
-
-def read_form() -> Draft:
-    """The submitted form (browsers send CRLF line ends; the caption counts what the person typed)."""
-    form = request.form
-    urls, kinds = form.getlist("media_url"), form.getlist("media_type")
-    media = [((urls[i] if i < len(urls) else "").strip(), kinds[i] if i < len(kinds) else "image")
-             for i in range(MEDIA_ROWS)]
-    return Draft(caption=form.get("caption", "").replace("\r\n", "\n"), account_ids=form.getlist("account_ids"),
-                 media=media, when=form.get("when", "now"), scheduled_local=form.get("scheduled_local", "").strip(),
-                 timezone=form.get("timezone", ""), key=form.get("idempotency_key", ""))
-
-
-def to_body(draft: Draft) -> PostCreate:
-    """The draft as the API's request model; InvalidRequestError with one detail per problem."""
-    data: dict[str, Any] = {"caption": draft.caption, "account_ids": draft.account_ids,
-                            "media": [{"url": draft.media[i][0], "type": draft.media[i][1]} for i in draft.used_rows()]}
-    if draft.when == "later":
-        try:
-            data["scheduled_at"] = utc_iso(parse_local(draft.scheduled_local, zone_named(draft.timezone)))
-        except ValueError:
-            message = "pick a date and time to schedule it, or choose to publish now"
-            raise InvalidRequestError(message, param="scheduled_at", details=[
-                {"field": "scheduled_at", "rule": "dashboard.schedule.missing", "message": message}]) from None
-    try:
-        return PostCreate.model_validate(data)
-    except ValidationError as exc:
-        raise invalid(exc) from None
-
-
-def slot(field_name: str, draft: Draft) -> str:
-    """Which part of the form a detail's `field` ("caption", "media.1.url", "media[0]") is about."""
-    head = field_name.split(".", 1)[0].split("[", 1)[0]
-    if head == "media" and field_name != "media":
-        index = field_name[len("media"):].strip(".[").split(".", 1)[0].rstrip("]")
-        rows = draft.used_rows()
-        if index.isdigit() and int(index) < len(rows):
-            return f"media-{rows[int(index)]}"
-    return {"caption": "caption", "account_ids": "accounts", "media": "media", "scheduled_at": "when"}.get(head, "form")
-
-
-def problems(details: list[dict[str, str]], draft: Draft) -> list[dict[str, str]]:
-    """API `details` as messages for the form: where each goes, and a label for the platform it concerns."""
-    shown = []
-    for detail in details:
-        platform = detail.get("platform") or ""
-        label = (platforms.adapter_class(platform).label or platform.title()) if platform in platforms.REGISTRY else ""
-        message, head = detail["message"], detail["field"].split(".", 1)[0]
-        # a platform's message names the platform; the API's own ("needs at least 1 item") needs its field named
-        if not platform and head in FIELD_NAMES and head != "media":
-            message = f"{FIELD_NAMES[head]}: {message}"
-        shown.append({"slot": slot(detail["field"], draft), "platform": platform, "label": label,
-                      "rule": detail.get("rule", ""), "message": message})
-    return shown
-
-
-def refusal(error: APIError | dict[str, Any], draft: Draft) -> list[dict[str, str]]:
-    """An APIError (or its JSON body) as form messages."""
-    body = error.to_body()["error"] if isinstance(error, APIError) else error
-    details = body.get("details") or [{"field": body.get("param") or "", "message": body["message"]}]
-    return problems(details, draft)
-
-
-def counters(accounts: list[dict[str, Any]], draft: Draft) -> list[dict[str, Any]]:
-    """Caption length against the limit of each picked account's platform, in that platform's own unit."""
-    media = [platforms.Media(type=draft.media[i][1], url=draft.media[i][0]) for i in draft.used_rows()]
-    names = sorted({a["platform"] for a in accounts if a["id"] in draft.account_ids and a["platform"] in platforms.REGISTRY})
-    found = []
-    for name in names:
-        adapter = platforms.get(name)
-        limit, length = adapter.caption_limit(media), adapter.caption_length(draft.caption)
-        found.append({"platform": name, "label": adapter.label or name.title(), "length": length, "limit": limit,
-                      "unit": adapter.caption_unit or "characters", "over": bool(limit and length > limit)})
-    return found
-
-
-def _accounts(workspace: dict[str, Any]) -> list[dict[str, Any]]:
+def active_accounts(workspace: dict[str, Any]) -> list[dict[str, Any]]:
+    """The accounts a post may go to."""
     with service().db.read() as conn:
         return [a for a in accounts_store.list_accounts(conn, workspace["id"]) if a["status"] == "active"]
 
 
-def _form(workspace: dict[str, Any], draft: Draft, shown: list[dict[str, str]] | None = None,
-          status: int = 200, error: str | None = None) -> Any:
-    accounts = _accounts(workspace)
+def offered_platforms(accounts: list[dict[str, Any]]) -> list[str]:
+    """The platforms the form offers a version and options for: those of the workspace's active accounts."""
+    return sorted({a["platform"] for a in accounts})
+
+
+def _platform_forms(names: list[str]) -> list[dict[str, Any]]:
+    return [{"name": name, "label": (platforms.adapter_class(name).label if name in platforms.REGISTRY else "")
+             or name.title(), "options": options_form.fields(name)} for name in names]
+
+
+def render_form(workspace: dict[str, Any], draft: Draft, shown: list[dict[str, str]] | None = None,
+                status: int = 200, error: str | None = None, post: dict[str, Any] | None = None) -> Any:
+    """The composer form (an edit form when `post` is given), each problem beside its field."""
+    accounts = active_accounts(workspace)
+    if post is not None:  # an edited post keeps its accounts even if one is no longer active: preflight says so
+        with service().db.read() as conn:
+            known = {a["id"]: a for a in accounts_store.list_accounts(conn, workspace["id"])}
+        accounts += [known[i] for i in draft.account_ids if i in known and known[i] not in accounts]
     by_slot: dict[str, list[dict[str, str]]] = {}
     for problem in shown or []:
         by_slot.setdefault(problem["slot"], []).append(problem)
     draft.timezone = draft.timezone or zone_label()
-    return render_template("posts/composer.html", draft=draft, accounts=accounts, problems=by_slot,
-                           counters=counters(accounts, draft), media_rows=range(MEDIA_ROWS), error=error), status
+    main, own = counters(accounts, draft)
+    return render_template("posts/composer.html", draft=draft, accounts=accounts, problems=by_slot, counters=main,
+                           own_counters={c["platform"]: c for c in own}, error=error, post=post,
+                           versions=_platform_forms(offered_platforms(accounts)), shown=options_form.shown), status
+
+
+def submit_once(workspace: dict[str, Any], draft: Draft, purpose: str, body_json: str,
+                run: Callable[[], Response]) -> Response:
+    """`run` once per form render (the form's idempotency key); a resend of the same form replays its answer."""
+    if not 16 <= len(draft.key) <= 64 or not draft.key.isascii() or not draft.key.isprintable():
+        draft.key = new_key()  # no usable key (a hand-made form): this submit is its own request
+    fingerprint = hashlib.sha256(f"dashboard {purpose}\n".encode() + body_json.encode()).hexdigest()
+    return once(workspace["id"], KEY_PREFIX + draft.key, fingerprint, run)
 
 
 @bp.route("/w/<workspace_id>/compose", methods=["GET", "POST"])
@@ -145,31 +78,27 @@ def _form(workspace: dict[str, Any], draft: Draft, shown: list[dict[str, str]] |
 def composer(workspace: dict[str, Any]) -> Any:
     """The composer; its submit creates the post (once per form render) and opens the post's page."""
     if request.method == "GET":
-        return _form(workspace, Draft(account_ids=request.args.getlist("account")))
-    draft = read_form()
+        return render_form(workspace, Draft(account_ids=request.args.getlist("account")))
+    accounts = active_accounts(workspace)
+    draft = read_form(offered_platforms(accounts))
     try:
-        body = to_body(draft)
+        body = to_body(draft, accounts)
     except InvalidRequestError as exc:
-        return _form(workspace, draft, refusal(exc, draft), 400)
+        return render_form(workspace, draft, refusal(exc, draft), 400)
     svc = service()
 
     def run() -> Response:
         return make_response(post_json(create_post(svc, workspace, body)), 201)
 
-    if not 16 <= len(draft.key) <= 64 or not draft.key.isascii() or not draft.key.isprintable():
-        draft.key = Draft().key  # no usable key (a hand-made form): this submit is its own request
-    fingerprint = hashlib.sha256(b"dashboard compose\n" + body.model_dump_json().encode()).hexdigest()
     try:
-        response = once(workspace["id"], KEY_PREFIX + draft.key, fingerprint, run)
+        response = submit_once(workspace, draft, "compose", body.model_dump_json(), run)
     except ConflictError:  # this form was sent before with other content (back button, then an edit)
-        draft.key = Draft().key
-        return _form(workspace, draft, status=409, error=(
-            "This form was already sent with different content, so nothing new was created. "
-            "Check the posts list; to send this version, submit again."))
+        draft.key = new_key()
+        return render_form(workspace, draft, status=409, error=RESENT.format(done="created"))
     answer = response.get_json()
     if response.status_code != 201:
-        draft.key = Draft().key  # a refused draft, once fixed, is a new request
-        return _form(workspace, draft, refusal(answer["error"], draft), response.status_code)
+        draft.key = new_key()  # a refused draft, once fixed, is a new request
+        return render_form(workspace, draft, refusal(answer["error"], draft), response.status_code)
     when = body.scheduled_at
     flash(f"Scheduled for {local(when).strftime('%Y-%m-%d %H:%M')} ({zone_label()})." if when else
           "Publishing now. This page follows each account until it confirms.")
@@ -180,17 +109,13 @@ def composer(workspace: dict[str, Any]) -> Any:
 @workspace_page
 def composer_check(workspace: dict[str, Any]) -> Any:
     """The live check (posts.js, debounced): the same validation as POST /v1/posts/validate, nothing created."""
-    draft = read_form()
-    accounts = _accounts(workspace)
+    accounts = active_accounts(workspace)
+    draft = read_form(offered_platforms(accounts))
     try:
-        answer = validation(service(), workspace["id"], to_body(draft))
+        answer = validation(service(), workspace["id"], to_body(draft, accounts))
         shown = problems(answer["details"], draft)
     except InvalidRequestError as exc:
         shown = refusal(exc, draft)
-    scheduled = None
-    if draft.when == "later" and draft.scheduled_local:
-        try:
-            scheduled = utc_iso(parse_local(draft.scheduled_local, zone_named(draft.timezone)))
-        except ValueError:
-            pass
-    return jsonify(valid=not shown, problems=shown, counters=counters(accounts, draft), scheduled_at=scheduled)
+    main, own = counters(accounts, draft)
+    return jsonify(valid=not shown, problems=shown, counters=main, version_counters=own,
+                   scheduled_at=scheduled_at(draft) if draft.when == "later" and draft.scheduled_local else None)

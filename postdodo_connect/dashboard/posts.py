@@ -1,4 +1,4 @@
-"""Posts: the filtered, paged list; a post's page with each target, updated live; cancel.
+"""Posts: the filtered, paged list; a post's page with each target, updated live; cancel (edit: edit.py).
 
 The week and month calendar live in calendar.py (imported here so its views register with the posts pages).
 """
@@ -10,9 +10,9 @@ from typing import Any, get_args
 
 from flask import abort, flash, jsonify, render_template, request
 
-from ..api.posts import cancel_post, get_post, list_page
+from ..api.posts import cancel_post, ensure_editable, get_post, list_page
 from ..api.service import service
-from ..errors import APIError, InvalidRequestError, NotFoundError
+from ..errors import APIError, ConflictError, InvalidRequestError, NotFoundError
 from ..models import PostStatus
 from ..storage import accounts as accounts_store
 from ..storage.posts import CANCELABLE, FINAL
@@ -63,11 +63,20 @@ def _day(value: str, name: str) -> date | None:
         raise InvalidRequestError(f"{name}: {value!r} is not a date (YYYY-MM-DD)", param=name) from None
 
 
-def _post_or_404(workspace: dict[str, Any], post_id: str) -> dict[str, Any]:
+def post_or_404(workspace: dict[str, Any], post_id: str) -> dict[str, Any]:
     try:
         return get_post(service(), workspace["id"], post_id)
     except NotFoundError:
         abort(404)  # another workspace's post looks exactly like one that does not exist
+
+
+def _editable(post: dict[str, Any]) -> bool:
+    """Whether the API would still take an edit of `post` (its rule, asked: never a copy)."""
+    try:
+        ensure_editable(post)
+    except ConflictError:
+        return False
+    return True
 
 
 def poll_after_ms(post: dict[str, Any], now: datetime) -> int:
@@ -84,7 +93,7 @@ def poll_after_ms(post: dict[str, Any], now: datetime) -> int:
 
 def _live_context(workspace: dict[str, Any], post: dict[str, Any]) -> dict[str, Any]:
     return {"post": post, "accounts": account_names(workspace["id"]),
-            "cancelable": any(t["status"] in CANCELABLE for t in post["targets"]),
+            "cancelable": any(t["status"] in CANCELABLE for t in post["targets"]), "editable": _editable(post),
             "poll_ms": poll_after_ms(post, service().clock())}
 
 
@@ -92,7 +101,7 @@ def _live_context(workspace: dict[str, Any], post: dict[str, Any]) -> dict[str, 
 @workspace_page
 def posts_detail(workspace: dict[str, Any], post_id: str) -> Any:
     """One post: its content, and each target's status, attempts, next attempt, error and permalink."""
-    post = _post_or_404(workspace, post_id)
+    post = post_or_404(workspace, post_id)
     return render_template("posts/detail.html", **_live_context(workspace, post), zone=zone_label())
 
 
@@ -100,7 +109,7 @@ def posts_detail(workspace: dict[str, Any], post_id: str) -> Any:
 @workspace_page
 def posts_live(workspace: dict[str, Any], post_id: str) -> Any:
     """What posts.js polls: the post's status and its targets section rendered by the page's own template."""
-    post = _post_or_404(workspace, post_id)
+    post = post_or_404(workspace, post_id)
     context = _live_context(workspace, post)
     return jsonify(status=post["status"], poll_ms=context["poll_ms"],
                    html=render_template("posts/_live.html", **context))

@@ -30,6 +30,23 @@
     document.getElementById("zone-name").textContent = zone;
     let timer = null, sequence = 0;
 
+    const counterItem = (c) => {
+      const item = document.createElement("li");
+      item.dataset.platform = c.platform;
+      if (c.over) item.className = "over";
+      const unit = document.createElement("span");
+      unit.className = "hint";
+      unit.textContent = c.unit;
+      item.append(`${c.label}: ${c.length}${c.limit ? " / " + c.limit : ""} `, unit);
+      return item;
+    };
+
+    // "Customize for <platform>" shows only for the platforms of the picked accounts (the server ignores the others)
+    const versions = () => {
+      const picked = new Set(Array.from(form.querySelectorAll('input[name="account_ids"]:checked'), (box) => box.dataset.platform));
+      form.querySelectorAll("details.version").forEach((details) => { details.hidden = !picked.has(details.dataset.platform); });
+    };
+
     const show = (answer) => {
       form.querySelectorAll("[data-slot]").forEach((box) => { box.replaceChildren(); });
       form.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
@@ -41,26 +58,22 @@
         if (problem.label) { const b = document.createElement("strong"); b.textContent = problem.label; item.append(b, ": "); }
         item.append(problem.message);
         lists[problem.slot].append(item);
-        const field = { caption: "caption", when: "scheduled-local" }[problem.slot] ||
-          (problem.slot.startsWith("media-") ? "media-url-" + problem.slot.slice(6) : null);
-        if (field) document.getElementById(field).setAttribute("aria-invalid", "true");
+        const field = box.dataset.field && document.getElementById(box.dataset.field);
+        if (field) field.setAttribute("aria-invalid", "true");
+        const details = box.closest("details");
+        if (details) details.open = true;  // a problem inside a closed "Customize for" must be seen
       }
-      counters.replaceChildren(...answer.counters.map((c) => {
-        const item = document.createElement("li");
-        item.dataset.platform = c.platform;
-        if (c.over) item.className = "over";
-        const unit = document.createElement("span");
-        unit.className = "hint";
-        unit.textContent = c.unit;
-        item.append(`${c.label}: ${c.length}${c.limit ? " / " + c.limit : ""} `, unit);
-        return item;
-      }));
+      counters.replaceChildren(...answer.counters.map(counterItem));
       if (!answer.counters.length) {
         const item = document.createElement("li");
         item.className = "hint";
-        item.textContent = "Pick an account to see its platform's limit.";
+        item.textContent = answer.version_counters.length ? "Every picked platform has its own version below."
+          : "Pick an account to see its platform's limit.";
         counters.append(item);
       }
+      form.querySelectorAll("[data-version-counter]").forEach((list) => {
+        list.replaceChildren(...answer.version_counters.filter((c) => c.platform === list.dataset.versionCounter).map(counterItem));
+      });
       sentAs.textContent = answer.scheduled_at ? `Sent as ${answer.scheduled_at.replace("T", " ").replace(":00Z", "")} UTC.` : "";
       button.disabled = !answer.valid;
       state.textContent = answer.valid ? "Ready." : "Fix the problems shown to continue.";
@@ -78,7 +91,8 @@
     };
     const soon = () => { clearTimeout(timer); timer = setTimeout(check, 300); };
     form.addEventListener("input", soon);
-    form.addEventListener("change", soon);
+    form.addEventListener("change", (event) => { if (event.target.name === "account_ids") versions(); soon(); });
+    versions();
     window.addEventListener("pageshow", (event) => { if (event.persisted) { delete form.dataset.sent; check(); } });
     form.addEventListener("submit", (event) => {
       if (button.disabled || form.dataset.sent) { event.preventDefault(); return; }
