@@ -71,6 +71,7 @@ def _platform_captions(value: Any) -> dict[str, str]:
     pairs = vol.Schema({cv.string: vol.Any(None, cv.string)})(value)
     return {name.strip().lower(): text for name, text in pairs.items() if text and text.strip() and name.strip()}
 
+
 CREATE_POST_SCHEMA = vol.Schema({
     **_ENTRY,
     vol.Required(ATTR_CAPTION): cv.string,
