@@ -7,11 +7,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..client import Client
+from ..client._calls import media_with_alt, new_idempotency_key, post_body
+from ..content import OPTIONS
 from ..errors import NotFoundError
 from ..models import Post, format_time
 from .model import Action, Field, Http, Output, Trigger
 
-__all__ = ["ACTIONS", "CATALOGUE_VERSION", "TRIGGERS", "action", "event_items", "split_values", "trigger"]
+__all__ = ["ACTIONS", "CATALOGUE_VERSION", "PLATFORMS", "TRIGGERS", "action", "event_items", "platform_versions",
+           "split_lines", "split_values", "trigger"]
+
+#: the platforms a per-platform caption may name (those with typed options: every platform PostDodo knows)
+PLATFORMS = tuple(sorted(OPTIONS))
+_PLATFORM_LABELS = {"x": "X (Twitter)", "tiktok": "TikTok", "linkedin": "LinkedIn"}
 
 CATALOGUE_VERSION = 1
 RECENT = 25  # items a trigger shows as examples / looks at per poll
@@ -28,6 +35,41 @@ def split_values(value: Any) -> list[str]:
     return [str(v).strip() for v in value if str(v).strip()]
 
 
+def split_lines(value: Any) -> list[str]:
+    """Several texts from a list, or from a string holding one text per line (texts have spaces and commas)."""
+    if value is None or value == "":
+        return []
+    items = value.splitlines() if isinstance(value, str) else [str(v) for v in value if v is not None]
+    return [item.strip() for item in items if item.strip()]
+
+
+def _alts(value: Any) -> list[str]:
+    """Alt texts in media order: unlike other lists, an empty one keeps its place (the media item gets none)."""
+    if value is None or value == "":
+        return []
+    items = value.splitlines() if isinstance(value, str) else ["" if v is None else str(v) for v in value]
+    while items and not items[-1].strip():
+        items.pop()
+    return [item.strip() for item in items]
+
+
+def platform_versions(value: Any) -> dict[str, dict[str, str]] | None:
+    """Per-platform captions ({platform: caption}) as the API's per-platform versions; blank captions are left out."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, Mapping):
+        raise ValueError("per-platform captions are pairs of a platform name and its caption")
+    versions = {}
+    for name, caption in value.items():
+        platform = str(name).strip().lower()
+        if caption is None or not str(caption).strip():
+            continue
+        if platform not in PLATFORMS:
+            raise ValueError(f"per-platform captions: {name!r} is not a platform (one of {', '.join(PLATFORMS)})")
+        versions[platform] = {"caption": str(caption)}
+    return versions or None
+
+
 def _blank(value: Any) -> Any:
     return None if value is None or (isinstance(value, str) and not value.strip()) else value
 
@@ -40,11 +82,19 @@ def _post(post: Post) -> dict[str, Any]:
 
 
 def create_post(client: Client, *, caption: str = "", account_ids: Any = None, scheduled_at: Any = None,
-                media: Any = None, idempotency_key: Any = None) -> dict[str, Any]:
+                media: Any = None, media_alt: Any = None, platform_captions: Any = None, first_comment: Any = None,
+                thread: Any = None, idempotency_key: Any = None) -> dict[str, Any]:
     """Create a post, now or at ``scheduled_at``."""
-    post = client.posts.create(caption or "", split_values(account_ids), scheduled_at=_blank(scheduled_at),
-                               media=split_values(media) or None, idempotency_key=_blank(idempotency_key))
-    return _post(post)
+    body = post_body(caption or "", split_values(account_ids), scheduled_at=_blank(scheduled_at),
+                     media=media_with_alt(split_values(media), _alts(media_alt)) or None,
+                     platforms=platform_versions(platform_captions), first_comment=_blank(first_comment))
+    items = split_lines(thread)
+    if items:
+        body["thread"] = [{"caption": text} for text in items]
+    # sent as built, not through posts.create: the body carries every field a shell can fill, thread included
+    answer = client.request("POST", "/v1/posts", json=body,
+                            idempotency_key=_blank(idempotency_key) or new_idempotency_key())
+    return _post(Post.model_validate(answer))
 
 
 def cancel_post(client: Client, *, post_id: str) -> dict[str, Any]:
@@ -190,12 +240,30 @@ ACTIONS: tuple[Action, ...] = (
             Field("media", "Media URLs", "string", False,
                   "Public http(s) URLs of images or videos (.mp4, .mov, .webm count as video). "
                   "Instagram needs at least one.", multiple=True, example="https://example.com/menu.jpg"),
+            Field("media_alt", "Media Alt Texts", "text", False,
+                  "Alt text for screen readers, one per media URL in the same order (leave one empty to skip "
+                  "that item). Sent where the platform takes it (Bluesky, Mastodon, X, LinkedIn, Pinterest, "
+                  "Instagram, Threads).", multiple=True, example="A chalkboard menu with five spring dishes"),
+            Field("platform_captions", "Per-Platform Captions", "dict", False,
+                  "Another caption for some platforms, used instead of Caption there: the platform name "
+                  f"({', '.join(PLATFORMS)}) and its text. Only for platforms this post goes to.",
+                  choices=tuple((p, _PLATFORM_LABELS.get(p, p.capitalize())) for p in PLATFORMS),
+                  example="Spring menu, now on the site!"),
+            Field("first_comment", "First Comment", "text", False,
+                  "A comment posted under the post once it is live (Instagram, Facebook, LinkedIn; a self-reply "
+                  "where that is the platform's way). Its failure never fails the post.",
+                  example="Full menu: https://example.com/menu"),
+            Field("thread", "Thread", "text", False,
+                  "Posts that follow the first one as replies in a thread, one per item, in order (X, Bluesky, "
+                  "Threads, Mastodon).", multiple=True, example="2/ The asparagus comes from down the road."),
             Field("idempotency_key", "Idempotency Key", "string", False,
                   "Optional: any unique text; a repeat with the same key returns the first post instead of a "
                   "second one. Leave empty and one is derived for you, so a retried step never posts twice."),
         ),
         sample=_POST_SAMPLE, run=create_post, outputs=_POST_OUTPUTS,
-        http=Http("POST", "/v1/posts", body=("caption", "account_ids", "scheduled_at", "media")),
+        http=Http("POST", "/v1/posts", body=("caption", "account_ids", "scheduled_at", "media", "platform_captions",
+                                              "first_comment", "thread"),
+                  renamed=(("platform_captions", "platforms"),)),
     ),
     Action(
         key="cancel_post", noun="Post", label="Cancel Post", kind="create",

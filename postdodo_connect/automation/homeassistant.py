@@ -16,6 +16,8 @@ _CONFIG_ENTRY = "config_entry_id"
 
 
 def _selector(field: Field) -> dict[str, Any]:
+    if field.type == "dict":
+        return {"object": {}}  # a YAML mapping: platform: caption
     if field.choices:
         return {"select": {"options": [{"value": v, "label": label} for v, label in field.choices]}}
     if field.type == "datetime":
@@ -41,7 +43,9 @@ def _service(action: Action) -> dict[str, Any]:
         spec: dict[str, Any] = {}
         if field.required:
             spec["required"] = True
-        if field.example:
+        if field.example and field.type == "dict":
+            spec["example"] = {field.choices[0][0] if field.choices else "key": field.example}
+        elif field.example:
             spec["example"] = field.example
         if field.default is not None:
             spec["default"] = field.default

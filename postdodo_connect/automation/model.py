@@ -10,7 +10,8 @@ from ..client import Client
 
 __all__ = ["Action", "Field", "FieldType", "Http", "Output", "Trigger"]
 
-FieldType = Literal["string", "text", "datetime", "boolean", "integer"]
+#: "dict": key/value pairs (keys from ``choices`` when given); a ``multiple`` "text" field takes one text per line
+FieldType = Literal["string", "text", "datetime", "boolean", "integer", "dict"]
 JSON = Any  # what run() returns: dicts, lists, str, int, bool, None only
 
 
@@ -36,6 +37,8 @@ class Field:
     def __post_init__(self) -> None:
         if self.choices and self.dynamic:
             raise ValueError(f"field {self.key}: choices and dynamic are exclusive")
+        if self.type == "dict" and (self.multiple or self.dynamic):
+            raise ValueError(f"field {self.key}: a dict field is neither multiple nor dynamic")
 
 
 @dataclass(frozen=True)
@@ -56,8 +59,14 @@ class Http:
     path: str  # with {field_key} placeholders, e.g. /v1/posts/{post_id}
     body: tuple[str, ...] = ()
     query: tuple[str, ...] = ()
+    #: body fields sent under another name, e.g. platform_captions -> platforms
+    renamed: tuple[tuple[str, str], ...] = ()
     #: the answer's list lives under "data" (list endpoints)
     list_response: bool = False
+
+    def property_of(self, key: str) -> str:
+        """The body property a field is sent as."""
+        return dict(self.renamed).get(key, key)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ __all__ = ["LOAD_OPTIONS", "operation_of", "parameter_name", "render"]
 
 #: dynamic field sources -> the loadOptions method that fills the dropdown
 LOAD_OPTIONS = {"accounts": "getAccounts"}
-_TYPES = {"string": "string", "text": "string", "datetime": "dateTime", "boolean": "boolean", "integer": "number"}
+_TYPES = {"string": "string", "text": "string", "datetime": "dateTime", "boolean": "boolean", "integer": "number",
+          "dict": "fixedCollection"}
 _EMPTY = {"string": "", "dateTime": "", "boolean": False, "number": 0, "options": "", "multiOptions": []}
 _VIDEO = "/\\.(" + "|".join(s.lstrip(".") for s in VIDEO_SUFFIXES) + ")$/i"
 
@@ -38,6 +39,17 @@ def _url(path: str) -> str:
     return "=" + re.sub(r"\{(\w+)\}", lambda m: "{{$parameter." + parameter_name(m.group(1)) + "}}", path)
 
 
+def _pairs(field: Field) -> list[dict[str, Any]]:
+    """A dict field as n8n's fixedCollection: rows of a key (a choice when the catalogue lists them) and a text."""
+    choices = sorted(({"name": label, "value": value} for value, label in field.choices or ()), key=lambda o: o["name"])
+    key: dict[str, Any] = {"displayName": "Platform", "name": "platform", "type": "options" if choices else "string",
+                           "default": choices[0]["value"] if choices else ""}
+    if choices:
+        key["options"] = choices
+    return [{"displayName": "Caption", "name": "captions", "values": [
+        key, {"displayName": "Caption", "name": "caption", "type": "string", "typeOptions": {"rows": 4}, "default": ""}]}]
+
+
 def _property(field: Field, show: dict[str, list[str]] | None) -> dict[str, Any]:
     kind = _TYPES[field.type]
     prop: dict[str, Any] = {"displayName": field.label, "name": parameter_name(field.key)}
@@ -45,6 +57,9 @@ def _property(field: Field, show: dict[str, list[str]] | None) -> dict[str, Any]
     if field.dynamic:
         kind = "multiOptions" if field.multiple else "options"
         type_options["loadOptionsMethod"] = LOAD_OPTIONS[field.dynamic]
+    elif field.type == "dict":
+        type_options["multipleValues"] = True
+        prop["options"] = _pairs(field)
     elif field.choices:
         kind = "options"
         prop["options"] = sorted(({"name": label, "value": value} for value, label in field.choices),
@@ -56,12 +71,14 @@ def _property(field: Field, show: dict[str, list[str]] | None) -> dict[str, Any]
     prop["type"] = kind
     if type_options:
         prop["typeOptions"] = type_options
-    empty = [] if field.multiple else _EMPTY.get(kind, "")
+    empty = [] if field.multiple else {} if kind == "fixedCollection" else _EMPTY.get(kind, "")
     prop["default"] = field.default if field.default is not None else empty
     prop["required"] = field.required
     prop["description"] = field.help
     if field.example and kind in ("string",):
         prop["placeholder"] = field.example
+    elif kind == "fixedCollection":
+        prop["placeholder"] = "Add Caption"
     if show:
         prop["displayOptions"] = {"show": show}
     return prop
@@ -71,12 +88,21 @@ def _send(action: Action, field: Field) -> dict[str, Any]:
     """Where a field goes in the request (declarative routing)."""
     value: str | None = None
     if field.key == "media":
-        value = ("={{ ([].concat($value || [])).filter((u) => u).map((url) => "
-                 f"({{type: {_VIDEO}.test(String(url).split('?')[0]) ? 'video' : 'image', url}})) }}}}")
+        # each URL with the alt text in the same place of Media Alt Texts
+        value = ("={{ ([].concat($value || [])).filter((u) => u).map((url, i) => Object.assign("
+                 f"{{type: {_VIDEO}.test(String(url).split('?')[0]) ? 'video' : 'image', url}}, "
+                 "String([].concat($parameter.mediaAlt || [])[i] || '').trim() ? "
+                 "{alt: String([].concat($parameter.mediaAlt || [])[i]).trim()} : {})) }}")
+    elif field.type == "dict":
+        value = ("={{ Object.fromEntries((($value || {}).captions || []).filter((c) => String(c.caption || '').trim())"
+                 ".map((c) => [c.platform, {caption: c.caption}])) }}")
+    elif field.multiple and field.type == "text":
+        value = "={{ [].concat($value || []).filter((t) => String(t).trim()).map((caption) => ({caption})) }}"
     elif field.key == "idempotency_key":
         # a header, not a body property; empty means "no key"
         return {"request": {"headers": {"Idempotency-Key": "={{$value || undefined}}"}}}
-    send: dict[str, Any] = {"type": "query" if field.key in action.http.query else "body", "property": field.key}
+    send: dict[str, Any] = {"type": "query" if field.key in action.http.query else "body",
+                            "property": action.http.property_of(field.key)}
     if value:
         send["value"] = value
     return {"send": send}

@@ -27,6 +27,13 @@ _PRELUDE = (
 _SPLIT = ("const split = (v) => (Array.isArray(v) ? v : String(v || '').split(/[\\s,;]+/))"
           ".map((s) => String(s).trim()).filter(Boolean);\n")
 _VIDEO = "/\\.(" + "|".join(s.lstrip(".") for s in VIDEO_SUFFIXES) + ")$/i"
+# texts (alt texts, thread items) come as a list, or one per line; ``keep`` keeps empty places (alt texts)
+_LINES = ("const lines = (v, keep) => {\n"
+          "  const items = Array.isArray(v) ? v.map((s) => (s == null ? '' : String(s))) : "
+          "(v == null || v === '' ? [] : String(v).split(/\\r?\\n/));\n"
+          "  const out = items.map((s) => s.trim());\n"
+          "  if (!keep) return out.filter(Boolean);\n"
+          "  while (out.length && !out[out.length - 1]) out.pop();\n  return out;\n};\n")
 
 
 def _function(body: str) -> dict[str, Any]:
@@ -46,11 +53,15 @@ def _request(http: Http) -> dict[str, Any]:
 
 
 def _input_field(field: Field) -> dict[str, Any]:
-    out: dict[str, Any] = {"key": field.key, "label": field.label, "type": field.type, "required": field.required,
+    # a dict field is Zapier's key/value editor; its keys are free text (the help names the allowed ones)
+    kind = "string" if field.type == "dict" else field.type
+    out: dict[str, Any] = {"key": field.key, "label": field.label, "type": kind, "required": field.required,
                            "helpText": field.help}
     if field.multiple:
         out["list"] = True
-    if field.choices:
+    if field.type == "dict":
+        out["dict"] = True
+    elif field.choices:
         out["choices"] = [{"value": value, "label": label, "sample": value} for value, label in field.choices]
     if field.dynamic:
         out["dynamic"] = DYNAMIC_SOURCES[field.dynamic]
@@ -72,12 +83,24 @@ def _output_field(output: Output) -> dict[str, Any]:
 
 def _body_js(action: Action) -> str:
     """Statements that build ``body`` from the action's body fields."""
-    lines = ["const input = bundle.inputData;\n", _SPLIT, "const body = {};\n"]
+    lines = ["const input = bundle.inputData;\n", _SPLIT, _LINES, "const body = {};\n"]
     for key in action.http.body:
         field = action.field(key)
+        prop = action.http.property_of(key)
         if key == "media":
-            lines.append(f"const media = split(input.media);\nif (media.length) body.media = media.map((url) => "
-                         f"({{type: {_VIDEO}.test(url.split('?')[0]) ? 'video' : 'image', url}}));\n")
+            lines.append("const media = split(input.media);\nconst alts = lines(input.media_alt, true);\n"
+                         "if (alts.length > media.length) throw new z.errors.Error(`${alts.length} alt texts for "
+                         "${media.length} media URLs: give at most one per media URL, in order`, 'InvalidInput', 400);\n"
+                         "if (media.length) body.media = media.map((url, i) => Object.assign("
+                         f"{{type: {_VIDEO}.test(url.split('?')[0]) ? 'video' : 'image', url}}, "
+                         "alts[i] ? {alt: alts[i]} : {}));\n")
+        elif field.type == "dict":
+            lines.append(f"const {prop} = {{}};\nfor (const [name, value] of Object.entries(input.{key} || {{}})) {{\n"
+                         f"  if (String(value == null ? '' : value).trim()) {prop}[String(name).trim().toLowerCase()] = "
+                         f"{{caption: String(value)}};\n}}\nif (Object.keys({prop}).length) body.{prop} = {prop};\n")
+        elif field.multiple and field.type == "text":
+            lines.append(f"const {key} = lines(input.{key});\n"
+                         f"if ({key}.length) body.{prop} = {key}.map((caption) => ({{caption}}));\n")
         elif field.multiple:
             lines.append(f"body.{key} = split(input.{key});\n")
         elif field.required:

@@ -7,7 +7,7 @@ can talk to any PostDodo-compatible server, hosted or local. See docs/client.md.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
@@ -72,6 +72,14 @@ class Client:
     def last_response(self) -> ResponseInfo | None:
         """Status, headers, request id and replay flag of this thread's last API answer."""
         return self._transport.last_response
+
+    def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None,
+                idempotency_key: str | None = None) -> Any:
+        """Any API call (``path`` from ``/v1``) with the same auth, retries and errors; the decoded JSON answer.
+
+        For fields this client version has no argument for yet; without an Idempotency-Key a POST is not retried.
+        """
+        return self._transport.request(method, path, params=params, json=json, idempotency_key=idempotency_key)
 
     def close(self) -> None:
         """Release the HTTP session (when the client created it)."""

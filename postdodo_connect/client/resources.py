@@ -31,6 +31,7 @@ from ._calls import (
     WaitUntil,
     as_utc_text,
     media_item,
+    media_with_alt,
     new_idempotency_key,
     post_body,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "Webhooks",
     "as_utc_text",
     "media_item",
+    "media_with_alt",
     "new_idempotency_key",
     "post_body",
 ]

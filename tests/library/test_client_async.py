@@ -404,3 +404,26 @@ def test_events_list_and_get_match_the_blocking_client(scripted: Scripted) -> No
     blocking = calls.list_events("post.published", "post_1", 100)  # one request builder for both clients
     assert (blocking.path, dict(blocking.params or {})) == ("/v1/events", {"type": "post.published",
                                                                             "post_id": "post_1", "limit": 100})
+
+
+def test_request_sends_any_body_with_the_clients_key_and_errors(live_server: Server) -> None:
+    """AsyncClient.request / Client.request: a prepared body (alt text included) against the real API."""
+    from postdodo_connect.client.aio import AsyncTransport as StillHere  # the old import path still works
+
+    assert StillHere.__name__ == "AsyncTransport"
+    body = {"caption": "raw", "scheduled_at": "2030-07-01T09:00:00Z",
+            "media": [{"type": "image", "url": "https://cdn.test/a.jpg", "alt": "A test card"}]}
+
+    async def body_of(session: aiohttp.ClientSession) -> tuple[Any, Any]:
+        aclient = AsyncClient(live_server.key, base_url=live_server.url, session=session)
+        account = next(a.id for a in await aclient.accounts.list() if a.platform == "mastodon")
+        created = await aclient.request("POST", "/v1/posts", json=body | {"account_ids": [account]},
+                                        idempotency_key="async-raw-1")
+        with pytest.raises(InvalidRequestError):
+            await aclient.request("POST", "/v1/posts", json={"caption": "no accounts"}, idempotency_key="raw-2")
+        return created, await aclient.request("DELETE", f"/v1/posts/{created['id']}")
+
+    created, canceled = run(body_of)
+    assert created["media"][0]["alt"] == "A test card" and canceled["status"] == "canceled"
+    with Client(live_server.key, base_url=live_server.url) as sync:
+        assert sync.request("GET", f"/v1/posts/{created['id']}")["status"] == "canceled"

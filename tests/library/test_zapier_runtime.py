@@ -80,3 +80,18 @@ def test_hook_trigger_lifecycle(zap: Any, client: Client, accounts: dict[str, st
     completed = zap("triggers", "post_completed", "operation", "performList")
     assert any(i["post_id"] == post.id and i["status"] == "published" for i in completed)
     assert isinstance(zap("triggers", "post_failed", "operation", "performList"), list)
+
+
+def test_create_with_alt_texts_platform_captions_and_first_comment(zap: Any, client: Client,
+                                                                   accounts: dict[str, str]) -> None:
+    when = (datetime.now(UTC) + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    inputs = {"caption": "zapier base", "account_ids": [accounts["bluesky"], accounts["mastodon"]],
+              "scheduled_at": when, "media": ["https://cdn.test/a.jpg", "https://cdn.test/b.jpg"],
+              "media_alt": "\nThe second picture, described", "platform_captions": {"Bluesky": "zapier for bluesky"},
+              "first_comment": "zapier comment"}
+    post = zap("creates", "create_post", "operation", "perform", inputData=inputs)
+    assert [m["alt"] for m in post["media"]] == [None, "The second picture, described"]
+    content = {t["platform"]: t["content"] for t in post["targets"]}
+    assert content["bluesky"]["caption"] == "zapier for bluesky" and content["mastodon"]["caption"] == "zapier base"
+    assert content["mastodon"]["first_comment"] == "zapier comment"
+    client.posts.cancel(post["id"])

@@ -121,6 +121,18 @@ async def test_post_and_receive_events(hass: HomeAssistant, postdodo_server: tup
                                              return_response=True)
     assert fetched["status"] == "published"
 
+    # alt text, a caption per platform and a first comment, as the real API stores them
+    later = await hass.services.async_call(DOMAIN, "create_post", {
+        "caption": "Bread at nine", "account_ids": ["demo_bluesky", "demo_mastodon"],
+        "scheduled_at": "2030-04-01T09:00:00+00:00", "media": ["https://cdn.example.com/bread.jpg"],
+        "media_alt": "Three loaves on a rack", "platform_captions": {"bluesky": "Bread at nine, Bluesky"},
+        "first_comment": "Open until two"}, blocking=True, return_response=True)
+    content = {t["platform"]: t["content"] for t in later["targets"]}
+    assert content["bluesky"]["caption"] == "Bread at nine, Bluesky" and content["mastodon"]["caption"] == "Bread at nine"
+    assert content["mastodon"]["media"][0]["alt"] == "Three loaves on a rack"
+    assert content["bluesky"]["first_comment"] == "Open until two"
+    await hass.services.async_call(DOMAIN, "cancel_post", {"post_id": later["id"]}, blocking=True)
+
     endpoint_id = entry.data[CONF_ENDPOINT_ID]
     await hass.config_entries.async_remove(entry.entry_id)
     await hass.async_block_till_done()

@@ -51,6 +51,39 @@ async def test_create_post_by_names(hass: HomeAssistant, loaded: MockConfigEntry
     assert hass.states.get("sensor.dodo_bakery_instagram_last_post").attributes["post_id"] == result["id"]
 
 
+async def test_create_post_with_alt_texts_captions_comment_and_thread(hass: HomeAssistant, loaded: MockConfigEntry,
+                                                                       api: FakePostDodo) -> None:
+    """Alt texts pair with media in order, captions per platform, first comment and thread reach the API body."""
+    await _call(hass, "create_post", {
+        "caption": "Fresh bread!", "account_ids": [BLUESKY, MASTODON],
+        "media": ["https://example.com/bread.jpg", "https://example.com/clip.mp4", "https://example.com/b.png"],
+        "media_alt": ["", "Kneading, with sound", ""],
+        "platform_captions": {"Bluesky": "Bread, now!", "mastodon": " ", "x": None},
+        "first_comment": " Open until 6 ", "thread": "Also: rolls, seeded\n\nAnd cake"}, response=False)
+    assert api.created_bodies[-1] == {
+        "caption": "Fresh bread!", "account_ids": [BLUESKY, MASTODON],
+        "media": [{"type": "image", "url": "https://example.com/bread.jpg"},
+                  {"type": "video", "url": "https://example.com/clip.mp4", "alt": "Kneading, with sound"},
+                  {"type": "image", "url": "https://example.com/b.png"}],
+        "platforms": {"bluesky": {"caption": "Bread, now!"}}, "first_comment": "Open until 6",
+        "thread": [{"caption": "Also: rolls, seeded"}, {"caption": "And cake"}]}
+    # from YAML: one alt text as a string, thread items as a list (each kept whole)
+    await _call(hass, "create_post", {"caption": "x", "account_ids": [BLUESKY], "media": "https://example.com/a.jpg",
+                                      "media_alt": "A loaf, still warm", "thread": ["one, two\nthree"]})
+    body = api.created_bodies[-1]
+    assert body["media"] == [{"type": "image", "url": "https://example.com/a.jpg", "alt": "A loaf, still warm"}]
+    assert body["thread"] == [{"caption": "one, two\nthree"}] and "platforms" not in body and "first_comment" not in body
+
+
+async def test_more_alt_texts_than_media_never_reach_postdodo(hass: HomeAssistant, loaded: MockConfigEntry,
+                                                              api: FakePostDodo) -> None:
+    with pytest.raises(ServiceValidationError) as info:
+        await _call(hass, "create_post", {"caption": "x", "account_ids": [BLUESKY], "media_alt": ["a dog"]})
+    assert info.value.translation_key == "too_many_alt_texts"
+    assert info.value.translation_placeholders == {"alts": "1", "media": "0"}
+    assert api.created_bodies == []
+
+
 async def test_create_post_without_response_and_entry(hass: HomeAssistant, loaded: MockConfigEntry,
                                                       api: FakePostDodo) -> None:
     """With one entry the config_entry_id may be left out; a comma list of accounts works in YAML."""
@@ -221,6 +254,8 @@ async def test_schema_rejects_bad_input(hass: HomeAssistant, loaded: MockConfigE
     import voluptuous as vol
 
     for data in ({"account_ids": [BLUESKY]}, {"caption": "x", "account_ids": []},
-                 {"caption": "x", "account_ids": [BLUESKY], "media": ["not a url"]}):
+                 {"caption": "x", "account_ids": [BLUESKY], "media": ["not a url"]},
+                 {"caption": "x", "account_ids": [BLUESKY], "platform_captions": "x: not a mapping"},
+                 {"caption": "x", "account_ids": [BLUESKY], "platform_captions": {"x": ["a", "list"]}}):
         with pytest.raises(vol.Invalid):
             await _call(hass, "create_post", data)

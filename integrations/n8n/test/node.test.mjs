@@ -161,6 +161,53 @@ describe('execute: post create', () => {
 		);
 	});
 
+	it('sends alt texts, per-platform captions, the first comment and the thread', async () => {
+		const { calls } = await run(
+			{
+				...base,
+				media: ['https://example.com/menu.jpg', 'https://example.com/clip.mp4'],
+				mediaAlt: ['A chalkboard menu, five dishes', ''],
+				platformCaptions: {
+					captions: [
+						{ platform: 'bluesky', caption: 'Longer, for Bluesky' },
+						{ platform: 'instagram', caption: ' ' },
+					],
+				},
+				firstComment: ' Full menu: https://example.com/menu ',
+				thread: ['2/ Asparagus, from down the road', '', '3/ Rhubarb\nfrom the garden'],
+			},
+			{ 'POST /v1/posts': recorded.createScheduled },
+		);
+		assert.deepEqual(calls[0].body, {
+			caption: 'Our spring menu is here!',
+			account_ids: [instagram.id, bluesky.id],
+			scheduled_at: '2030-04-01T09:00:00Z',
+			media: [
+				{ type: 'image', url: 'https://example.com/menu.jpg', alt: 'A chalkboard menu, five dishes' },
+				{ type: 'video', url: 'https://example.com/clip.mp4' },
+			],
+			platforms: { bluesky: { caption: 'Longer, for Bluesky' } },
+			first_comment: 'Full menu: https://example.com/menu',
+			thread: [{ caption: '2/ Asparagus, from down the road' }, { caption: '3/ Rhubarb\nfrom the garden' }],
+		});
+	});
+
+	it('takes alt texts and thread items one per line from an expression', async () => {
+		const { calls } = await run(
+			{ ...base, mediaAlt: 'Menu, on a board\n', thread: 'second\n\nthird, last' },
+			{ 'POST /v1/posts': recorded.createScheduled },
+		);
+		assert.deepEqual(calls[0].body.media, [{ type: 'image', url: 'https://example.com/menu.jpg', alt: 'Menu, on a board' }]);
+		assert.deepEqual(calls[0].body.thread, [{ caption: 'second' }, { caption: 'third, last' }]);
+	});
+
+	it('refuses more alt texts than media without calling the API', async () => {
+		const http = stubHttp(routes({}));
+		const context = executeContext({ params: { ...base, mediaAlt: ['one', 'two'] }, http });
+		await assert.rejects(node.execute.call(context), /2 alt texts for 1 media URLs/);
+		assert.equal(http.calls.length, 0);
+	});
+
 	it('uses the idempotency key given by the user', async () => {
 		const { calls } = await run(
 			{ ...base, idempotencyKey: ' rss-guid-123 ' },

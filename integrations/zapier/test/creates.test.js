@@ -79,6 +79,56 @@ describe('create_post', () => {
     assert.equal(out.status, 'publishing');
   });
 
+  it('sends alt texts, per-platform captions, the first comment and the thread', async () => {
+    const content = {
+      ...INPUT,
+      media_alt: ['', 'A clip of the kitchen, with sound'],
+      platform_captions: { X: 'Short, for X', bluesky: 'Longer for Bluesky', mastodon: '  ' },
+      first_comment: ' Full menu: https://example.com/menu ',
+      thread: '2/ Asparagus, from down the road\n\n3/ Rhubarb, from the garden',
+    };
+    const want = {
+      ...BODY,
+      media: [BODY.media[0], { ...BODY.media[1], alt: 'A clip of the kitchen, with sound' }],
+      platforms: { x: { caption: 'Short, for X' }, bluesky: { caption: 'Longer for Bluesky' } },
+      first_comment: 'Full menu: https://example.com/menu',
+      thread: [{ caption: '2/ Asparagus, from down the road' }, { caption: '3/ Rhubarb, from the garden' }],
+    };
+    api()
+      .matchHeader('idempotency-key', KEY_PATTERN)
+      .post('/v1/posts', want)
+      .reply(201, post({ status: 'scheduled' }));
+    const out = await appTester(createPost, bundle({ inputData: content }));
+    assert.equal(out.id, 'post_1');
+    // a thread given as a list keeps each item whole, line breaks included
+    api()
+      .post('/v1/posts', { caption: 'c', account_ids: ['acct_x'], thread: [{ caption: 'a, b\nc' }] })
+      .reply(201, post({ status: 'publishing' }));
+    await appTester(
+      createPost,
+      bundle({ inputData: { caption: 'c', account_ids: 'acct_x', thread: ['a, b\nc', ' '] } }),
+    );
+  });
+
+  it('refuses more alt texts than media before calling the API', async () => {
+    const err = appError(
+      await appTester(
+        createPost,
+        bundle({ inputData: { ...INPUT, media: 'https://cdn.example.com/a.jpg', media_alt: 'one\ntwo' } }),
+      ).catch((e) => e),
+    );
+    assert.equal(err.code, 'invalid_input');
+    assert.match(err.message, /2 alt texts for 1 media URLs/);
+  });
+
+  it('offers the content fields the catalogue defines', () => {
+    const fields = Object.fromEntries(App.creates.create_post.operation.inputFields.map((f) => [f.key, f]));
+    assert.equal(fields.platform_captions.dict, true);
+    assert.equal(fields.media_alt.list, true);
+    assert.equal(fields.thread.list, true);
+    assert.equal(fields.first_comment.type, 'text');
+  });
+
   it('maps the API error body, every detail and the request id into the Zapier error', async () => {
     api()
       .post('/v1/posts')

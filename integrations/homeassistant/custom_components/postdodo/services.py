@@ -24,6 +24,7 @@ from ._postdodo_client import (
     Post,
     RateLimitError,
 )
+from ._postdodo_client.client._calls import media_with_alt, new_idempotency_key, post_body
 from .const import ATTR_CONFIG_ENTRY_ID, DOMAIN
 from .coordinator import PostDodoConfigEntry
 
@@ -36,11 +37,40 @@ ATTR_CAPTION = "caption"
 ATTR_ACCOUNT_IDS = "account_ids"
 ATTR_SCHEDULED_AT = "scheduled_at"
 ATTR_MEDIA = "media"
+ATTR_MEDIA_ALT = "media_alt"
+ATTR_PLATFORM_CAPTIONS = "platform_captions"
+ATTR_FIRST_COMMENT = "first_comment"
+ATTR_THREAD = "thread"
 ATTR_IDEMPOTENCY_KEY = "idempotency_key"
 ATTR_POST_ID = "post_id"
 
 # services.yaml asks for the entry in the UI; in YAML it may be left out when only one entry is loaded
 _ENTRY: dict[vol.Marker, Any] = {vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string}
+
+
+def _texts(keep_places: bool) -> Any:
+    """Texts (alt texts, thread items) from a list, or from one string with a text per line: they hold commas."""
+
+    def validate(value: Any) -> list[str]:
+        if value is None or value == "":
+            return []
+        items = value.splitlines() if isinstance(value, str) else [
+            "" if v is None else cv.string(v) for v in cv.ensure_list(value)]
+        texts = [item.strip() for item in items]
+        if not keep_places:
+            return [text for text in texts if text]
+        while texts and not texts[-1]:  # an empty alt text keeps its media item's place, a trailing one is nothing
+            texts.pop()
+        return texts
+
+    return validate
+
+
+def _platform_captions(value: Any) -> dict[str, str]:
+    """platform: caption pairs, platform names in lower case; empty captions left out (the API checks the names)."""
+    pairs = vol.Schema({cv.string: vol.Any(None, cv.string)})(value)
+    return {name.strip().lower(): text for name, text in pairs.items() if text and text.strip() and name.strip()}
+
 
 CREATE_POST_SCHEMA = vol.Schema({
     **_ENTRY,
@@ -48,6 +78,10 @@ CREATE_POST_SCHEMA = vol.Schema({
     vol.Required(ATTR_ACCOUNT_IDS): vol.All(cv.ensure_list_csv, [cv.string], vol.Length(min=1)),
     vol.Optional(ATTR_SCHEDULED_AT): cv.datetime,
     vol.Optional(ATTR_MEDIA): vol.All(cv.ensure_list, [cv.url]),
+    vol.Optional(ATTR_MEDIA_ALT): _texts(keep_places=True),
+    vol.Optional(ATTR_PLATFORM_CAPTIONS): _platform_captions,
+    vol.Optional(ATTR_FIRST_COMMENT): cv.string,
+    vol.Optional(ATTR_THREAD): _texts(keep_places=False),
     vol.Optional(ATTR_IDEMPOTENCY_KEY): cv.string,
 })
 POST_ID_SCHEMA = vol.Schema({**_ENTRY, vol.Required(ATTR_POST_ID): cv.string})
@@ -174,9 +208,20 @@ async def _create_post(hass: HomeAssistant, call: ServiceCall) -> ServiceRespons
         scheduled_at = dt_util.as_utc(scheduled_at)
         if scheduled_at <= dt_util.utcnow():
             raise _invalid("scheduled_in_past", scheduled_at=dt_util.as_local(scheduled_at).isoformat())
-    post = await _api(hass, entry, entry.runtime_data.client.posts.create(
-        call.data[ATTR_CAPTION], account_ids, scheduled_at=scheduled_at, media=call.data.get(ATTR_MEDIA) or None,
-        idempotency_key=call.data.get(ATTR_IDEMPOTENCY_KEY)))
+    media: list[str] = call.data.get(ATTR_MEDIA) or []
+    alts: list[str] = call.data.get(ATTR_MEDIA_ALT) or []
+    if len(alts) > len(media):
+        raise _invalid("too_many_alt_texts", alts=str(len(alts)), media=str(len(media)))
+    first_comment = (call.data.get(ATTR_FIRST_COMMENT) or "").strip() or None
+    body = post_body(call.data[ATTR_CAPTION], account_ids, scheduled_at, media_with_alt(media, alts),
+                     platforms={p: {"caption": text} for p, text in call.data.get(ATTR_PLATFORM_CAPTIONS, {}).items()}
+                     or None, first_comment=first_comment)
+    if thread := call.data.get(ATTR_THREAD):
+        body["thread"] = [{"caption": text} for text in thread]
+    # the body as built (thread included), sent like posts.create sends it: always with an Idempotency-Key
+    answer = await _api(hass, entry, entry.runtime_data.client.request(
+        "POST", "/v1/posts", json=body, idempotency_key=call.data.get(ATTR_IDEMPOTENCY_KEY) or new_idempotency_key()))
+    post = Post.model_validate(answer)
     entry.runtime_data.coordinator.async_apply_post(post)
     return _post_response(post)
 

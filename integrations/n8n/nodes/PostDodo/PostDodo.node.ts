@@ -13,10 +13,20 @@ import { NodeApiError, NodeConnectionTypes, NodeOperationError } from 'n8n-workf
 import { accountLabel, catalogue, mediaType, nodeProperties, routedFields } from './shared/catalogue';
 import { automaticKey, type KeyParts } from './shared/idempotency';
 import { apiRequest } from './shared/transport';
-import { scheduleTime, splitValues } from './shared/values';
+import { platformVersions, scheduleTime, splitValues, textLines } from './shared/values';
 
 const PAGE_SIZE = 100; // the API's largest page
-const CREATE_FIELDS = ['caption', 'accountIds', 'scheduledAt', 'media', 'idempotencyKey'];
+const CREATE_FIELDS = [
+	'caption',
+	'accountIds',
+	'scheduledAt',
+	'media',
+	'mediaAlt',
+	'platformCaptions',
+	'firstComment',
+	'thread',
+	'idempotencyKey',
+];
 const LIST_FIELDS = ['returnAll', 'limit', 'filters', 'status', 'accountId'];
 
 function isEmpty(value: unknown): boolean {
@@ -170,7 +180,23 @@ async function createPost(this: IExecuteFunctions, i: number): Promise<IDataObje
 	}
 	if (scheduledAt) body.scheduled_at = scheduledAt;
 	const media = splitValues(this.getNodeParameter('media', i, []));
-	if (media.length > 0) body.media = media.map((url) => ({ type: mediaType(url), url }));
+	const alts = textLines(this.getNodeParameter('mediaAlt', i, []), true);
+	if (alts.length > media.length) {
+		throw new NodeOperationError(
+			this.getNode(),
+			`Media Alt Texts: ${alts.length} alt texts for ${media.length} media URLs (at most one per media URL, in order)`,
+			{ itemIndex: i },
+		);
+	}
+	if (media.length > 0) {
+		body.media = media.map((url, index) => ({ type: mediaType(url), url, ...(alts[index] ? { alt: alts[index] } : {}) }));
+	}
+	const platforms = platformVersions(this.getNodeParameter('platformCaptions', i, {}));
+	if (Object.keys(platforms).length > 0) body.platforms = platforms;
+	const firstComment = String(this.getNodeParameter('firstComment', i, '') ?? '').trim();
+	if (firstComment) body.first_comment = firstComment;
+	const thread = textLines(this.getNodeParameter('thread', i, []));
+	if (thread.length > 0) body.thread = thread.map((caption) => ({ caption }));
 
 	// A retry of this item replays the first answer instead of posting twice.
 	const given = String(this.getNodeParameter('idempotencyKey', i, '') ?? '').trim();

@@ -7,6 +7,34 @@ export function splitValues(value: unknown): string[] {
 	return parts.map((v) => String(v).trim()).filter((v) => v !== '');
 }
 
+/**
+ * Several texts (alt texts, thread items), which hold spaces and commas: an array as it is, a string one
+ * text per line. With `keepPlaces`, empty texts keep their place (an alt text left out for one media item).
+ */
+export function textLines(value: unknown, keepPlaces = false): string[] {
+	if (value === undefined || value === null || value === '') return [];
+	const items = Array.isArray(value)
+		? value.map((v) => (v === undefined || v === null ? '' : String(v)))
+		: String(value).split(/\r?\n/);
+	const out = items.map((v) => v.trim());
+	if (!keepPlaces) return out.filter((v) => v !== '');
+	while (out.length > 0 && out[out.length - 1] === '') out.pop();
+	return out;
+}
+
+/** The Per-Platform Captions collection ({captions: [{platform, caption}]}) as the API's per-platform versions. */
+export function platformVersions(value: unknown): Record<string, { caption: string }> {
+	const versions: Record<string, { caption: string }> = {};
+	const rows = (value as { captions?: unknown } | null | undefined)?.captions;
+	if (!Array.isArray(rows)) return versions;
+	for (const row of rows as Array<{ platform?: unknown; caption?: unknown }>) {
+		const platform = String(row?.platform ?? '').trim().toLowerCase();
+		const caption = row?.caption === undefined || row?.caption === null ? '' : String(row.caption);
+		if (platform && caption.trim()) versions[platform] = { caption };
+	}
+	return versions;
+}
+
 const OFFSET = /(Z|[+-]\d{2}:?\d{2})$/i;
 const LOCAL = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?$/;
 

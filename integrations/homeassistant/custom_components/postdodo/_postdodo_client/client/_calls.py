@@ -40,6 +40,7 @@ __all__ = [
     "WaitTimeout",
     "as_utc_text",
     "media_item",
+    "media_with_alt",
     "update_body",
     "new_idempotency_key",
     "post_body",
@@ -140,6 +141,17 @@ def media_item(item: MediaInput) -> dict[str, Any]:
     if isinstance(item, Mapping):
         return dict(item)
     raise TypeError(f"media items are URLs or {{'type', 'url'}} mappings, not {type(item).__name__}")
+
+
+def media_with_alt(urls: Sequence[str], alts: Sequence[str | None] = ()) -> builtins.list[dict[str, Any]]:
+    """Media URLs as API entries, each with the alt text in the same place (an empty alt text: none)."""
+    if len(alts) > len(urls):
+        raise ValueError(f"{len(alts)} alt texts for {len(urls)} media URLs: give at most one per media URL, in order")
+    items = [media_item(url) for url in urls]
+    for item, alt in zip(items, alts, strict=False):
+        if alt is not None and alt.strip():
+            item["alt"] = alt.strip()
+    return items
 
 
 def post_body(
