@@ -15,7 +15,7 @@ from postdodo_connect.platforms.base import Account
 from postdodo_connect.platforms.sandbox import Sandbox
 from postdodo_connect.storage.schema import events, posts
 from tests.engine.conftest import Engine
-from tests.engine.test_platform_state import MASTODON, Instance, Killed, engine, live, mocked, tick_killed
+from tests.engine.test_platform_state import MASTODON, Instance, engine, live, mocked, tick_killed
 
 __all__ = ["engine", "mocked"]  # fixtures shared with test_platform_state
 
