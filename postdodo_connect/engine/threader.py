@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("postdodo.threader")
 #: what the record keeps of an item's in-flight call (dropped once the item's outcome is known)
-_IN_FLIGHT = ("call_started_at", "call_attempt", "state")
+_IN_FLIGHT = ("call_started_at", "call_attempt", "state", "processing_since")
 
 
 class ItemProgress(Progress):
@@ -91,7 +91,7 @@ class ItemAttempt:
         except AttemptLost:
             return "lost"
         except StillProcessing as exc:  # the item's media are processing: come back when the platform says
-            return self._retry(exc, hint=exc.check_after)
+            return self._processing(exc)
         except PlatformError as exc:
             return self._retry(exc, hint=exc.retry_after) if exc.retryable else self._fail(_error(exc))
         except Exception as exc:  # an adapter bug: if its call had started, the item may exist
@@ -173,6 +173,18 @@ class ItemAttempt:
         item["error"] = error
         return self._record(self.publisher.clock() + timedelta(seconds=delay), next_item=False, result="pending")
 
+    def _processing(self, exc: StillProcessing) -> str:
+        """A check that is no try of the item: due again when the platform says, within its processing budget."""
+        now = self.publisher.clock()
+        item = self.thread["items"][self.index]
+        since = item.setdefault("processing_since", now.timestamp())
+        if now.timestamp() - since >= exc.budget:
+            return self._fail({"code": "processing_timeout", "platform_error": exc.platform_error,
+                               "message": f"{exc.message}; still processing after {exc.budget:.0f} s"})
+        item["error"] = None
+        next_at = now + timedelta(seconds=max(exc.check_after, 1.0))
+        return self._record(next_at, next_item=False, result="pending", check_only=True)
+
     def _fail(self, error: dict[str, Any]) -> str:
         item = self.thread["items"][self.index]
         for name in _IN_FLIGHT:
@@ -181,7 +193,8 @@ class ItemAttempt:
         self.thread["status"] = "failed"
         return self._record(None, next_item=True, event="post.thread_failed")
 
-    def _record(self, next_at: Any, *, next_item: bool, event: str | None = None, result: str | None = None) -> str:
+    def _record(self, next_at: Any, *, next_item: bool, event: str | None = None, result: str | None = None,
+                check_only: bool = False) -> str:
         """Write the record; a finished thread hands over to a pending first comment."""
         now, thread, target = self.publisher.clock(), self.thread, self.target
         if next_at is None and (target.get("first_comment") or {}).get("status") == "pending" \
@@ -190,7 +203,7 @@ class ItemAttempt:
 
         def record(conn: Connection) -> str:
             if not store.finish_item(conn, target["id"], self.attempt, now, thread=thread, next_attempt_at=next_at,
-                                     next_item=next_item):
+                                     next_item=next_item, check_only=check_only):
                 return "lost"
             if event is not None:
                 store.thread_event(conn, target, event, now, status=thread["status"], **thread_summary(thread))

@@ -25,6 +25,8 @@ def unpublish(publisher: Publisher, target: dict[str, Any], account_row: dict[st
     """Delete a leased `unpublishing` target's post (its thread items first, last to first); returns the status
     it left the target in."""
     thread = copy.deepcopy(target.get("thread"))
+    if thread is not None and thread.get("status") == "pending":
+        thread["status"] = "canceled"  # the items not posted yet never will be
     try:
         adapter = publisher.adapter_for(account_row)
         account = Account(id=account_row["id"], platform=account_row["platform"], handle=account_row["handle"],

@@ -37,12 +37,15 @@ def save_thread(conn: Connection, target_id: str, attempt: int, now: datetime, t
 
 
 def finish_item(conn: Connection, target_id: str, attempt: int, now: datetime, *, thread: dict[str, Any],
-                next_attempt_at: datetime | None, next_item: bool) -> bool:
-    """Record an item attempt's outcome and release the lease; `next_item`: the next one counts its own attempts."""
+                next_attempt_at: datetime | None, next_item: bool, check_only: bool = False) -> bool:
+    """Record an item attempt's outcome and release the lease; `next_item`: the next one counts its own attempts;
+    `check_only`: the attempt only checked media processing, which is no try of the item."""
     values: dict[str, Any] = {"thread": thread, "next_attempt_at": next_attempt_at, "lease_until": None,
                               "lease_owner": None, "updated_at": now}
     if next_item:
         values["processing_checks"] = attempt
+    elif check_only:
+        values["processing_checks"] = targets.c.processing_checks + 1
     return conn.execute(_owned(target_id, attempt).values(**values)).rowcount == 1
 
 

@@ -202,3 +202,35 @@ def test_unpublish_deletes_thread_items_last_first(engine: Engine, monkeypatch: 
     assert deleted == [items[1]["platform_post_id"], items[0]["platform_post_id"], target["platform_post_id"]]
     assert [i["status"] for i in done["targets"][0]["thread"]["items"]] == ["unpublished", "unpublished"]
     assert engine.sandbox_posts(masto["id"]) == []
+
+
+def test_an_item_whose_media_process_is_checked_when_the_platform_says(engine: Engine) -> None:
+    key = engine.api.new_key()
+    x = engine.api.sandbox_account(key, "x", sandbox={"processing_seconds": 400})
+    video = {"type": "video", "url": "https://cdn.example.com/clip.mp4"}
+    post = engine.post(key, [x["id"]], caption="1/2 watch this", thread=[{"caption": "2/2 the clip", "media": [video]}])
+    engine.tick()
+    engine.tick()  # the item's upload: still processing
+    thread = engine.get(key, post["id"])["targets"][0]["thread"]
+    assert thread["status"] == "pending" and thread["items"] == [{"status": "pending"}]
+    engine.clock.advance(399)
+    assert engine.tick() == 0  # the next check waits for the platform's hint, holding no worker
+    engine.clock.advance(1)
+    engine.tick()
+    target = engine.get(key, post["id"])["targets"][0]
+    assert target["thread"]["status"] == "published"
+    assert [p["caption"] for p in engine.sandbox_posts(x["id"])] == ["1/2 watch this", "2/2 the clip"]
+
+
+def test_unpublish_before_the_thread_is_done_cancels_the_rest(engine: Engine) -> None:
+    key = engine.api.new_key()
+    masto = engine.api.sandbox_account(key, "mastodon")
+    post = engine.post(key, [masto["id"]], caption="1/3", thread=THREAD[:2])
+    engine.tick()  # the first post only
+    assert engine.api.call("POST", f"/v1/posts/{post['id']}/unpublish", key).status_code == 202
+    engine.tick()
+    target = engine.get(key, post["id"])["targets"][0]
+    assert target["status"] == "unpublished"
+    assert target["thread"] == {"status": "canceled", "published": 0, "total": 2,
+                                "items": [{"status": "pending"}, {"status": "pending"}]}
+    assert engine.sandbox_posts(masto["id"]) == [] and engine.tick() == 0

@@ -133,8 +133,9 @@ class ThreadItemProgress(_Model):
 class ThreadProgress(_Model):
     """How far a target's thread got; the first post stays `confirmed` whatever happens to the thread."""
 
-    #: pending: items still to post; published: all posted; failed: stopped at the failed item
-    status: Literal["pending", "published", "failed"]
+    #: pending: items still to post; published: all posted; failed: stopped at the failed item;
+    #: canceled: the post was unpublished before the thread was done
+    status: Literal["pending", "published", "failed", "canceled"]
     published: int
     total: int
     items: list[ThreadItemProgress]
