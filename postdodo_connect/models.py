@@ -1,22 +1,38 @@
-"""Pydantic wire models: the JSON contract shared by the API, the client and the receiver."""
+"""Pydantic wire models: the JSON contract shared by the API, the client and the receiver.
+
+The building blocks live in `models_base`, a post's content (versions, thread, create and edit bodies) in
+`models_content`; both are re-exported here, the one place callers import from.
+"""
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import (
-    AfterValidator,
-    AwareDatetime,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    PlainSerializer,
-    field_validator,
+from pydantic import BaseModel, Field
+
+from .models_base import MAX_TARGETS as MAX_TARGETS
+from .models_base import InputTime as InputTime
+from .models_base import Line, Time, _Input, _Model, format_time
+from .models_base import Text as Text
+from .models_content import MAX_THREAD as MAX_THREAD
+from .models_content import (
+    Content,
+    Media,
+    Post,
+    PostCreate,
+    PostStatus,
+    PostUpdate,
+    Target,
+    TargetError,
+    TargetStatus,
+    ThreadItem,
+    ThreadItemProgress,
+    ThreadProgress,
+    Version,
 )
-from pydantic_core import PydanticCustomError
+from .models_content import (
+    FirstComment as FirstComment,
+)
 
 __all__ = [
     "Account",
@@ -44,6 +60,9 @@ __all__ = [
     "Target",
     "TargetError",
     "TargetStatus",
+    "ThreadItem",
+    "ThreadItemProgress",
+    "ThreadProgress",
     "UnpublishPlan",
     "UnpublishStep",
     "Validation",
@@ -55,10 +74,6 @@ __all__ = [
     "format_time",
 ]
 
-PostStatus = Literal["scheduled", "publishing", "published", "partially_published", "failed", "canceled",
-                     "unpublishing", "unpublished"]
-TargetStatus = Literal["scheduled", "publishing", "confirmed", "retrying", "failed", "canceled", "unpublishing",
-                       "unpublished"]
 EVENT_TYPES = (
     "post.scheduled",
     "post.published",
@@ -68,193 +83,12 @@ EVENT_TYPES = (
     "post.canceled",
     "post.updated",
     "post.unpublished",
+    "post.thread_published",
+    "post.thread_failed",
     "account.disconnected",
     "account.expiring",
     "account.reconnected",
 )
-MAX_TARGETS = 100
-
-
-def format_time(value: datetime) -> str:
-    """ISO 8601 UTC with `Z`; milliseconds only when there are any."""
-    value = value.astimezone(UTC).replace(tzinfo=None)
-    # isoformat, not strftime: several times faster, and every API answer formats a few
-    return value.isoformat(timespec="milliseconds" if value.microsecond else "seconds") + "Z"
-
-
-# Output times always leave as `...Z`; input times must carry an offset (AwareDatetime refuses naive ones).
-Time = Annotated[AwareDatetime, PlainSerializer(format_time, return_type=str, when_used="json")]
-
-# NUL reaches no database (PostgreSQL refuses it in text, SQLite would store it) and other C0 controls
-# make no sense in names and ids; a caption keeps tab, line feed and carriage return
-_CONTROLS = r"\x00-\x1f\x7f"
-_CAPTION_CONTROLS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
-_HAS_CONTROL = re.compile(f"[{_CONTROLS}]")
-_HAS_CAPTION_CONTROL = re.compile(f"[{_CAPTION_CONTROLS}]")
-
-
-def _refuse(pattern: re.Pattern[str]) -> AfterValidator:
-    def check(value: str) -> str:
-        if pattern.search(value):
-            raise PydanticCustomError("control_characters", "must not contain NUL or other control characters")
-        return value
-
-    return AfterValidator(check)
-
-
-#: one line of text: names, ids, handles, descriptions, tokens
-Line = Annotated[str, _refuse(_HAS_CONTROL), Field(json_schema_extra={"pattern": f"^[^{_CONTROLS}]*$"})]
-#: free text: a caption (tab and line breaks allowed)
-Text = Annotated[str, _refuse(_HAS_CAPTION_CONTROL), Field(json_schema_extra={"pattern": f"^[^{_CAPTION_CONTROLS}]*$"})]
-
-
-_ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d[Tt ]")
-
-
-def _iso_only(value: Any) -> Any:
-    # pydantic would read 1700000000 and "1700000000" as Unix times
-    if not isinstance(value, datetime) and not (isinstance(value, str) and _ISO_DATE.match(value)):
-        raise PydanticCustomError("datetime_format", "must be an ISO 8601 time with an offset, like 2030-01-01T09:00:00Z")
-    return value
-
-
-def _in_utc(value: datetime) -> datetime:
-    try:  # "0001-01-01T00:00:00+01:00" is before year 1 in UTC: no datetime can hold it
-        return value.astimezone(UTC)
-    except OverflowError:
-        raise PydanticCustomError("datetime_out_of_range", "is out of range (years 1 to 9999 in UTC)") from None
-
-
-#: an input time: ISO 8601 with an offset, as a string (never a Unix timestamp), held in UTC
-InputTime = Annotated[AwareDatetime, Field(strict=False), BeforeValidator(_iso_only), AfterValidator(_in_utc),
-                      PlainSerializer(format_time, return_type=str, when_used="json")]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class _Input(BaseModel):
-    # unknown fields are refused so a typo ("schedule_at") never silently publishes now
-    # strict: no "1" for 1, no 0 for false, no Unix number for a time; the docs ask for the real type
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, strict=True)
-
-
-class Media(_Input):
-    """One media item, attached by URL."""
-
-    type: Literal["image", "video"] = "image"
-    # the pattern is the cheap part of the rules (documented in OpenAPI); the API applies netguard's in full
-    url: str = Field(min_length=10, max_length=2048,
-                     json_schema_extra={"pattern": r"^[Hh][Tt][Tt][Pp][Ss]?://[^\x00-\x20\x7f\\]+$"})
-    #: alt text for screen readers (each platform's limit is a preflight rule `<platform>.media.alt_max_length`)
-    alt: Text | None = Field(default=None, max_length=5000)
-
-    @field_validator("url")
-    @classmethod
-    def _http_only(cls, value: str) -> str:
-        if not value.lower().startswith(("http://", "https://")) or len(value) < 10:
-            raise ValueError("media url must be an http(s) URL")
-        return value
-
-
-class Version(_Input):
-    """A post's content for one platform or one account; what it leaves out comes from the post."""
-
-    caption: Text | None = Field(default=None, max_length=100_000)
-    media: list[Media] | None = Field(default=None, max_length=20)
-    #: the platform's options (see the `<Platform>Options` schemas); unknown ones are refused
-    options: dict[Annotated[str, Field(max_length=50)], Any] | None = None
-    first_comment: Text | None = Field(default=None, max_length=10_000)
-
-
-class PostCreate(_Input):
-    """Body of POST /v1/posts and POST /v1/posts/validate."""
-
-    caption: Text = Field(default="", max_length=100_000)
-    account_ids: list[Annotated[Line, Field(min_length=1, max_length=100)]] = Field(min_length=1, max_length=MAX_TARGETS)
-    scheduled_at: InputTime | None = None
-    media: list[Media] = Field(default_factory=list, max_length=20)
-    #: per-platform versions: {"x": {"caption": ...}}; per-account ones win over them
-    platforms: dict[Annotated[str, Field(max_length=30)], Version] | None = Field(default=None, max_length=20)
-    accounts: dict[Annotated[str, Field(max_length=100)], Version] | None = Field(default=None, max_length=MAX_TARGETS)
-    first_comment: Text | None = Field(default=None, max_length=10_000)
-
-
-class PostUpdate(_Input):
-    """Body of PATCH /v1/posts/:id: the fields to replace (a version map replaces the whole map)."""
-
-    caption: Text | None = Field(default=None, max_length=100_000)
-    account_ids: list[Annotated[Line, Field(min_length=1, max_length=100)]] | None = Field(
-        default=None, min_length=1, max_length=MAX_TARGETS)
-    scheduled_at: InputTime | None = None
-    media: list[Media] | None = Field(default=None, max_length=20)
-    platforms: dict[Annotated[str, Field(max_length=30)], Version] | None = Field(default=None, max_length=20)
-    accounts: dict[Annotated[str, Field(max_length=100)], Version] | None = Field(default=None, max_length=MAX_TARGETS)
-    first_comment: Text | None = Field(default=None, max_length=10_000)
-
-
-class Content(_Model):
-    """What one target publishes: the post's content with its platform's and account's versions applied."""
-
-    caption: str
-    media: list[Media] = Field(default_factory=list)
-    options: dict[str, Any] = Field(default_factory=dict)
-    first_comment: str | None = None
-
-
-class TargetError(_Model):
-    """Why a target is retrying or failed."""
-
-    code: str
-    message: str
-    retryable: bool = False
-    platform_error: Any = None
-
-
-class FirstComment(_Model):
-    """The first comment of one target: posted after the post is confirmed; its failure never fails the post."""
-
-    #: pending: waits for the post (or for its next try); published; failed (see `error`)
-    status: Literal["pending", "published", "failed"]
-    platform_post_id: str | None = None
-    permalink: str | None = None
-    error: TargetError | None = None
-
-
-class Target(_Model):
-    """One account of a post and how far it got."""
-
-    account_id: str
-    platform: str
-    status: TargetStatus
-    #: while `publishing`: "processing" when the platform is processing the media (next check: `next_attempt_at`)
-    phase: Literal["processing"] | None = None
-    permalink: str | None = None
-    platform_post_id: str | None = None
-    attempts: int = 0
-    next_attempt_at: Time | None = None
-    error: TargetError | None = None
-    content: Content | None = None
-    first_comment: FirstComment | None = None
-
-
-class Post(_Model):
-    """A post and its per-platform targets."""
-
-    id: str
-    status: PostStatus
-    caption: str
-    scheduled_at: Time | None = None
-    media: list[Media] = Field(default_factory=list)
-    platforms: dict[str, Version] | None = None
-    accounts: dict[str, Version] | None = None
-    first_comment: str | None = None
-    targets: list[Target]
-    created_at: Time
-    updated_at: Time | None = None
-
-
 class UnpublishStep(_Model):
     """What an unpublish request does on one target."""
 

@@ -38,6 +38,7 @@ def post_json(post: dict[str, Any]) -> dict[str, Any]:
         "media": media,
         "platforms": _versions_json(given.get("platforms")), "accounts": _versions_json(given.get("accounts")),
         "first_comment": given.get("first_comment"),
+        "thread": _thread_items_json(given.get("thread")),
         "targets": [_target_json(t, post["caption"], media) for t in post["targets"]],
         "created_at": format_time(post["created_at"]),
         "updated_at": None if updated is None else format_time(updated),
@@ -49,7 +50,15 @@ def _versions_json(given: dict[str, Any] | None) -> dict[str, Any] | None:
         return None
     return {key: {"caption": v.get("caption"),
                   "media": None if v.get("media") is None else [_media_json(m) for m in v["media"]],
-                  "options": v.get("options"), "first_comment": v.get("first_comment")} for key, v in given.items()}
+                  "options": v.get("options"), "first_comment": v.get("first_comment"),
+                  "thread": _thread_items_json(v.get("thread"))} for key, v in given.items()}
+
+
+def _thread_items_json(items: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    if items is None:
+        return None
+    return [{"caption": item.get("caption", ""), "media": [_media_json(m) for m in item.get("media") or ()]}
+            for item in items]
 
 
 def _media_json(item: dict[str, Any]) -> dict[str, Any]:
@@ -67,13 +76,25 @@ def _target_json(target: dict[str, Any], caption: str, media: list[dict[str, Any
     if target.get("error") is not None:
         data["error"] = TargetError.model_validate(target["error"]).model_dump(mode="json")
     content = target.get("content")  # None: a target from before versions, publishing the post's own content
-    data["content"] = {"caption": caption, "media": media, "options": {}, "first_comment": None} if content is None else {
+    data["content"] = {"caption": caption, "media": media, "options": {}, "first_comment": None, "thread": []} \
+        if content is None else {
         "caption": content["caption"], "media": [_media_json(m) for m in content["media"]],
-        "options": content.get("options") or {}, "first_comment": content.get("first_comment")}
+        "options": content.get("options") or {}, "first_comment": content.get("first_comment"),
+        "thread": _thread_items_json(content.get("thread")) or []}
     if (comment := target.get("first_comment")) is not None:
         data["first_comment"] = {"status": comment["status"], **{
             name: comment[name] for name in ("platform_post_id", "permalink", "error") if comment.get(name) is not None}}
+    if (thread := target.get("thread")) is not None:
+        data["thread"] = thread_json(thread)
     return data
+
+
+def thread_json(thread: dict[str, Any]) -> dict[str, Any]:
+    """A target's thread progress as the API shows it (the in-flight call and handles stay inside)."""
+    items = [{"status": item["status"], **{name: item[name] for name in ("platform_post_id", "permalink", "error")
+                                           if item.get(name) is not None}} for item in thread["items"]]
+    return {"status": thread["status"], "published": sum(1 for item in thread["items"] if item.get("platform_post_id")),
+            "total": len(items), "items": items}
 
 
 def preflight(body: PostCreate, workspace_id: str,
@@ -112,7 +133,7 @@ def preflight(body: PostCreate, workspace_id: str,
         content, option_problems = versions.effective(body, account)
         contents.append(content)
         for problem in option_problems + versions.target_problems(account, content) + _first_comment_problems(
-                account, content):
+                account, content) + versions.thread_problems(account, content):
             if problem not in problems and not (empty and problem["rule"] == "post.content.required"):
                 problems.append(problem)
     return ordered, problems, contents
@@ -232,7 +253,7 @@ def update_post(svc: Service, ws: dict[str, Any], post_id: str, change: PostUpda
     stored = post.get("versions") or {}
     merged = {"caption": post["caption"], "account_ids": [t["account_id"] for t in post["targets"]],
               "media": post["media"], "platforms": stored.get("platforms"), "accounts": stored.get("accounts"),
-              "first_comment": stored.get("first_comment")}
+              "first_comment": stored.get("first_comment"), "thread": stored.get("thread")}
     merged |= change.model_dump(include=given - {"scheduled_at"}, exclude_none=False)
     # scheduled_at: kept unless given; `null` publishes now; only a new time is checked against the clock
     schedule = change.scheduled_at if "scheduled_at" in given else post["scheduled_at"]

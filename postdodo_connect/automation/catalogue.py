@@ -205,13 +205,14 @@ _POST_SAMPLE: dict[str, Any] = {
     "id": "post_KtMy2FRPdfd7VPEg", "status": "scheduled", "caption": "Our spring menu is here!",
     "scheduled_at": "2030-04-01T09:00:00Z",
     "media": [{"type": "image", "url": "https://example.com/menu.jpg", "alt": None}],
-    "platforms": None, "accounts": None, "first_comment": None,
+    "platforms": None, "accounts": None, "first_comment": None, "thread": None,
     "targets": [{"account_id": "acct_kK8v03Wn5VtZA0pC", "platform": "instagram", "status": "scheduled",
                  "permalink": None, "platform_post_id": None, "attempts": 0,
                  "next_attempt_at": "2030-04-01T09:00:00Z", "error": None,
                  "content": {"caption": "Our spring menu is here!", "first_comment": None,
                              "media": [{"type": "image", "url": "https://example.com/menu.jpg", "alt": None}],
-                             "options": {"kind": "feed", "collaborators": [], "share_to_feed": True}}}],
+                             "options": {"kind": "feed", "collaborators": [], "share_to_feed": True},
+                             "thread": []}}],
     "created_at": "2030-03-30T17:12:03Z", "updated_at": "2030-03-30T17:12:03Z",
 }
 _POST_OUTPUTS = (

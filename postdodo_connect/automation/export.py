@@ -88,8 +88,8 @@ def render_all() -> dict[str, bytes]:
 # the vendored client, relative to the integrations folder (the parent of the generated files' folder)
 VENDOR_DIR = Path("homeassistant/custom_components/postdodo/_postdodo_client")
 # what the asyncio client needs of the library, copied as they are (absolute imports made relative)
-VENDORED_MODULES = ("errors.py", "httpdate.py", "models.py", "signing.py", "client/_wire.py", "client/_calls.py",
-                    "client/_aio_http.py", "client/aio.py")
+VENDORED_MODULES = ("errors.py", "httpdate.py", "models.py", "models_base.py", "models_content.py", "signing.py",
+                    "client/_wire.py", "client/_calls.py", "client/_aio_http.py", "client/aio.py")
 _PACKAGE = Path(__file__).resolve().parents[1]
 _ABSOLUTE = re.compile(r"^(\s*from )postdodo_connect(\.|\s)", re.M)
 

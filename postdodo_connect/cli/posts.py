@@ -87,6 +87,9 @@ def _content_options(parser: argparse.ArgumentParser) -> None:
                         help='the caption on one platform instead of --caption: x="Short for X" (repeatable)')
     parser.add_argument("--first-comment", metavar="TEXT",
                         help="a comment posted under the post once it is live (where the platform allows it)")
+    parser.add_argument("--thread", action="append", metavar="TEXT",
+                        help="the caption of a thread item after the first post, in order (repeatable; X, Bluesky, "
+                             "Threads, Mastodon)")
 
 
 def _platform_caption(text: str) -> tuple[str, str]:
@@ -138,6 +141,12 @@ def show_post(post: Post) -> None:
     caption = post.caption if len(post.caption) <= 200 else post.caption[:197] + "..."
     print(f"caption: {caption}" if caption else "caption: (none)")
     print_table(post.targets, _TARGET_COLUMNS)
+    for target in post.targets:
+        if (thread := target.thread) is not None:
+            failed = next((f"; item {n + 1}: {i.error.code}: {i.error.message}" for n, i in enumerate(thread.items)
+                           if i.status == "failed" and i.error), "")
+            print(f"thread on {target.platform} ({target.account_id}): {thread.status}, "
+                  f"{thread.published} of {thread.total} items{failed}")
 
 
 def _show(post: Post, as_json: bool) -> None:
@@ -153,7 +162,7 @@ def cmd_create(args: argparse.Namespace) -> int:
     client = make_client(args)
     post = client.posts.create(args.caption, args.accounts, scheduled_at=args.at, media=_media(args),
                                idempotency_key=args.idempotency_key, platforms=_platforms(args),
-                               accounts=args.account_versions, first_comment=args.first_comment)
+                               accounts=args.account_versions, first_comment=args.first_comment, thread=args.thread)
     if args.wait:
         if not args.json:
             print(f"created {post.id}; waiting for its targets...", file=sys.stderr)
@@ -191,6 +200,7 @@ def cmd_update(args: argparse.Namespace) -> int:
     post = make_client(args).posts.update(args.post_id, caption=args.caption, account_ids=args.accounts,
                                           scheduled_at=args.at, media=_media(args), platforms=_platforms(args),
                                           accounts=args.account_versions, first_comment=args.first_comment,
+                                          thread=args.thread,
                                           idempotency_key=args.idempotency_key)
     _show(post, args.json)
     return EXIT_OK

@@ -28,7 +28,7 @@ from ..models import (
 )
 from . import _calls as calls
 from ._aio_http import AsyncTransport, Sleep
-from ._calls import MediaInput, TimeInput, VersionInput, WaitUntil
+from ._calls import MediaInput, ThreadItemInput, TimeInput, VersionInput, WaitUntil
 from ._wire import ResponseInfo, client_settings
 
 if TYPE_CHECKING:
@@ -83,14 +83,16 @@ class AsyncPosts(_Resource):
         platforms: Mapping[str, VersionInput] | None = None,
         accounts: Mapping[str, VersionInput] | None = None,
         first_comment: str | None = None,
+        thread: Sequence[ThreadItemInput] | None = None,
     ) -> Post:
         """Create a post (now, or at an aware ``scheduled_at``); always sent with an Idempotency-Key.
 
-        ``platforms``/``accounts``: versions per platform or account (caption, media, options).
+        ``platforms``/``accounts``: versions per platform or account (caption, media, options, thread).
+        ``thread``: the posts after the first, replies in order (X, Bluesky, Threads, Mastodon).
         """
         return await self._t.call(calls.create_post(caption, account_ids, scheduled_at, media, idempotency_key,
                                                     platforms=platforms, accounts=accounts,
-                                                    first_comment=first_comment))
+                                                    first_comment=first_comment, thread=thread))
 
     async def update(
         self,
@@ -103,11 +105,12 @@ class AsyncPosts(_Resource):
         platforms: Mapping[str, VersionInput] | None = None,
         accounts: Mapping[str, VersionInput] | None = None,
         first_comment: str | None = None,
+        thread: Sequence[ThreadItemInput] | None = None,
         idempotency_key: str | None = None,
     ) -> Post:
         """Edit a post no target of which has started (only the fields given); ConflictError once one has."""
         body = calls.update_body(caption, account_ids, scheduled_at, media, platforms=platforms, accounts=accounts,
-                                 first_comment=first_comment)
+                                 first_comment=first_comment, thread=thread)
         return await self._t.call(calls.update_post(post_id, body, idempotency_key))
 
     async def validate(

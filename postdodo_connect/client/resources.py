@@ -25,6 +25,7 @@ from ._calls import (
     FINAL_POST_STATUSES,
     VIDEO_SUFFIXES,
     MediaInput,
+    ThreadItemInput,
     TimeInput,
     VersionInput,
     WaitTimeout,
@@ -98,13 +99,16 @@ class Posts(_Resource):
         platforms: Mapping[str, VersionInput] | None = None,
         accounts: Mapping[str, VersionInput] | None = None,
         first_comment: str | None = None,
+        thread: Sequence[ThreadItemInput] | None = None,
     ) -> Post:
         """Create a post (now, or at an aware ``scheduled_at``); always sent with an Idempotency-Key.
 
-        ``platforms``/``accounts``: versions per platform or account (caption, media, options).
+        ``platforms``/``accounts``: versions per platform or account (caption, media, options, thread).
+        ``thread``: the posts after the first, replies in order (X, Bluesky, Threads, Mastodon).
         """
         return self._t.call(calls.create_post(caption, account_ids, scheduled_at, media, idempotency_key,
-                                              platforms=platforms, accounts=accounts, first_comment=first_comment))
+                                              platforms=platforms, accounts=accounts, first_comment=first_comment,
+                                              thread=thread))
 
     def update(
         self,
@@ -117,11 +121,12 @@ class Posts(_Resource):
         platforms: Mapping[str, VersionInput] | None = None,
         accounts: Mapping[str, VersionInput] | None = None,
         first_comment: str | None = None,
+        thread: Sequence[ThreadItemInput] | None = None,
         idempotency_key: str | None = None,
     ) -> Post:
         """Edit a post no target of which has started (only the fields given); ConflictError once one has."""
         body = calls.update_body(caption, account_ids, scheduled_at, media, platforms=platforms, accounts=accounts,
-                                 first_comment=first_comment)
+                                 first_comment=first_comment, thread=thread)
         return self._t.call(calls.update_post(post_id, body, idempotency_key))
 
     def validate(

@@ -55,7 +55,7 @@ class TargetProgress(Progress):
         return {"call_started_at": format_time(started) if started else None, "handles": dict(self.state)}
 
 
-def settle_unknown(adapter: Platform, account: Any, progress: TargetProgress, now: datetime) -> str:
+def settle_unknown(adapter: Platform, account: Any, progress: Progress, now: datetime) -> str:
     """What to do about a create whose outcome is unknown: "publish" again, "lookup", or "unknown" (give up)."""
     # (a call that never started is never an unknown outcome: the reaper and the publisher retry it plainly;
     # no call start on record here means a target from before starts were recorded: assume it ran)

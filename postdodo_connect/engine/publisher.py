@@ -16,6 +16,7 @@ from ..platforms import Account, Media, Platform, Published, PublishRequest
 from ..storage import Database, Vault, work
 from ..storage import accounts as accounts_store
 from ..storage import posts as posts_store
+from ..storage import threads as threads_store
 from ..storage.events import emit
 from ..storage.group_commit import GroupCommit, commit
 from ..storage.unpublish import comment_due
@@ -23,6 +24,7 @@ from .commenter import post_comment
 from .metrics import observe_publish
 from .progress import UNKNOWN_CODES, AttemptLost, TargetProgress, settle_unknown
 from .retry import RetryPolicy
+from .threader import post_thread_item, thread_summary
 from .unpublisher import unpublish
 
 log = logging.getLogger("postdodo.publisher")
@@ -61,6 +63,8 @@ class Publisher:
                 return "skipped"
             if target["status"] == "unpublishing":
                 return unpublish(self, target, account_row, attempt)
+            if threads_store.pending(target.get("thread")):  # the thread first, then the first comment
+                return post_thread_item(self, target, account_row, attempt)
             return post_comment(self, target, account_row, attempt)
         started = time.perf_counter()
         status = self._attempt(target, account_row, attempt)
@@ -164,9 +168,13 @@ class Publisher:
                                       permalink=found.permalink, platform_post_id=found.platform_post_id,
                                       next_attempt_at=None):
                 return "lost"
+            thread = target.get("thread")
             self._event(conn, target, "post.published", now, status="confirmed", permalink=found.permalink,
-                        platform_post_id=found.platform_post_id)
-            if (target.get("first_comment") or {}).get("status") == "pending":
+                        platform_post_id=found.platform_post_id,
+                        **({"thread": thread_summary(thread) | {"status": thread["status"]}} if thread else {}))
+            if threads_store.pending(thread):
+                threads_store.thread_due(conn, target["id"], attempt, now)  # item by item, each its own job
+            elif (target.get("first_comment") or {}).get("status") == "pending":
                 comment_due(conn, target["id"], attempt, now)  # its own job: the post is confirmed whatever it meets
             posts_store.refresh_status(conn, target["post_id"], now)
             return "confirmed"

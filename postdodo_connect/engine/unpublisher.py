@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -21,12 +22,20 @@ log = logging.getLogger("postdodo.unpublisher")
 
 
 def unpublish(publisher: Publisher, target: dict[str, Any], account_row: dict[str, Any], attempt: int) -> str:
-    """Delete a leased `unpublishing` target's post; returns the status it left the target in."""
+    """Delete a leased `unpublishing` target's post (its thread items first, last to first); returns the status
+    it left the target in."""
+    thread = copy.deepcopy(target.get("thread"))
+    if thread is not None and thread.get("status") == "pending":
+        thread["status"] = "canceled"  # the items not posted yet never will be
     try:
         adapter = publisher.adapter_for(account_row)
         account = Account(id=account_row["id"], platform=account_row["platform"], handle=account_row["handle"],
                           credentials=publisher.vault.open_json(account_row["credentials"]),
                           settings=account_row["settings"] or {})
+        for item in reversed((thread or {}).get("items") or []):
+            if item.get("platform_post_id") and item["status"] == "published":
+                _delete(adapter, account, item["platform_post_id"])  # replies before what they answer
+                item["status"] = "unpublished"  # recorded with the outcome, even when a later delete fails
         comment = target.get("first_comment") or {}
         if adapter.comment_is_post and comment.get("status") == "published" and comment.get("platform_post_id"):
             _delete(adapter, account, comment["platform_post_id"])  # a self-reply outlives its parent otherwise
@@ -36,28 +45,29 @@ def unpublish(publisher: Publisher, target: dict[str, Any], account_row: dict[st
     except PlatformError as exc:
         error = {"code": exc.code, "message": exc.message, "retryable": exc.retryable,
                  "platform_error": exc.platform_error}
-        return _retry(publisher, target, attempt, exc, error) if exc.retryable else _fail(publisher, target, attempt, error)
+        return _retry(publisher, target, attempt, exc, error, thread) if exc.retryable else _fail(
+            publisher, target, attempt, error, thread)
     except Exception as exc:  # an adapter bug: a delete is safe to repeat, so it is retried like an outage
         log.exception("unpublish of %s raised unexpectedly", target["id"])
         failure = PlatformError(f"internal error: {exc.__class__.__name__}", code="internal_error", retryable=True)
         return _retry(publisher, target, attempt, failure, {"code": failure.code, "message": failure.message,
-                                                             "retryable": True, "platform_error": None})
-    return _record(publisher, target, attempt, "unpublished", None)
+                                                             "retryable": True, "platform_error": None}, thread)
+    return _record(publisher, target, attempt, "unpublished", None, thread)
 
 
 def _retry(publisher: Publisher, target: dict[str, Any], attempt: int, exc: PlatformError,
-           error: dict[str, Any]) -> str:
+           error: dict[str, Any], thread: dict[str, Any] | None) -> str:
     # processing_checks holds the publish attempts (set when the unpublish was asked): only deletes count here
     delay = publisher.policy.next_delay(attempt - (target.get("processing_checks") or 0), exc.retry_after)
     if delay is None:
         return _fail(publisher, target, attempt, error | {"retryable": False,
-                                                          "message": f"gave up unpublishing: {exc.message}"})
+                                                          "message": f"gave up unpublishing: {exc.message}"}, thread)
     now = publisher.clock()
     next_at = now + timedelta(seconds=delay)
 
     def record(conn: Connection) -> str:
         if not store.finish_unpublish(conn, target["id"], attempt, now, status="unpublishing", error=error,
-                                      next_attempt_at=next_at):
+                                      next_attempt_at=next_at, thread=thread):
             return "lost"
         return "unpublishing"
 
@@ -65,17 +75,18 @@ def _retry(publisher: Publisher, target: dict[str, Any], attempt: int, exc: Plat
     return publisher.record(record)
 
 
-def _fail(publisher: Publisher, target: dict[str, Any], attempt: int, error: dict[str, Any]) -> str:
+def _fail(publisher: Publisher, target: dict[str, Any], attempt: int, error: dict[str, Any],
+          thread: dict[str, Any] | None) -> str:
     """The post stays up: the target is `confirmed` again, with the error that kept it there."""
-    return _record(publisher, target, attempt, "confirmed", error)
+    return _record(publisher, target, attempt, "confirmed", error, thread)
 
 
 def _record(publisher: Publisher, target: dict[str, Any], attempt: int, status: str,
-            error: dict[str, Any] | None) -> str:
+            error: dict[str, Any] | None, thread: dict[str, Any] | None) -> str:
     now = publisher.clock()
 
     def record(conn: Connection) -> str:
-        if not store.finish_unpublish(conn, target["id"], attempt, now, status=status, error=error):
+        if not store.finish_unpublish(conn, target["id"], attempt, now, status=status, error=error, thread=thread):
             return "lost"
         outcome = {"status": "unpublished"} if error is None else {"status": "failed", "error": error}
         store.unpublished_event(conn, target, now, platform_post_id=target["platform_post_id"], **outcome)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from functools import cache
 
-from .base import Account, Media, Platform, Problem, Profile, Progress, Published, PublishRequest
+from .base import Account, Media, Platform, Problem, Profile, Progress, Published, PublishRequest, ReplyTo
 
 # name -> "module:Class"; modules load lazily so one broken adapter never stops the service
 REGISTRY: dict[str, str] = {
@@ -45,4 +45,4 @@ def validate(platform: str, caption: str, media: list[Media]) -> list[Problem]:
     return adapter_class(platform)().validate(caption, media)
 
 
-__all__ = ["NAMES", "REGISTRY", "Account", "Media", "Platform", "Problem", "Profile", "Progress", "PublishRequest", "Published", "adapter_class", "get", "validate"]
+__all__ = ["NAMES", "REGISTRY", "Account", "Media", "Platform", "Problem", "Profile", "Progress", "PublishRequest", "Published", "ReplyTo", "adapter_class", "get", "validate"]

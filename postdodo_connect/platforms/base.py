@@ -89,6 +89,24 @@ class Progress:
 
 
 @dataclass(frozen=True)
+class Published:
+    """A confirmed post on the platform."""
+
+    platform_post_id: str
+    permalink: str
+    #: Bluesky: the record's content hash, which a reply's refs carry with its URI ("" elsewhere or unknown)
+    cid: str = ""
+
+
+@dataclass(frozen=True)
+class ReplyTo:
+    """Where a thread item goes: under `parent` (the previous item, or the first post), in the thread of `root`."""
+
+    root: Published
+    parent: Published
+
+
+@dataclass(frozen=True)
 class PublishRequest:
     """One target to publish: `target_id` is stable across attempts (idempotency / reconcile key)."""
 
@@ -99,6 +117,8 @@ class PublishRequest:
     #: the platform's options (content.OPTIONS), validated with defaults applied
     options: Mapping[str, Any] = field(default_factory=dict)
     first_comment: str | None = None
+    #: set for a thread item: the post it replies to (its `target_id` is then the item's own stable key)
+    reply_to: ReplyTo | None = None
     #: where the engine keeps this target's platform state (None: a one-off publish that keeps nothing)
     progress: Progress | None = None
 
@@ -116,14 +136,6 @@ class PublishRequest:
         """Persist in-flight handles at once (see `Progress.save`)."""
         if self.progress is not None:
             self.progress.save(**handles)
-
-
-@dataclass(frozen=True)
-class Published:
-    """A confirmed post on the platform."""
-
-    platform_post_id: str
-    permalink: str
 
 
 @dataclass(frozen=True)
@@ -169,6 +181,8 @@ class Platform(Connectable):
     media_types: ClassVar[dict[str, frozenset[str]]] = {}
     #: whether `comment` can post a first comment under a confirmed post
     has_first_comment: ClassVar[bool] = False
+    #: whether `publish` takes `request.reply_to`: thread items posted as replies, in order
+    has_thread: ClassVar[bool] = False
     #: the first comment is a post of its own (a self-reply): unpublishing deletes it too
     comment_is_post: ClassVar[bool] = False
     #: whether `delete` can take a published post down (the TikTok and Instagram APIs cannot)
@@ -331,6 +345,7 @@ __all__ = [
     "Profile",
     "PublishRequest",
     "Published",
+    "ReplyTo",
     "Resolver",
     "StillProcessing",
     "error_body",

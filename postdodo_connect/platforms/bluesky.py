@@ -100,6 +100,7 @@ class Bluesky(Platform):
     can_delete = True
     has_first_comment = True
     comment_is_post = True
+    has_thread = True
     video_alone = True
     has_lookup = True
     credential_fields = ("identifier", "app_password", "service")
@@ -171,6 +172,9 @@ class Bluesky(Platform):
             record["facets"] = found
         if langs := request.options.get("langs"):
             record["langs"] = list(langs)
+        if request.reply_to is not None:  # a thread item: root is the first post, parent the item before
+            record["reply"] = {"root": self._ref(account, creds, request.reply_to.root),
+                               "parent": self._ref(account, creds, request.reply_to.parent)}
         if request.media:
             record["embed"] = self._embed(account, creds, request)
         elif card := link_card(self, account, creds, request):
@@ -179,7 +183,17 @@ class Bluesky(Platform):
         body = {"repo": session["did"], "collection": COLLECTION, "rkey": rkey, "record": record}
         self.calling(request)
         answer = self._xrpc(account, creds, "POST", "com.atproto.repo.createRecord", creates=True, json=body).json()
-        return Published(platform_post_id=answer["uri"], permalink=self.permalink(session["handle"], rkey))
+        return Published(platform_post_id=answer["uri"], permalink=self.permalink(session["handle"], rkey),
+                         cid=str(answer.get("cid") or ""))
+
+    def _ref(self, account: Account, creds: dict[str, Any], post: Published) -> dict[str, str]:
+        """A strong ref {uri, cid}; a cid we did not keep (the first post's) is read with getRecord."""
+        if post.cid:
+            return {"uri": post.platform_post_id, "cid": post.cid}
+        repo, collection, rkey = post.platform_post_id.removeprefix("at://").split("/", 2)
+        found = self._xrpc(account, creds, "GET", "com.atproto.repo.getRecord",
+                           params={"repo": repo, "collection": collection, "rkey": rkey}).json()
+        return {"uri": str(found["uri"]), "cid": str(found["cid"])}
 
     def comment(self, account: Account, platform_post_id: str, text: str) -> Published:
         """A self-reply: the post's cid from getRecord, then a record whose `reply` names it as root and parent."""
@@ -218,7 +232,8 @@ class Bluesky(Platform):
             if isinstance(exc.platform_error, dict) and exc.platform_error.get("error") == "RecordNotFound":
                 return None
             raise
-        return Published(platform_post_id=answer["uri"], permalink=self.permalink(session["handle"], rkey))
+        return Published(platform_post_id=answer["uri"], permalink=self.permalink(session["handle"], rkey),
+                         cid=str(answer.get("cid") or ""))
 
     # -- session lifecycle: the session is part of the account's credentials -----------------------
 

@@ -39,6 +39,7 @@ class Mastodon(Platform):
     can_delete = True
     has_first_comment = True
     comment_is_post = True
+    has_thread = True
     video_alone = True
     # Within the hour the instance keeps an Idempotency-Key, an ambiguous create is simply sent again (the
     # replay answers with the original status); beyond it, the account's statuses are looked up.
@@ -150,6 +151,8 @@ class Mastodon(Platform):
         for name in ("spoiler_text", "language", "sensitive"):
             if options.get(name):  # unset ones stay out: the instance's own defaults apply
                 body[name] = options[name]
+        if request.reply_to is not None:  # a thread item: a reply to the status before it
+            body["in_reply_to_id"] = request.reply_to.parent.platform_post_id
         if request.media:
             body["media_ids"] = self._media_ids(account, request)
         headers = {**_auth(creds), "Idempotency-Key": request.target_id}

@@ -52,6 +52,7 @@ class Sandbox(Platform):
         self.can_delete = real.can_delete  # type: ignore[misc]
         self.has_first_comment = real.has_first_comment  # type: ignore[misc]
         self.comment_is_post = real.comment_is_post  # type: ignore[misc]
+        self.has_thread = real.has_thread  # type: ignore[misc]
         self.global_faults = global_faults or {}
         self.rng = rng or random.Random()
         self.sleep, self.now = sleep, clock
@@ -93,7 +94,9 @@ class Sandbox(Platform):
                                   platform_error={"media_id": media_id})
 
     def publish(self, account: Account, request: PublishRequest) -> Published:
-        """Publish into the sandbox table, unless a configured fault strikes first."""
+        """Publish into the sandbox table (a thread item too, under its own key), unless a fault strikes first."""
+        if request.reply_to is not None and not self.has_thread:
+            raise PlatformRejected(f"sandbox: {self.label} has no threads", code="thread_unsupported")
         faults = self.faults(account)
         if faults.processing_seconds and request.media:
             self._process(faults, request)

@@ -30,6 +30,7 @@ class Threads(ContainerPlatform):
     can_delete: ClassVar[bool] = True  # needs the threads_delete permission
     has_first_comment: ClassVar[bool] = True
     comment_is_post: ClassVar[bool] = True
+    has_thread: ClassVar[bool] = True
     credential_fields: ClassVar[tuple[str, ...]] = ("access_token", "user_id")
 
     graph_url: ClassVar[str] = "https://graph.threads.net/v1.0"
@@ -59,7 +60,9 @@ class Threads(ContainerPlatform):
     video_alt: ClassVar[bool] = True
 
     def post_params(self, request: PublishRequest, *, single: bool) -> dict[str, Any]:
-        """Options as container parameters: the topic tag and who may reply."""
+        """Options as container parameters: the topic tag and who may reply; a thread item only its `reply_to_id`."""
+        if request.reply_to is not None:  # the options belong to the first post: its replies follow its settings
+            return {"reply_to_id": request.reply_to.parent.platform_post_id}
         return {name: request.options[name] for name in ("topic_tag", "reply_control") if request.options.get(name)}
 
     def caption_length(self, caption: str) -> int:

@@ -42,6 +42,7 @@ class X(Platform):
     can_delete = True
     has_first_comment = True
     comment_is_post = True
+    has_thread = True
     video_alone = True
     has_lookup = True
     # refresh_token and client_id (client_secret for confidential clients) are optional: with them
@@ -109,7 +110,9 @@ class X(Platform):
         body: dict[str, Any] = {"text": request.caption}
         if request.media:
             body["media"] = {"media_ids": self._media_ids(account, creds, request)}
-        if reply_settings := request.options.get("reply_settings"):
+        if request.reply_to is not None:  # a thread item: a reply to the item before it (who may reply: the root's)
+            body["reply"] = {"in_reply_to_tweet_id": request.reply_to.parent.platform_post_id}
+        elif reply_settings := request.options.get("reply_settings"):
             body["reply_settings"] = reply_settings
         self.calling(request)
         try:

@@ -18,7 +18,7 @@ from .schema import posts, targets
 FINAL = frozenset({"confirmed", "failed", "canceled", "unpublished"})
 CANCELABLE = ("scheduled", "retrying")
 TARGET_FIELDS = ("account_id", "platform", "status", "phase", "permalink", "platform_post_id", "attempts",
-                 "next_attempt_at", "error", "content", "first_comment")
+                 "next_attempt_at", "error", "content", "first_comment", "thread")
 
 
 #: when a post goes out: its schedule, or its creation when it was published at once
@@ -27,7 +27,7 @@ post_time = func.coalesce(posts.c.scheduled_at, posts.c.created_at)
 _POST_COLUMNS = ("id", "workspace_id", "status", "caption", "media", "scheduled_at", "created_at", "updated_at",
                  "event_seq", "versions")
 _TARGET_COLUMNS = ("id", "post_id", "position", "workspace_id", "account_id", "platform", "status", "attempts",
-                   "next_attempt_at", "updated_at", "content", "first_comment")
+                   "next_attempt_at", "updated_at", "content", "first_comment", "thread")
 _INSERT_POST = Prepared(insert(posts), columns=_POST_COLUMNS)
 _INSERT_TARGET = Prepared(insert(targets), columns=_TARGET_COLUMNS)
 
@@ -59,7 +59,8 @@ def create_post(
          "account_id": acct["id"], "platform": acct["platform"], "status": "scheduled", "attempts": 0,
          "next_attempt_at": scheduled_at or now, "updated_at": now, "content": contents[i] if contents else None,
          # the comment posted under the confirmed post: its own status, retried on its own
-         "first_comment": _first_comment(contents[i] if contents else None)}
+         "first_comment": _first_comment(contents[i] if contents else None),
+         "thread": _thread(contents[i] if contents else None)}
         for i, acct in enumerate(accounts)
     ]
     _INSERT_TARGET.run_many(conn, rows)
@@ -253,7 +254,7 @@ def update_post(conn: Connection, workspace_id: str, post_id: str, *, caption: s
         {"id": new_id("tgt"), "post_id": post_id, "position": i, "workspace_id": workspace_id,
          "account_id": acct["id"], "platform": acct["platform"], "status": "scheduled", "attempts": 0,
          "next_attempt_at": scheduled_at or now, "updated_at": now, "content": contents[i],
-         "first_comment": _first_comment(contents[i])}
+         "first_comment": _first_comment(contents[i]), "thread": _thread(contents[i])}
         for i, acct in enumerate(accounts)
     ]
     _INSERT_TARGET.run_many(conn, rows)
@@ -270,3 +271,9 @@ def _first_comment(content: dict[str, Any] | None) -> dict[str, Any] | None:
     """A target's first-comment record from its effective content (None: it asks for none)."""
     text = (content or {}).get("first_comment")
     return {"text": text, "status": "pending"} if text else None
+
+
+def _thread(content: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A target's thread record from its effective content (None: it has no thread)."""
+    items = (content or {}).get("thread")
+    return {"status": "pending", "items": [{"status": "pending"} for _ in items]} if items else None

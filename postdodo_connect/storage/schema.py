@@ -210,6 +210,10 @@ targets = Table(
     # {text, status, platform_post_id, permalink, error}: the comment posted under the confirmed post;
     # while it is due, the confirmed target carries its `next_attempt_at`
     Column("first_comment", JSON),
+    # {status, items: [{status, platform_post_id, permalink, cid, error, call_started_at, call_attempt, state}]}:
+    # the thread items posted after the confirmed post, one per job; while one is due, the confirmed target
+    # carries its `next_attempt_at` (as for a first comment)
+    Column("thread", JSON),
     Index("ix_targets_due", "status", "next_attempt_at"),
     Index("ix_targets_lease", "status", "lease_until"),
     Index("ix_targets_post", "post_id", "position"),

@@ -79,13 +79,15 @@ def any_due(conn: Connection, now: datetime) -> bool:
 
 
 def finish_unpublish(conn: Connection, target_id: str, attempt: int, now: datetime, *, status: str,
-                     error: dict[str, Any] | None, next_attempt_at: datetime | None = None) -> bool:
-    """Record a delete attempt's outcome, only while this attempt still owns the target."""
+                     error: dict[str, Any] | None, next_attempt_at: datetime | None = None,
+                     thread: dict[str, Any] | None = None) -> bool:
+    """Record a delete attempt's outcome (and its thread items' deletes), only while this attempt owns the target."""
+    values: dict[str, Any] = {"thread": thread} if thread is not None else {}
     return conn.execute(
         update(targets).where(targets.c.id == target_id, targets.c.status == "unpublishing",
                               targets.c.attempts == attempt)
         .values(status=status, error=error, next_attempt_at=next_attempt_at, lease_until=None, lease_owner=None,
-                updated_at=now)
+                updated_at=now, **values)
     ).rowcount == 1
 
 

@@ -38,14 +38,14 @@ def test_account_version_beats_platform_version_beats_the_base(api: Api, key: st
     assert response.status_code == 201, response.get_json()
     content = by_account(response.get_json())
     image = {"type": "image", "url": IMAGE, "alt": "A dodo"}
-    assert content[first["id"]] == {"caption": "Fediverse caption", "media": [image], "first_comment": None,
+    assert content[first["id"]] == {"caption": "Fediverse caption", "media": [image], "first_comment": None, "thread": [],
                                     "options": {"visibility": "unlisted", "spoiler_text": "", "language": "en",
                                                 "sensitive": False}}
-    assert content[second["id"]] == {"caption": "Second account", "media": [], "first_comment": None,
+    assert content[second["id"]] == {"caption": "Second account", "media": [], "first_comment": None, "thread": [],
                                      "options": {"visibility": "private", "spoiler_text": "", "language": "en",
                                                  "sensitive": False}}
     assert content[bsky["id"]] == {"caption": "Base caption", "media": [image], "options": {"langs": []},
-                                   "first_comment": None}
+                                   "first_comment": None, "thread": []}
     post = api.call("GET", f"/v1/posts/{response.get_json()['id']}", key).get_json()
     assert by_account(post) == content
     assert post["platforms"]["mastodon"]["caption"] == "Fediverse caption"

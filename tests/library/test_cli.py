@@ -76,6 +76,29 @@ def test_posts_create_wait_get_list_cancel(run: Any, accounts: dict[str, str]) -
     assert code == 1 and json.loads(out)["error"]["code"] == "conflict" and "HTTP 409" in err
 
 
+def test_posts_create_with_a_thread_and_the_client_too(run: Any, accounts: dict[str, str], live_server: Server) -> None:
+    code, out, _ = run("posts", "create", "--caption", "1/3 cli thread", "--account", accounts["mastodon"],
+                       "--thread", "2/3 more", "--thread", "3/3 end", "--wait")
+    assert code == 0
+    assert f"thread on mastodon ({accounts['mastodon']}): " in out
+    post_id = out.split()[0]
+    client = Client(live_server.key or "", base_url=live_server.url)
+    done = wait_until(lambda: (p := client.posts.get(post_id)).targets[0].thread.status == "published" and p,
+                      timeout=30, what="the thread published")
+    thread = done.targets[0].thread
+    assert (thread.published, thread.total) == (2, 2) and all(i.permalink for i in thread.items)
+    assert [i.caption for i in done.thread] == ["2/3 more", "3/3 end"]
+    code, out, _ = run("posts", "create", "--caption", "no threads here", "--account", accounts["instagram"],
+                       "--media", MEDIA, "--thread", "2/2", "--json")
+    assert code == 1 and json.loads(out)["error"]["details"][0]["rule"] == "instagram.thread.unsupported"
+    later_post = client.posts.create("1/2", [accounts["bluesky"]], scheduled_at=later(),
+                                     thread=["2/2", {"caption": "3/2", "media": [MEDIA]}])
+    assert [(i.caption, len(i.media)) for i in later_post.thread or []] == [("2/2", 0), ("3/2", 1)]
+    edited = client.posts.update(later_post.id, thread=["only one"])
+    assert edited.targets[0].thread is not None and edited.targets[0].thread.total == 1
+    client.posts.cancel(later_post.id)
+
+
 def test_exit_codes(run: Any, accounts: dict[str, str], live_server: Server,
                     capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run("posts", "create", "--caption", "naive", "--account", accounts["x"], "--at", "2030-01-01 09:00")

@@ -14,6 +14,7 @@ import postdodo_connect
 SERVICE = ("api", "engine", "storage", "platforms", "cli", "config", "netguard")
 # the neutral modules the client and receiver may use; everything else of the package is the service
 ALLOWED = {"postdodo_connect", "postdodo_connect.errors", "postdodo_connect.models", "postdodo_connect.signing",
+           "postdodo_connect.models_base", "postdodo_connect.models_content",
            "postdodo_connect.httpdate", "postdodo_connect.redact", "postdodo_connect.metrics"}
 
 

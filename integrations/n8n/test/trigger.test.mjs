@@ -44,6 +44,8 @@ describe('description', () => {
 			'post.published',
 			'post.retrying',
 			'post.scheduled',
+			'post.thread_failed',
+			'post.thread_published',
 			'post.unpublished',
 			'post.updated',
 		]) {

@@ -91,6 +91,16 @@ export const EVENT_TYPES: INodePropertyOptions[] = [
 		description: 'Triggers when a post is created for a later time',
 	},
 	{
+		name: 'Post Thread Failed',
+		value: 'post.thread_failed',
+		description: 'Triggers when a thread stopped at an item it could not post (the first post stays live)',
+	},
+	{
+		name: 'Post Thread Published',
+		value: 'post.thread_published',
+		description: 'Triggers when every item of a thread is live on one account',
+	},
+	{
 		name: 'Post Unpublished',
 		value: 'post.unpublished',
 		description: 'Triggers when a published post was taken down from one account (or its removal failed)',

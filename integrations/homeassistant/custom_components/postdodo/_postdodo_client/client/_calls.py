@@ -23,6 +23,7 @@ from ..models import (
     Media,
     Post,
     Redelivery,
+    ThreadItem,
     UnpublishPlan,
     Validation,
     Version,
@@ -44,6 +45,7 @@ __all__ = [
     "update_body",
     "new_idempotency_key",
     "post_body",
+    "thread_item",
     "wait_is_over",
 ]
 
@@ -56,6 +58,8 @@ TimeInput = datetime | str
 MediaInput = str | Mapping[str, Any] | Media
 #: a per-platform or per-account version: a `Version` or its JSON form
 VersionInput = Mapping[str, Any] | Version
+#: one thread item: its caption alone, a `ThreadItem`, or its JSON form ({"caption", "media"})
+ThreadItemInput = str | Mapping[str, Any] | ThreadItem
 WaitUntil = Literal["final", "published"]
 
 
@@ -161,7 +165,7 @@ def post_body(
     media: Sequence[MediaInput] | None = None,
     **versions: Any,
 ) -> dict[str, Any]:
-    """The JSON body of POST /v1/posts and /v1/posts/validate (`versions`: platforms, accounts, first_comment)."""
+    """The JSON body of POST /v1/posts and /v1/posts/validate (`versions`: platforms, accounts, first_comment, thread)."""
     ids = [account_ids] if isinstance(account_ids, str) else builtins.list(account_ids)
     body: dict[str, Any] = {"caption": caption, "account_ids": ids}
     if scheduled_at is not None:
@@ -172,7 +176,7 @@ def post_body(
 
 
 def version_fields(platforms: Mapping[str, VersionInput] | None = None, accounts: Mapping[str, VersionInput] | None = None,
-                   first_comment: str | None = None) -> dict[str, Any]:
+                   first_comment: str | None = None, thread: Sequence[ThreadItemInput] | None = None) -> dict[str, Any]:
     """The versions part of a post body, only what was given."""
     body: dict[str, Any] = {}
     for name, given in (("platforms", platforms), ("accounts", accounts)):
@@ -180,13 +184,27 @@ def version_fields(platforms: Mapping[str, VersionInput] | None = None, accounts
             body[name] = {key: _version(v) for key, v in given.items()}
     if first_comment is not None:
         body["first_comment"] = first_comment
+    if thread is not None:
+        body["thread"] = [thread_item(item) for item in thread]
     return body
+
+
+def thread_item(item: ThreadItemInput) -> dict[str, Any]:
+    """One thread item as the API wants it: a bare string is its caption; media as in ``media_item``."""
+    if isinstance(item, str):
+        return {"caption": item}
+    data = item.model_dump(mode="json", exclude_none=True) if isinstance(item, ThreadItem) else dict(item)
+    if data.get("media") is not None:
+        data["media"] = [media_item(m) for m in data["media"]]
+    return data
 
 
 def _version(version: VersionInput) -> dict[str, Any]:
     data = version.model_dump(mode="json", exclude_none=True) if isinstance(version, Version) else dict(version)
     if data.get("media") is not None:
         data["media"] = [media_item(m) for m in data["media"]]
+    if data.get("thread") is not None:
+        data["thread"] = [thread_item(item) for item in data["thread"]]
     return data
 
 
