@@ -43,9 +43,9 @@ def test_create_post_with_alt_text_captions_and_first_comment(client: Client, ac
     assert created["media"] == [{"type": "image", "url": MEDIA, "alt": "A black puppy"},
                                 {"type": "image", "url": "https://cdn.test/b.png", "alt": None}]
     assert created["platforms"] == {"x": {"caption": "Short for X", "media": None, "options": None,
-                                          "first_comment": None},
+                                          "first_comment": None, "thread": None},
                                     "bluesky": {"caption": "Longer for Bluesky", "media": None, "options": None,
-                                                "first_comment": None}}
+                                                "first_comment": None, "thread": None}}
     assert created["first_comment"] == "Menu: https://example.com/menu"
     by_platform = {t["platform"]: t["content"] for t in created["targets"]}
     assert by_platform["x"]["caption"] == "Short for X"
@@ -53,6 +53,14 @@ def test_create_post_with_alt_text_captions_and_first_comment(client: Client, ac
     assert by_platform["mastodon"]["caption"] == "Base caption"
     assert by_platform["mastodon"]["first_comment"] == "Menu: https://example.com/menu"
     assert by_platform["bluesky"]["media"][0]["alt"] == "A black puppy"
+    client.posts.cancel(created["id"])
+
+
+def test_a_thread_from_the_catalogue_reaches_the_server(client: Client, accounts: dict[str, str]) -> None:
+    created = action("create_post").run(client, caption="1/ Spring menu", account_ids=accounts["mastodon"],
+                                        scheduled_at=later(), thread="2/ Asparagus\n3/ Rhubarb")
+    target = created["targets"][0]
+    assert [item["caption"] for item in target["content"]["thread"]] == ["2/ Asparagus", "3/ Rhubarb"]
     client.posts.cancel(created["id"])
 
 
