@@ -11,9 +11,10 @@ from sqlalchemy import Connection
 
 from ..errors import PlatformError, PlatformNotFound
 from ..models import format_time
-from ..platforms import Account, Platform
+from ..platforms import Account, Platform, Published
 from ..storage import posts as posts_store
 from ..storage import unpublish as store
+from .threader import IN_FLIGHT, find_item
 
 if TYPE_CHECKING:
     from .publisher import Publisher
@@ -32,6 +33,8 @@ def unpublish(publisher: Publisher, target: dict[str, Any], account_row: dict[st
         account = Account(id=account_row["id"], platform=account_row["platform"], handle=account_row["handle"],
                           credentials=publisher.vault.open_json(account_row["credentials"]),
                           settings=account_row["settings"] or {})
+        if thread is not None:
+            _settle_in_flight(publisher, target, account_row, adapter, account, thread)
         for item in reversed((thread or {}).get("items") or []):
             if item.get("platform_post_id") and item["status"] == "published":
                 _delete(adapter, account, item["platform_post_id"])  # replies before what they answer
@@ -57,8 +60,9 @@ def unpublish(publisher: Publisher, target: dict[str, Any], account_row: dict[st
 
 def _retry(publisher: Publisher, target: dict[str, Any], attempt: int, exc: PlatformError,
            error: dict[str, Any], thread: dict[str, Any] | None) -> str:
-    # processing_checks holds the publish attempts (set when the unpublish was asked): only deletes count here
-    delay = publisher.policy.next_delay(attempt - (target.get("processing_checks") or 0), exc.retry_after)
+    # processing_checks holds the attempts when the unpublish was asked: only deletes count here (at least
+    # one: a follow-up job claimed just before the request runs the delete under the claim's own attempt)
+    delay = publisher.policy.next_delay(max(1, attempt - (target.get("processing_checks") or 0)), exc.retry_after)
     if delay is None:
         return _fail(publisher, target, attempt, error | {"retryable": False,
                                                           "message": f"gave up unpublishing: {exc.message}"}, thread)
@@ -94,6 +98,25 @@ def _record(publisher: Publisher, target: dict[str, Any], attempt: int, status: 
         return status
 
     return publisher.record(record)
+
+
+def _settle_in_flight(publisher: Publisher, target: dict[str, Any], account_row: dict[str, Any], adapter: Platform,
+                      account: Account, thread: dict[str, Any]) -> None:
+    """An item whose create may have reached the platform (its attempt died, or met an unknown outcome) is
+    found and marked published, so the deletes below take it down too; one never posted stays pending."""
+    index = next((i for i, item in enumerate(thread.get("items") or []) if item["status"] != "published"), None)
+    if index is None or thread["items"][index]["status"] != "pending":
+        return
+    found = find_item(publisher, target, account_row, adapter, account)
+    item = thread["items"][index]
+    if found == "unknown":  # no lookup and past the horizon: say so rather than claim it is gone
+        item.update(status="failed", error={
+            "code": "outcome_unknown", "retryable": False, "platform_error": None,
+            "message": "this item may exist on the platform (its worker stopped mid-call): check and delete it by hand"})
+    elif isinstance(found, Published):
+        item.update(status="published", platform_post_id=found.platform_post_id, permalink=found.permalink or None)
+    for name in IN_FLIGHT:
+        item.pop(name, None)
 
 
 def _delete(adapter: Platform, account: Account, platform_post_id: str) -> None:
