@@ -86,9 +86,11 @@ def any_due(conn: Connection, now: datetime) -> bool:
 
 def finish_unpublish(conn: Connection, target_id: str, attempt: int, now: datetime, *, status: str,
                      error: dict[str, Any] | None, next_attempt_at: datetime | None = None,
-                     thread: dict[str, Any] | None = None) -> bool:
-    """Record a delete attempt's outcome (and its thread items' deletes), only while this attempt owns the target."""
-    values: dict[str, Any] = {"thread": thread} if thread is not None else {}
+                     thread: dict[str, Any] | None = None, first_comment: dict[str, Any] | None = None) -> bool:
+    """Record a delete attempt's outcome (and its thread items' and comment's), only while this attempt owns
+    the target."""
+    values: dict[str, Any] = {name: value for name, value in (("thread", thread), ("first_comment", first_comment))
+                              if value is not None}
     return conn.execute(
         update(targets).where(targets.c.id == target_id, targets.c.status == "unpublishing",
                               targets.c.attempts == attempt)
@@ -119,6 +121,15 @@ def comment_due(conn: Connection, target_id: str, attempt: int, now: datetime) -
     conn.execute(update(targets).where(targets.c.id == target_id, targets.c.status == "confirmed",
                                        targets.c.attempts == attempt)
                  .values(next_attempt_at=now, processing_checks=attempt))
+
+
+def save_comment(conn: Connection, target_id: str, attempt: int, now: datetime, first_comment: dict[str, Any]) -> bool:
+    """Store a comment attempt's call start before the call, only while it owns the (still confirmed) target."""
+    return conn.execute(
+        update(targets).where(targets.c.id == target_id, targets.c.status == "confirmed",
+                              targets.c.attempts == attempt)
+        .values(first_comment=first_comment, updated_at=now)
+    ).rowcount == 1
 
 
 def finish_comment(conn: Connection, target_id: str, attempt: int, now: datetime, *,

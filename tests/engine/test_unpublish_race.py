@@ -15,7 +15,16 @@ from sqlalchemy import select
 
 from postdodo_connect.storage.schema import events
 from tests.engine.conftest import Engine
-from tests.engine.test_platform_state import MASTODON, Instance, Killed, engine, live, mocked, tick_killed
+from tests.engine.test_platform_state import (
+    MASTODON,
+    Instance,
+    Killed,
+    engine,
+    live,
+    mocked,
+    target_row,
+    tick_killed,
+)
 
 __all__ = ["engine", "mocked"]  # fixtures shared with test_platform_state (SQLite and PostgreSQL)
 
@@ -136,6 +145,25 @@ def test_first_comment_in_flight_is_recorded_then_deleted(engine: Engine, mocked
     assert instance.statuses == []
 
 
+def test_comment_job_claimed_before_the_unpublish_runs_the_delete_instead(
+        engine: Engine, mocked: responses.RequestsMock) -> None:
+    instance, key, account_id = racing(engine, mocked)
+    post = engine.post(key, [account_id], caption="spring menu", first_comment="prices below")
+    engine.tick()  # the post
+    engine.dispatcher.drop = True
+    assert engine.tick() == 1  # the comment's job is claimed, still queued
+    engine.dispatcher.drop = False
+    assert engine.api.call("POST", f"/v1/posts/{post['id']}/unpublish", key).status_code == 202
+    row = target_row(engine)
+    assert row.status == "unpublishing" and row.lease_until is not None  # the queued job keeps its lease
+    assert engine.tick() == 0
+    assert engine.runtime.publisher.run(row.id, row.attempts) == "unpublished"  # the queued job deletes
+    assert "prices below" not in instance.texts and instance.deleted == [row.platform_post_id]
+    done = engine.get(key, post["id"])
+    assert done["status"] == "unpublished" and done["targets"][0]["first_comment"]["status"] == "canceled"
+    assert engine.tick() == 0
+
+
 def test_unpublish_with_nothing_in_flight_is_claimed_at_once(engine: Engine, mocked: responses.RequestsMock) -> None:
     instance, key, account_id = racing(engine, mocked)
     post = engine.post(key, [account_id], caption="1/4 spring menu", thread=THREAD[:1])
@@ -185,3 +213,37 @@ def test_worker_killed_mid_item_after_unpublish_ends_with_the_item_deleted_or_ne
     else:  # never made, and the lookup says so: nothing to delete
         assert items == ["unpublished", "pending", "pending"] and len(instance.created_ids()) == 2
     assert "4/4 see you" not in instance.texts
+
+
+@pytest.mark.parametrize(("created", "down"), [(True, 61.0), (False, 61.0), (True, 2 * 3600.0)],
+                         ids=["made-resent-with-its-key", "lost-resent-with-its-key", "past-the-horizon"])
+def test_worker_killed_mid_comment_after_unpublish_ends_with_it_deleted_or_said_unknown(
+        engine: Engine, mocked: responses.RequestsMock, created: bool, down: float) -> None:
+    instance, key, account_id = racing(engine, mocked)
+    post = engine.post(key, [account_id], caption="spring menu", first_comment="prices below")
+    engine.tick()  # the post
+    plans: list[dict[str, Any]] = []
+    asked = ask_unpublish(engine, key, post["id"], plans)
+
+    def unpublish_then_die() -> None:
+        asked()
+        if not created:
+            raise Killed
+        instance.kill_on_post = True
+
+    instance.hooks["prices below"] = unpublish_then_die
+    tick_killed(engine)
+    engine.clock.advance(down)
+    assert engine.scheduler.reap() == 1
+    done = settle(engine, key, post["id"])
+    target = done["targets"][0]
+    assert done["status"] == "unpublished" and target["status"] == "unpublished"
+    if down < 3600:  # sent again under its key: the original (or the first copy), then deleted
+        assert set(instance.deleted) == instance.created_ids()
+        assert instance.statuses == [] and target["first_comment"]["status"] == "published"
+        assert len(instance.created_ids()) == 2
+    else:  # Mastodon has no comment lookup: past the key's hour nobody can tell, and the comment says so
+        assert target["first_comment"]["status"] == "failed"
+        assert target["first_comment"]["error"]["code"] == "outcome_unknown"
+        assert [s["content"] for s in instance.statuses] == ["<p>prices below</p>"]
+        assert instance.deleted == [target["platform_post_id"]]
