@@ -1,4 +1,8 @@
-"""One first-comment attempt per job, on a confirmed target: its outcome is the comment's own, never the post's."""
+"""One first-comment attempt per job, on a confirmed target: its outcome is the comment's own, never the post's.
+
+A self-reply (`comment_is_post`) puts its call start on record first: an unpublish asked while it is in flight
+then finds it (the attempt records its id, or the delete settles a call whose worker died) instead of leaving it up.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 
-from ..errors import PlatformError
+from ..errors import OutcomeUnknown, PlatformError
 from ..platforms import Account, Published
 from ..storage import unpublish as store
 
@@ -31,6 +35,8 @@ def post_comment(publisher: Publisher, target: dict[str, Any], account_row: dict
         account = Account(id=account_row["id"], platform=account_row["platform"], handle=account_row["handle"],
                           credentials=publisher.vault.open_json(account_row["credentials"]),
                           settings=account_row["settings"] or {})
+        if adapter.comment_is_post and not _calling(publisher, target, attempt, comment):
+            return "lost"
         made: Published = adapter.comment(account, target["platform_post_id"], comment["text"])
     except PlatformError as exc:
         error = {"code": exc.code, "message": exc.message, "retryable": exc.retryable,
@@ -38,18 +44,33 @@ def post_comment(publisher: Publisher, target: dict[str, Any], account_row: dict
         # processing_checks holds the attempts up to the confirmation: only comment attempts count here
         delay = publisher.policy.next_delay(attempt - (target.get("processing_checks") or 0), exc.retry_after) \
             if exc.retryable else None
+        if not isinstance(exc, OutcomeUnknown):  # the platform said no: nothing was made
+            comment.pop("call_started_at", None)
         if delay is None:
             return _record(publisher, target, attempt, comment | {"status": "failed", "error": error})
         next_at = publisher.clock() + timedelta(seconds=delay)
         return _record(publisher, target, attempt, comment | {"error": error}, next_at)
     except Exception as exc:  # an adapter bug: the comment fails, the post stays confirmed
         log.exception("first comment of %s raised unexpectedly", target["id"])
+        comment.pop("call_started_at", None)
         return _record(publisher, target, attempt, comment | {"status": "failed", "error": {
             "code": "internal_error", "message": f"internal error: {exc.__class__.__name__}", "retryable": False,
             "platform_error": None}})
+    comment.pop("call_started_at", None)
     return _record(publisher, target, attempt, comment | {
         "status": "published", "platform_post_id": made.platform_post_id or None, "permalink": made.permalink or None,
         "error": None})
+
+
+def _calling(publisher: Publisher, target: dict[str, Any], attempt: int, comment: dict[str, Any]) -> bool:
+    """Put the self-reply's call start on record before the call, so an unpublish asked meanwhile can find it
+    even if this worker dies; False (nothing sent, the lease handed to the delete) once unpublishing."""
+    comment["call_started_at"] = publisher.clock().timestamp()
+    now, saved = publisher.clock(), dict(comment)
+    if publisher.record(lambda conn: store.save_comment(conn, target["id"], attempt, now, saved)):
+        return True
+    publisher.record(lambda conn: store.finish_follow_up(conn, target["id"], attempt, now))
+    return False
 
 
 def _record(publisher: Publisher, target: dict[str, Any], attempt: int, comment: dict[str, Any] | None,

@@ -18,6 +18,7 @@ from sqlalchemy import Connection
 from ..errors import OutcomeUnknown, PlatformError, StillProcessing
 from ..platforms import Account, Media, Platform, Progress, Published, PublishRequest, ReplyTo
 from ..storage import threads as store
+from ..storage.unpublish import finish_follow_up
 from .progress import UNKNOWN_CODES, AttemptLost, settle_unknown
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("postdodo.threader")
 #: what the record keeps of an item's in-flight call (dropped once the item's outcome is known)
-_IN_FLIGHT = ("call_started_at", "call_attempt", "state", "processing_since")
+IN_FLIGHT = ("call_started_at", "call_attempt", "state", "processing_since")
 
 
 class ItemProgress(Progress):
@@ -89,6 +90,10 @@ class ItemAttempt:
                               credentials=self.publisher.vault.open_json(self.account_row["credentials"]))
             found = self._publish(adapter, account, self._request(specs[self.index], progress), progress)
         except AttemptLost:
+            # unpublished meanwhile: no call starts after this, and one that started is on record (its start is
+            # saved before it), so the delete can settle it; hand the lease over now instead of letting it run out
+            now = self.publisher.clock()
+            self.publisher.record(lambda conn: finish_follow_up(conn, self.target["id"], self.attempt, now))
             return "lost"
         except StillProcessing as exc:  # the item's media are processing: come back when the platform says
             return self._processing(exc)
@@ -104,7 +109,7 @@ class ItemAttempt:
                                "message": "the item may exist on the platform: check before reposting"})
         return self._published(found)
 
-    def _request(self, spec: dict[str, Any], progress: ItemProgress) -> PublishRequest:
+    def _request(self, spec: dict[str, Any], progress: Progress) -> PublishRequest:
         """The item as a reply: to the first post (root) and the item before it (parent), under its own stable key."""
         root = Published(platform_post_id=self.target["platform_post_id"], permalink=self.target["permalink"] or "")
         before = self.thread["items"][self.index - 1] if self.index else None
@@ -187,7 +192,7 @@ class ItemAttempt:
 
     def _fail(self, error: dict[str, Any]) -> str:
         item = self.thread["items"][self.index]
-        for name in _IN_FLIGHT:
+        for name in IN_FLIGHT:
             item.pop(name, None)
         item.update(status="failed", error={"retryable": False, "platform_error": None} | error)
         self.thread["status"] = "failed"
@@ -222,6 +227,27 @@ def thread_summary(thread: dict[str, Any]) -> dict[str, Any]:
     if failed is not None:
         data |= {"failed_item": failed, "error": items[failed].get("error")}
     return data
+
+
+def find_item(publisher: Publisher, target: dict[str, Any], account_row: dict[str, Any], adapter: Platform,
+              account: Account) -> Published | None | str:
+    """The first pending item of an unpublished target, if its create may have reached the platform (a call
+    start on record): the item the platform has, None when it was never posted, "unknown" when nobody can tell.
+
+    Settled as the publish path does: within the idempotency horizon the create is sent again under its key
+    (answering with the original if it exists), beyond it the platform is searched.
+    """
+    attempt = ItemAttempt(publisher, target, account_row, target["attempts"])
+    specs = attempt.content.get("thread") or []
+    if not 0 <= attempt.index < len(specs) or attempt.item.get("call_started_at") is None:
+        return None
+    item = attempt.item
+    progress = Progress(publisher.vault.open_json(item.get("state")), item["call_started_at"])
+    request = attempt._request(specs[attempt.index], progress)
+    verdict = settle_unknown(adapter, account, progress, publisher.clock())
+    if verdict == "unknown":
+        return verdict
+    return adapter.publish(account, request) if verdict == "publish" else adapter.lookup(account, request)
 
 
 def post_thread_item(publisher: Publisher, target: dict[str, Any], account_row: dict[str, Any], attempt: int) -> str:

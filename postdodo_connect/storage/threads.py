@@ -14,6 +14,7 @@ from sqlalchemy import Connection, update
 
 from .events import emit
 from .schema import targets
+from .unpublish import finish_follow_up
 
 
 def _owned(target_id: str, attempt: int) -> Any:
@@ -39,14 +40,17 @@ def save_thread(conn: Connection, target_id: str, attempt: int, now: datetime, t
 def finish_item(conn: Connection, target_id: str, attempt: int, now: datetime, *, thread: dict[str, Any],
                 next_attempt_at: datetime | None, next_item: bool, check_only: bool = False) -> bool:
     """Record an item attempt's outcome and release the lease; `next_item`: the next one counts its own attempts;
-    `check_only`: the attempt only checked media processing, which is no try of the item."""
+    `check_only`: the attempt only checked media processing, which is no try of the item. On a target unpublished
+    since the attempt started the outcome is recorded all the same (the delete, due next, needs the item's id)."""
     values: dict[str, Any] = {"thread": thread, "next_attempt_at": next_attempt_at, "lease_until": None,
                               "lease_owner": None, "updated_at": now}
     if next_item:
         values["processing_checks"] = attempt
     elif check_only:
         values["processing_checks"] = targets.c.processing_checks + 1
-    return conn.execute(_owned(target_id, attempt).values(**values)).rowcount == 1
+    if conn.execute(_owned(target_id, attempt).values(**values)).rowcount == 1:
+        return True
+    return finish_follow_up(conn, target_id, attempt, now, thread=thread)
 
 
 def thread_event(conn: Connection, target: dict[str, Any], event_type: str, now: datetime, **data: Any) -> None:

@@ -1,8 +1,13 @@
 """Follow-up work on published targets: unpublish (mark `unpublishing`) and first comments; claims and outcomes.
 
 An `unpublishing` target, or a `confirmed` one whose first comment is due, waits unleased with
-`next_attempt_at` set, like a `retrying` one; a claim only leases it (the status stays). `processing_checks` is set to the publish attempts at request time, so the
-retry policy counts the delete attempts alone (attempts - processing_checks), as it does for processing checks.
+`next_attempt_at` set, like a `retrying` one; a claim only leases it (the status stays). `processing_checks` is
+set to the attempts at request time, so the retry policy counts the delete attempts alone (attempts -
+processing_checks), as it does for processing checks.
+
+An unpublish asked while a follow-up attempt (thread item, first comment) holds the lease never takes it: the
+target turns `unpublishing` with the lease kept, the in-flight attempt records its outcome (the item's or
+comment's id) on the `unpublishing` row and releases it due now, and only then is the delete claimed.
 """
 
 from __future__ import annotations
@@ -45,10 +50,11 @@ def request_unpublish(conn: Connection, workspace_id: str, post_id: str, now: da
                          .values(error=error, updated_at=now))
             plan.append(entry | {"action": "unsupported", "error": error})
         else:
-            # conditional on `confirmed`: a concurrent request marks it once
+            # conditional on `confirmed`: a concurrent request marks it once. The lease stays: a follow-up attempt
+            # holding it may have its platform call in flight, and records its outcome before the delete is claimed
             marked = conn.execute(
                 update(targets).where(targets.c.id == row.id, targets.c.status == "confirmed")
-                .values(status="unpublishing", next_attempt_at=now, lease_until=None, lease_owner=None, error=None,
+                .values(status="unpublishing", next_attempt_at=now, error=None,
                         processing_checks=targets.c.attempts, updated_at=now)).rowcount
             plan.append(entry | {"action": "unpublishing" if marked else "not_published"})
     if any(p["action"] == "unpublishing" for p in plan):
@@ -80,9 +86,11 @@ def any_due(conn: Connection, now: datetime) -> bool:
 
 def finish_unpublish(conn: Connection, target_id: str, attempt: int, now: datetime, *, status: str,
                      error: dict[str, Any] | None, next_attempt_at: datetime | None = None,
-                     thread: dict[str, Any] | None = None) -> bool:
-    """Record a delete attempt's outcome (and its thread items' deletes), only while this attempt owns the target."""
-    values: dict[str, Any] = {"thread": thread} if thread is not None else {}
+                     thread: dict[str, Any] | None = None, first_comment: dict[str, Any] | None = None) -> bool:
+    """Record a delete attempt's outcome (and its thread items' and comment's), only while this attempt owns
+    the target."""
+    values: dict[str, Any] = {name: value for name, value in (("thread", thread), ("first_comment", first_comment))
+                              if value is not None}
     return conn.execute(
         update(targets).where(targets.c.id == target_id, targets.c.status == "unpublishing",
                               targets.c.attempts == attempt)
@@ -115,13 +123,35 @@ def comment_due(conn: Connection, target_id: str, attempt: int, now: datetime) -
                  .values(next_attempt_at=now, processing_checks=attempt))
 
 
+def save_comment(conn: Connection, target_id: str, attempt: int, now: datetime, first_comment: dict[str, Any]) -> bool:
+    """Store a comment attempt's call start before the call, only while it owns the (still confirmed) target."""
+    return conn.execute(
+        update(targets).where(targets.c.id == target_id, targets.c.status == "confirmed",
+                              targets.c.attempts == attempt)
+        .values(first_comment=first_comment, updated_at=now)
+    ).rowcount == 1
+
+
 def finish_comment(conn: Connection, target_id: str, attempt: int, now: datetime, *,
                    first_comment: dict[str, Any] | None,
                    next_attempt_at: datetime | None = None) -> bool:
-    """Record a comment attempt's outcome, only while this attempt still owns the (confirmed) target."""
-    return conn.execute(
+    """Record a comment attempt's outcome, only while this attempt still owns the target (confirmed, or
+    `unpublishing` since it started: then the delete is due next)."""
+    if conn.execute(
         update(targets).where(targets.c.id == target_id, targets.c.status == "confirmed",
                               targets.c.attempts == attempt)
         .values(first_comment=first_comment, next_attempt_at=next_attempt_at, lease_until=None, lease_owner=None,
                 updated_at=now)
+    ).rowcount == 1:
+        return True
+    return finish_follow_up(conn, target_id, attempt, now, first_comment=first_comment)
+
+
+def finish_follow_up(conn: Connection, target_id: str, attempt: int, now: datetime, **values: Any) -> bool:
+    """A follow-up attempt that ends on a target unpublished meanwhile: record `values` (what it made) and
+    release the lease with the delete due now; False unless this attempt still holds it."""
+    return conn.execute(
+        update(targets).where(targets.c.id == target_id, targets.c.status == "unpublishing",
+                              targets.c.attempts == attempt, targets.c.lease_until.is_not(None))
+        .values(next_attempt_at=now, lease_until=None, lease_owner=None, updated_at=now, **values)
     ).rowcount == 1

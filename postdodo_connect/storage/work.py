@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, Connection, Table, and_, bindparam, case, 
 
 from .prepared import Prepared
 from .schema import deliveries, posts, targets
-from .unpublish import any_due, claim_unpublishes, take_back_unpublishes
+from .unpublish import FOLLOW_UP, any_due, claim_unpublishes, take_back_unpublishes
 
 TARGET_DUE = ("scheduled", "retrying")
 #: plain retry after a lease ran out before the attempt's platform call started: nothing can exist
@@ -126,9 +126,15 @@ def release(conn: Connection, table: Table, busy: str, rows: Sequence[tuple[str,
 
 def release_targets(conn: Connection, rows: Sequence[tuple[str, int]], now: datetime, *,
                     unknown: dict[str, Any]) -> int:
-    """`release` for targets: `unknown` where the attempt had started its platform call, else a plain retry."""
+    """`release` for targets: `unknown` where the attempt had started its platform call, else a plain retry;
+    a follow-up attempt's row is only unleased, due now (a thread item settles its own saved call start)."""
     released = 0
     for row_id, attempt in rows:
+        released += conn.execute(
+            update(targets).where(targets.c.id == row_id, targets.c.status.in_(FOLLOW_UP),
+                                  targets.c.attempts == attempt, targets.c.lease_until.is_not(None))
+            .values(next_attempt_at=now, lease_until=None, lease_owner=None, updated_at=now)
+        ).rowcount
         for started, error in ((True, unknown), (False, INTERRUPTED)):
             called = targets.c.call_attempt == attempt
             released += conn.execute(
@@ -185,11 +191,19 @@ def unclaim(conn: Connection, table: Table, busy: str, rows: Sequence[tuple[str,
     return released
 
 
+def _held(table: Table, busy: str) -> ColumnElement[bool]:
+    """Rows an attempt runs on: in `busy`, or for targets a leased follow-up (thread item, comment, delete)."""
+    if table is not targets:
+        return table.c.status == busy
+    # a follow-up keeps its status; its lease is what says an attempt runs (a taken-back one has none)
+    return or_(table.c.status == busy, and_(table.c.status.in_(FOLLOW_UP), table.c.lease_until.is_not(None)))
+
+
 def hold(conn: Connection, table: Table, busy: str, row_id: str, attempt: int, owner: str,
          lease_until: datetime) -> bool:
     """Renew one attempt's lease for `owner` (who may take it over from the claimer); False if it is gone."""
     return conn.execute(
-        update(table).where(table.c.id == row_id, table.c.status == busy, table.c.attempts == attempt)
+        update(table).where(table.c.id == row_id, _held(table, busy), table.c.attempts == attempt)
         .values(lease_until=lease_until, lease_owner=owner)
     ).rowcount == 1
 

@@ -222,3 +222,23 @@ def test_an_owner_declared_dead_registers_again_and_its_attempts_stand_down(url:
     assert s.runtime.leases.renew() == 1 and held.lost.is_set()
     with s.api.db.read() as conn:
         assert conn.execute(select(lease_owners.c.id)).scalars().all() == [s.runtime.leases.owner]
+
+
+def test_follow_up_jobs_hold_their_lease_in_a_worker(url: str) -> None:
+    """A worker runs a first comment and a delete (their target stays confirmed/unpublishing) under the lease."""
+    s = setup(url)
+    account = s.api.sandbox_account(s.key, "mastodon")["id"]
+    created = s.api.call("POST", "/v1/posts", s.key, json={"caption": "lease", "account_ids": [account],
+                                                            "first_comment": "below"})
+    post_id = created.get_json()["id"]
+    outcomes = []
+    for step in ("publish", "comment", "unpublish"):
+        if step == "unpublish":
+            assert s.api.call("POST", f"/v1/posts/{post_id}/unpublish", s.key).status_code == 202
+        s.queue.jobs.clear()
+        assert s.scheduler.tick() == 1
+        (_, target_id, attempt), = s.queue.jobs
+        s.clock.advance(50)  # waited in the queue for most of the lease: the job's own hold renews it
+        outcomes.append(s.runtime.publish(target_id, attempt))
+    assert outcomes == ["confirmed", "published", "unpublished"]
+    assert s.rows()[target_id].lease_until is None and s.published() == Counter()

@@ -113,8 +113,9 @@ class TargetError(_Model):
 class FirstComment(_Model):
     """The first comment of one target: posted after the post is confirmed; its failure never fails the post."""
 
-    #: pending: waits for the post (or for its next try); published; failed (see `error`)
-    status: Literal["pending", "published", "failed"]
+    #: pending: waits for the post (or for its next try); published; failed (see `error`);
+    #: canceled: the post was unpublished before the comment was posted
+    status: Literal["pending", "published", "failed", "canceled"]
     platform_post_id: str | None = None
     permalink: str | None = None
     error: TargetError | None = None
