@@ -73,6 +73,21 @@ def test_an_item_over_the_limit_is_refused_beside_that_item_and_nothing_is_store
     assert "501 / 500" in html
 
 
+def test_an_items_media_and_alt_text_problems_land_beside_that_items_media(site: Site) -> None:
+    x = site.api.sandbox_account(site.key, "x")["id"]
+    form = site.form(caption="first", account_ids=[x], **thread_boxes("", "second", "third", **{
+        "thread.1.media_url": "https://example.com/a.png", "thread.1.media_alt": "a" * 1001,
+        "thread.2.media_url": "ftp://example.com/b.png"}))
+    checked = site.client.post(f"/w/{site.workspace}/compose/check", data=form).get_json()
+    assert {p["slot"] for p in checked["problems"]} == {"thread-2-media"}  # the model refuses before any platform
+    form["thread.2.media_url"] = ""
+    checked = site.client.post(f"/w/{site.workspace}/compose/check", data=form).get_json()
+    assert [(p["slot"], p["rule"]) for p in checked["problems"]] == [("thread-1-alt", "x.media.alt_max_length")]
+    refused = site.client.post(f"/w/{site.workspace}/compose", data=form)
+    assert refused.status_code == 400 and site.posts() == []
+    assert "at most 1000 allowed" in problems_in(refused.get_data(as_text=True), "thread-1-alt")
+
+
 def test_a_thread_to_a_platform_without_threads_is_refused_with_its_rule(site: Site) -> None:
     form = site.form(caption="first", **thread_boxes("second"))  # the site's Bluesky account threads
     assert site.client.post(f"/w/{site.workspace}/compose/check", data=form).get_json()["valid"] is True
