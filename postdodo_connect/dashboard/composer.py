@@ -19,9 +19,9 @@ from ..api.posts import create_post, post_json, validation
 from ..api.service import service
 from ..errors import ConflictError, InvalidRequestError
 from ..storage import accounts as accounts_store
-from . import options_form
+from . import options_form, thread_form
 from .blueprint import bp
-from .draft import Draft, counters, new_key, problems, read_form, refusal, scheduled_at, to_body
+from .draft import Draft, counters, new_key, picked_platforms, problems, read_form, refusal, scheduled_at, to_body
 from .localtime import local, zone_label
 from .session import redirect_to, workspace_page
 
@@ -59,8 +59,11 @@ def render_form(workspace: dict[str, Any], draft: Draft, shown: list[dict[str, s
         by_slot.setdefault(problem["slot"], []).append(problem)
     draft.timezone = draft.timezone or zone_label()
     main, own = counters(accounts, draft)
+    by_item: dict[int, list[dict[str, Any]]] = {}
+    for counter in thread_form.counters(draft.thread, picked_platforms(draft, accounts)):
+        by_item.setdefault(counter["item"], []).append(counter)
     return render_template("posts/composer.html", draft=draft, accounts=accounts, problems=by_slot, counters=main,
-                           own_counters={c["platform"]: c for c in own}, error=error, post=post,
+                           own_counters={c["platform"]: c for c in own}, thread_counters=by_item, error=error, post=post,
                            versions=_platform_forms(offered_platforms(accounts)), shown=options_form.shown), status
 
 
@@ -118,4 +121,5 @@ def composer_check(workspace: dict[str, Any]) -> Any:
         shown = refusal(exc, draft)
     main, own = counters(accounts, draft)
     return jsonify(valid=not shown, problems=shown, counters=main, version_counters=own,
+                   thread_counters=thread_form.counters(draft.thread, picked_platforms(draft, accounts)),
                    scheduled_at=scheduled_at(draft) if draft.when == "later" and draft.scheduled_local else None)

@@ -19,16 +19,16 @@ from .. import platforms
 from ..api.boundary import invalid
 from ..errors import APIError, InvalidRequestError
 from ..models import PostCreate
-from . import options_form
+from . import options_form, thread_form
 from .localtime import local, parse_local, utc_iso, zone_named
 
 MEDIA_ROWS = 4  # media URL rows on a new form; an edited post with more gets a row per item
 MAX_MEDIA_ROWS = 20  # the API's own cap on media items
 # the form's names for the API's fields, to say which one a message is about
 FIELD_NAMES = {"caption": "Caption", "account_ids": "Accounts", "media": "Media", "scheduled_at": "When",
-               "first_comment": "First comment"}
+               "first_comment": "First comment", "thread": "Thread"}
 SLOTS = {"caption": "caption", "account_ids": "accounts", "media": "media", "scheduled_at": "when",
-         "first_comment": "first_comment"}
+         "first_comment": "first_comment", "thread": "thread"}
 
 
 @dataclass
@@ -64,6 +64,8 @@ class Draft:
     #: per-platform options as chosen (defaults left out)
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
     first_comment: str = ""
+    #: the thread's item boxes as typed (empty ones are not sent)
+    thread: list[thread_form.ThreadBox] = field(default_factory=thread_form.empty_boxes)
     #: this form render's idempotency key: a double submit of it creates (or edits) once
     key: str = field(default_factory=new_key)
 
@@ -88,7 +90,8 @@ def read_form(platform_names: list[str]) -> Draft:
                  when=form.get("when", "now"), scheduled_local=form.get("scheduled_local", "").strip(),
                  timezone=form.get("timezone", ""), versions={k: v for k, v in versions.items() if v.strip()},
                  options={name: options_form.read(name, form) for name in platform_names},
-                 first_comment=_text(form.get("first_comment", "")).strip(), key=form.get("idempotency_key", ""))
+                 first_comment=_text(form.get("first_comment", "")).strip(), thread=thread_form.read(form),
+                 key=form.get("idempotency_key", ""))
 
 
 def from_post(post: dict[str, Any], tz: tzinfo, timezone: str) -> Draft:
@@ -105,7 +108,8 @@ def from_post(post: dict[str, Any], tz: tzinfo, timezone: str) -> Draft:
                  when="later" if scheduled is not None else "now", scheduled_local=when_local, timezone=timezone,
                  versions={name: v["caption"] for name, v in stored.items() if v.get("caption")},
                  options={name: dict(v.get("options") or {}) for name, v in stored.items()},
-                 first_comment=(post.get("versions") or {}).get("first_comment") or "")
+                 first_comment=(post.get("versions") or {}).get("first_comment") or "",
+                 thread=thread_form.from_stored((post.get("versions") or {}).get("thread")))
 
 
 def picked_platforms(draft: Draft, accounts: list[dict[str, Any]]) -> list[str]:
@@ -135,6 +139,8 @@ def to_body(draft: Draft, accounts: list[dict[str, Any]]) -> PostCreate:
         data["platforms"] = versions
     if draft.first_comment:
         data["first_comment"] = draft.first_comment
+    if thread := thread_form.to_items(draft.thread):
+        data["thread"] = thread
     if draft.when == "later":
         data["scheduled_at"] = scheduled_at(draft)
         if data["scheduled_at"] is None:
@@ -172,6 +178,8 @@ def slot(detail: dict[str, str], draft: Draft) -> str:
         row = _row(name[len("media"):], draft)
         if row is not None:
             return f"alt-{row}" if name.endswith("alt") else f"media-{row}"
+    if head == "thread":
+        return thread_form.slot(name, draft.thread)
     if head == "platforms":
         return f"version-{name.split('.')[1]}" if name.count(".") >= 1 else "form"
     if head == "caption" and platform and draft.versions.get(platform):

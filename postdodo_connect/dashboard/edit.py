@@ -21,7 +21,7 @@ from .localtime import local, zone, zone_label
 from .posts import post_or_404
 from .session import redirect_to, workspace_page
 
-KEPT = ("media", "first_comment")  # a platform version's fields the form does not show: an edit keeps them
+KEPT = ("media", "first_comment", "thread")  # a platform version's fields the form does not show: an edit keeps them
 NOT_EDITABLE = " Its accounts have started publishing, so it can only be canceled or, once published, unpublished."
 
 
@@ -37,7 +37,9 @@ def to_change(body: PostCreate, post: dict[str, Any], picked: list[str]) -> Post
     change: dict[str, Any] = {"caption": body.caption, "account_ids": body.account_ids,
                               "media": [m.model_dump(mode="json", exclude_none=True) for m in body.media],
                               "scheduled_at": body.scheduled_at, "platforms": versions or None,
-                              "first_comment": body.first_comment}
+                              "first_comment": body.first_comment,
+                              "thread": None if body.thread is None else [
+                                  t.model_dump(mode="json", exclude_none=True) for t in body.thread]}
     if stored.get("accounts"):  # per-account versions come from the API only; those of dropped accounts go
         change["accounts"] = {k: v for k, v in stored["accounts"].items() if k in body.account_ids} or None
     return PostUpdate.model_validate(change)

@@ -10,7 +10,7 @@ from typing import Any, get_args
 
 from flask import abort, flash, jsonify, render_template, request
 
-from ..api.posts import cancel_post, ensure_editable, get_post, list_page
+from ..api.posts import cancel_post, ensure_editable, get_post, list_page, thread_json
 from ..api.service import service
 from ..errors import APIError, ConflictError, InvalidRequestError, NotFoundError
 from ..models import PostStatus
@@ -80,19 +80,28 @@ def _editable(post: dict[str, Any]) -> bool:
 
 
 def poll_after_ms(post: dict[str, Any], now: datetime) -> int:
-    """How soon the page should ask again: 0 once every target is final, soon while one is publishing."""
-    waiting = [t for t in post["targets"] if t["status"] not in FINAL]
+    """How soon the page should ask again: 0 once every target is final and its thread and first comment are
+    done, soon while one is publishing (a confirmed target's thread items are published after it)."""
+    waiting = [t for t in post["targets"] if t["status"] not in FINAL or _follow_up(t)]
     if not waiting:
         return 0
-    due = [t["next_attempt_at"] for t in waiting if t["status"] != "publishing" and t["next_attempt_at"]]
+    due = [t["next_attempt_at"] for t in waiting if t["status"] != "publishing" and t.get("next_attempt_at")]
     if len(due) < len(waiting):
         return POLL_FAST_MS
     wait_ms = (min(due) - now).total_seconds() * 1000
     return int(min(max(wait_ms, POLL_FAST_MS), POLL_SLOW_MS))
 
 
+def _follow_up(target: dict[str, Any]) -> bool:
+    """Whether a confirmed target still has thread items or a first comment to post."""
+    thread, comment = target.get("thread"), target.get("first_comment")
+    return target["status"] == "confirmed" and (
+        (thread is not None and thread.get("status") == "pending") or (comment is not None and comment.get("status") == "pending"))
+
+
 def _live_context(workspace: dict[str, Any], post: dict[str, Any]) -> dict[str, Any]:
-    return {"post": post, "accounts": account_names(workspace["id"]),
+    threads = {t["account_id"]: thread_json(t["thread"]) for t in post["targets"] if t.get("thread")}
+    return {"post": post, "accounts": account_names(workspace["id"]), "threads": threads,
             "cancelable": any(t["status"] in CANCELABLE for t in post["targets"]), "editable": _editable(post),
             "poll_ms": poll_after_ms(post, service().clock())}
 

@@ -74,6 +74,10 @@
       form.querySelectorAll("[data-version-counter]").forEach((list) => {
         list.replaceChildren(...answer.version_counters.filter((c) => c.platform === list.dataset.versionCounter).map(counterItem));
       });
+      form.querySelectorAll("[data-thread-counter]").forEach((list) => {
+        const item = Number(list.dataset.threadCounter);
+        list.replaceChildren(...(answer.thread_counters || []).filter((c) => c.item === item).map(counterItem));
+      });
       sentAs.textContent = answer.scheduled_at ? `Sent as ${answer.scheduled_at.replace("T", " ").replace(":00Z", "")} UTC.` : "";
       button.disabled = !answer.valid;
       state.textContent = answer.valid ? "Ready." : "Fix the problems shown to continue.";
@@ -90,6 +94,53 @@
         .catch(() => { if (mine === sequence) { state.textContent = "Could not check now; the server checks again when you submit."; button.disabled = false; } });
     };
     const soon = () => { clearTimeout(timer); timer = setTimeout(check, 300); };
+
+    // Thread: the server draws a few item boxes; here items can be added (up to the API's 25) and removed.
+    // Names and ids carry the box's number (thread.<i>.caption, thread-<i>-...): renumbered after each change.
+    const items = document.getElementById("thread-items");
+    const addItem = document.getElementById("thread-add");
+    if (items && addItem) {
+      const MAX_ITEMS = 25;
+      const numbered = /\bthread([.-])\d+/g;
+      const renumber = () => {
+        const boxes = Array.from(items.children);
+        boxes.forEach((box, i) => {
+          box.querySelectorAll("*").forEach((el) => {
+            for (const name of ["id", "for", "name", "aria-describedby", "data-slot", "data-field"]) {
+              const value = el.getAttribute(name);
+              if (value) el.setAttribute(name, value.replace(numbered, `thread$1${i}`));
+            }
+            if (el.dataset.threadCounter !== undefined) el.dataset.threadCounter = String(i);
+          });
+          box.querySelectorAll(".thread-n").forEach((n) => { n.textContent = String(i + 1); });
+          box.querySelector(".thread-remove").hidden = boxes.length === 1;
+        });
+        addItem.disabled = boxes.length >= MAX_ITEMS;
+      };
+      addItem.addEventListener("click", () => {
+        const fresh = items.lastElementChild.cloneNode(true);
+        fresh.querySelectorAll(".media-row").forEach((row, k) => { if (k > 0) row.remove(); });
+        fresh.querySelectorAll("textarea, input").forEach((el) => { el.value = ""; el.removeAttribute("aria-invalid"); });
+        fresh.querySelectorAll("select").forEach((el) => { el.selectedIndex = 0; });
+        fresh.querySelectorAll("[data-slot], [data-thread-counter]").forEach((el) => el.replaceChildren());
+        items.append(fresh);
+        renumber();
+        fresh.querySelector("textarea").focus();
+        soon();
+      });
+      items.addEventListener("click", (event) => {
+        const button = event.target.closest(".thread-remove");
+        if (!button) return;
+        const box = button.closest(".thread-item");
+        const next = box.nextElementSibling || box.previousElementSibling;
+        box.remove();
+        renumber();
+        if (next) next.querySelector("textarea").focus();  // focus stays in the thread, not on a removed button
+        soon();
+      });
+      addItem.hidden = false;
+      renumber();
+    }
     form.addEventListener("input", soon);
     form.addEventListener("change", (event) => { if (event.target.name === "account_ids") versions(); soon(); });
     versions();
