@@ -127,7 +127,7 @@ def thread_problems(account: dict[str, Any], content: dict[str, Any]) -> list[di
                  for m in item.get("media") or ()]
         if not item.get("caption", "").strip() and not media:
             problems.append({"field": where, "platform": name, "rule": "post.thread.item_empty",
-                             "message": f"thread item {index} needs a caption or at least one media item"})
+                             "message": f"thread item {index + 1} ({where}) needs a caption or at least one media item"})
             continue
         for found in adapter.validate(item.get("caption", ""), media) + adapter.validate_options(content["options"], media):
             problems.append(found.as_detail() | {"field": f"{where}.{found.field}"})
