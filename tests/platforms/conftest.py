@@ -9,6 +9,7 @@ import pytest
 import responses
 
 from postdodo_connect.platforms import Account, Media, Platform, get
+from postdodo_connect.platforms.bluesky import forget_sessions
 
 #: 2026-08-21T22:00:00Z: two hours before a UTC midnight, so daily-quota hints are easy to read
 NOW = 1_787_349_600.0
@@ -28,6 +29,14 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.now
+
+
+@pytest.fixture(autouse=True)
+def no_cached_sessions() -> Iterator[None]:
+    """Bluesky's logins are cached per process: no test may see a session another test made."""
+    forget_sessions()
+    yield
+    forget_sessions()
 
 
 def fake_resolver(host: str, port: int) -> list[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -42,13 +42,6 @@ BLOB = {"$type": "blob", "ref": {"$link": "bafkreibabalobzn6cd366ukcsjycp4yymjym
         "mimeType": "image/jpeg", "size": len(JPEG)}
 ACCOUNT = make_account("bluesky", "alice.bsky.social", identifier="alice.bsky.social", app_password="abcd-efgh-ijkl-mnop")
 CREATED_AT = "2026-08-21T22:00:00.000Z"  # the fixed clock
-
-
-@pytest.fixture(autouse=True)
-def no_cached_sessions() -> Iterator[None]:
-    bsky.forget_sessions()
-    yield
-    bsky.forget_sessions()
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 import responses
@@ -10,19 +10,11 @@ from responses import matchers
 
 from postdodo_connect.errors import PlatformRejected, PlatformUnavailable
 from postdodo_connect.platforms import NAMES, adapter_class
-from postdodo_connect.platforms import bluesky as bsky
 from postdodo_connect.platforms.base import Platform
 
 from .conftest import make_account
 
 Make = Callable[[str], Platform]
-
-
-@pytest.fixture(autouse=True)
-def no_cached_sessions() -> Iterator[None]:
-    bsky.forget_sessions()
-    yield
-    bsky.forget_sessions()
 
 
 def test_which_platforms_have_a_first_comment() -> None:

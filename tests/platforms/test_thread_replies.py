@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
-import pytest
 import responses
 from responses import matchers
 
@@ -15,13 +14,6 @@ from postdodo_connect.platforms.base import Platform
 from .conftest import make_account
 
 Make = Callable[[str], Platform]
-
-
-@pytest.fixture(autouse=True)
-def no_cached_sessions() -> Iterator[None]:
-    bsky.forget_sessions()
-    yield
-    bsky.forget_sessions()
 
 
 def item(key: str, caption: str, root: Published, parent: Published) -> PublishRequest:
