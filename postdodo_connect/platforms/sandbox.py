@@ -109,12 +109,8 @@ class Sandbox(Platform):
             if self._roll(faults.auth_error_rate):
                 raise PlatformAuthError("sandbox: token expired", code="auth_expired",
                                         platform_error={"error": "invalid_token"})
-            if self._roll(faults.rate_limit_rate):
-                raise PlatformRateLimited("sandbox: rate limited", code="rate_limited", retry_after=faults.retry_after,
-                                          platform_error={"error": "rate_limited", "retry_after": faults.retry_after})
-            if self._roll(faults.server_error_rate):
-                raise PlatformUnavailable("sandbox: 503 service unavailable", code="platform_unavailable",
-                                          platform_error={"status": 503})
+            self._rate_limit_fault(faults)
+            self._server_fault(faults)
             if self._roll(faults.reject_rate):
                 raise PlatformRejected("sandbox: post rejected by policy", code="rejected",
                                        platform_error={"error": "content_policy"})
@@ -125,6 +121,18 @@ class Sandbox(Platform):
             raise OutcomeUnknown("sandbox: 500 after the post was stored", code="platform_error",
                                  platform_error={"status": 500})
         return published
+
+    def _rate_limit_fault(self, faults: SandboxFaults) -> None:
+        """A 429 as often as the account's faults ask."""
+        if self._roll(faults.rate_limit_rate):
+            raise PlatformRateLimited("sandbox: rate limited", code="rate_limited", retry_after=faults.retry_after,
+                                      platform_error={"error": "rate_limited", "retry_after": faults.retry_after})
+
+    def _server_fault(self, faults: SandboxFaults) -> None:
+        """A 503 as often as the account's faults ask."""
+        if self._roll(faults.server_error_rate):
+            raise PlatformUnavailable("sandbox: 503 service unavailable", code="platform_unavailable",
+                                      platform_error={"status": 503})
 
     def _commit(self, account: Account, request: PublishRequest) -> Published:
         post_id = self.real.sample_post_id(new_id("sbx", 12))
@@ -144,9 +152,7 @@ class Sandbox(Platform):
             return super().comment(account, platform_post_id, text)
         faults = self.faults(account)
         self._call(faults)
-        if self._roll(faults.server_error_rate):
-            raise PlatformUnavailable("sandbox: 503 service unavailable", code="platform_unavailable",
-                                      platform_error={"status": 503})
+        self._server_fault(faults)
         comment_id = self.real.sample_post_id(new_id("sbxc", 12))
         return Published(platform_post_id=comment_id, permalink=self.real.permalink(account.handle, comment_id))
 
@@ -156,12 +162,8 @@ class Sandbox(Platform):
             super().delete(account, platform_post_id)
         faults = self.faults(account)
         self._call(faults)
-        if self._roll(faults.rate_limit_rate):
-            raise PlatformRateLimited("sandbox: rate limited", code="rate_limited", retry_after=faults.retry_after,
-                                      platform_error={"error": "rate_limited", "retry_after": faults.retry_after})
-        if self._roll(faults.server_error_rate):
-            raise PlatformUnavailable("sandbox: 503 service unavailable", code="platform_unavailable",
-                                      platform_error={"status": 503})
+        self._rate_limit_fault(faults)
+        self._server_fault(faults)
         with self.db.write() as conn:  # a post already gone is simply not there: done as well
             conn.execute(delete(sandbox_posts).where(sandbox_posts.c.account_id == account.id,
                                                      sandbox_posts.c.platform_post_id == platform_post_id))
