@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection
 
 from ..errors import OutcomeUnknown, PlatformError
-from ..platforms import Account, Published
+from ..platforms import Published
 from ..storage import unpublish as store
 
 if TYPE_CHECKING:
@@ -32,9 +32,7 @@ def post_comment(publisher: Publisher, target: dict[str, Any], account_row: dict
             raise PlatformError(f"account {account_row['id']} is {account_row['status']}",
                                 code=f"account_{account_row['status']}")
         adapter = publisher.adapter_for(account_row)
-        account = Account(id=account_row["id"], platform=account_row["platform"], handle=account_row["handle"],
-                          credentials=publisher.vault.open_json(account_row["credentials"]),
-                          settings=account_row["settings"] or {})
+        account = publisher.account(account_row)
         if adapter.comment_is_post and not _calling(publisher, target, attempt, comment):
             return "lost"
         made: Published = adapter.comment(account, target["platform_post_id"], comment["text"])

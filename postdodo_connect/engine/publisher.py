@@ -45,6 +45,12 @@ class Publisher:
         self.db, self.vault, self.policy, self.adapter_for, self.clock = db, vault, policy, adapter_for, clock
         self.group_commit = group_commit
 
+    def account(self, account_row: dict[str, Any]) -> Account:
+        """What an adapter is handed of an account row: its credentials opened from the vault."""
+        return Account(id=account_row["id"], platform=account_row["platform"], handle=account_row["handle"],
+                       credentials=self.vault.open_json(account_row["credentials"]),
+                       settings=account_row["settings"] or {})
+
     def record(self, outcome: Callable[[Connection], T]) -> T:
         """Write an attempt's outcome; with a group committer, in a transaction shared with other threads'."""
         return commit(self.db, outcome, self.group_commit)
@@ -78,9 +84,7 @@ class Publisher:
             return self._fail(target, attempt, {"code": f"account_{account_row['status']}", "retryable": False,
                                                 "message": f"account {account_row['id']} is {account_row['status']}"})
         adapter = self.adapter_for(account_row)
-        account = Account(id=account_row["id"], platform=account_row["platform"], handle=account_row["handle"],
-                          credentials=self.vault.open_json(account_row["credentials"]),
-                          settings=account_row["settings"] or {})
+        account = self.account(account_row)
         progress = TargetProgress(target, attempt, self.vault, self.clock, self.record)
         request = _request(target, attempt, progress)
         try:

@@ -85,9 +85,7 @@ class ItemAttempt:
                 raise PlatformError(f"account {self.account_row['id']} is {self.account_row['status']}",
                                     code=f"account_{self.account_row['status']}")
             adapter = self.publisher.adapter_for(self.account_row)
-            account = Account(id=self.account_row["id"], platform=self.account_row["platform"],
-                              handle=self.account_row["handle"], settings=self.account_row["settings"] or {},
-                              credentials=self.publisher.vault.open_json(self.account_row["credentials"]))
+            account = self.publisher.account(self.account_row)
             found = self._publish(adapter, account, self._request(specs[self.index], progress), progress)
         except AttemptLost:
             # unpublished meanwhile: no call starts after this, and one that started is on record (its start is

@@ -34,9 +34,7 @@ def unpublish(publisher: Publisher, target: dict[str, Any], account_row: dict[st
                                if value is not None}
     try:
         adapter = publisher.adapter_for(account_row)
-        account = Account(id=account_row["id"], platform=account_row["platform"], handle=account_row["handle"],
-                          credentials=publisher.vault.open_json(account_row["credentials"]),
-                          settings=account_row["settings"] or {})
+        account = publisher.account(account_row)
         if thread is not None:
             _settle_in_flight(publisher, target, account_row, adapter, account, thread)
         for item in reversed((thread or {}).get("items") or []):
