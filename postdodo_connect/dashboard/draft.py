@@ -13,13 +13,12 @@ from datetime import tzinfo
 from typing import Any
 
 from flask import request
-from pydantic import ValidationError
 
 from .. import platforms
-from ..api.boundary import invalid
 from ..errors import APIError, InvalidRequestError
 from ..models import PostCreate
 from . import options_form, thread_form
+from .forms import MediaRow, parse
 from .localtime import local, parse_local, utc_iso, zone_named
 
 MEDIA_ROWS = 4  # media URL rows on a new form; an edited post with more gets a row per item
@@ -29,15 +28,6 @@ FIELD_NAMES = {"caption": "Caption", "account_ids": "Accounts", "media": "Media"
                "first_comment": "First comment", "thread": "Thread"}
 SLOTS = {"caption": "caption", "account_ids": "accounts", "media": "media", "scheduled_at": "when",
          "first_comment": "first_comment", "thread": "thread"}
-
-
-@dataclass
-class MediaRow:
-    """One media row of the form."""
-
-    url: str = ""
-    kind: str = "image"
-    alt: str = ""
 
 
 def _rows(count: int = MEDIA_ROWS) -> list[MediaRow]:
@@ -97,7 +87,7 @@ def read_form(platform_names: list[str]) -> Draft:
 def from_post(post: dict[str, Any], tz: tzinfo, timezone: str) -> Draft:
     """A stored post as the form that would have made it (the edit page), its time in the browser's zone."""
     stored = (post.get("versions") or {}).get("platforms") or {}
-    media = [MediaRow(m["url"], m.get("type") or "image", m.get("alt") or "") for m in post["media"]]
+    media = [MediaRow.stored(m) for m in post["media"]]
     media += _rows(max(MEDIA_ROWS - len(media), 0))
     scheduled = post["scheduled_at"]
     when_local = ""
@@ -147,10 +137,7 @@ def to_body(draft: Draft, accounts: list[dict[str, Any]]) -> PostCreate:
             message = "pick a date and time to schedule it, or choose to publish now"
             raise InvalidRequestError(message, param="scheduled_at", details=[
                 {"field": "scheduled_at", "rule": "dashboard.schedule.missing", "message": message}])
-    try:
-        return PostCreate.model_validate(data)
-    except ValidationError as exc:
-        raise invalid(exc) from None
+    return parse(PostCreate, data)
 
 
 def scheduled_at(draft: Draft) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from flask import abort, flash, request
@@ -13,6 +14,20 @@ from ..errors import APIError
 from .session import redirect_to
 
 M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass
+class MediaRow:
+    """One media row of a form (the post's, or a thread item's)."""
+
+    url: str = ""
+    kind: str = "image"
+    alt: str = ""
+
+    @classmethod
+    def stored(cls, media: dict[str, Any]) -> MediaRow:
+        """A stored media item (`{url, type, alt}`) as its row."""
+        return cls(media["url"], media.get("type") or "image", media.get("alt") or "")
 
 
 def parse(model: type[M], data: dict[str, Any]) -> M:

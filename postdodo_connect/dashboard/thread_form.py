@@ -15,6 +15,7 @@ from werkzeug.datastructures import MultiDict
 
 from .. import platforms
 from ..models import MAX_THREAD
+from .forms import MediaRow
 
 BOXES = 3  # empty item boxes on a new form: enough to write a thread without JavaScript
 MAX_BOXES = 2 * MAX_THREAD  # boxes read from a form; beyond the API's 25 items the API itself says too many
@@ -22,26 +23,17 @@ _NAME = re.compile(r"^thread\.(\d+)\.caption$")
 
 
 @dataclass
-class ThreadMedia:
-    """One media row of a thread item."""
-
-    url: str = ""
-    kind: str = "image"
-    alt: str = ""
-
-
-@dataclass
 class ThreadBox:
     """One thread item box as typed."""
 
     caption: str = ""
-    media: list[ThreadMedia] = field(default_factory=lambda: [ThreadMedia()])
+    media: list[MediaRow] = field(default_factory=lambda: [MediaRow()])
 
     def used(self) -> bool:
         """Whether the box is an item (a caption or a media URL); empty boxes are ignored."""
         return bool(self.caption.strip() or any(m.url for m in self.media))
 
-    def used_media(self) -> list[ThreadMedia]:
+    def used_media(self) -> list[MediaRow]:
         """The media rows that hold a URL."""
         return [m for m in self.media if m.url]
 
@@ -58,17 +50,16 @@ def read(form: MultiDict[str, str]) -> list[ThreadBox]:
     for i in numbers:
         urls, kinds = form.getlist(f"thread.{i}.media_url"), form.getlist(f"thread.{i}.media_type")
         alts = form.getlist(f"thread.{i}.media_alt")
-        media = [ThreadMedia(url.strip(), kinds[k] if k < len(kinds) else "image",
+        media = [MediaRow(url.strip(), kinds[k] if k < len(kinds) else "image",
                              (alts[k] if k < len(alts) else "").replace("\r\n", "\n").strip())
-                 for k, url in enumerate(urls[:20])] or [ThreadMedia()]
+                 for k, url in enumerate(urls[:20])] or [MediaRow()]
         boxes.append(ThreadBox(form.get(f"thread.{i}.caption", "").replace("\r\n", "\n"), media))
     return boxes + empty_boxes(max(BOXES - len(boxes), 0))
 
 
 def from_stored(items: list[dict[str, Any]] | None) -> list[ThreadBox]:
     """A stored thread as boxes (the edit page), with empty boxes after it up to BOXES."""
-    boxes = [ThreadBox(item.get("caption") or "", [ThreadMedia(m["url"], m.get("type") or "image", m.get("alt") or "")
-                                                   for m in item.get("media") or ()] or [ThreadMedia()])
+    boxes = [ThreadBox(item.get("caption") or "", [MediaRow.stored(m) for m in item.get("media") or ()] or [MediaRow()])
              for item in items or ()]
     return boxes + empty_boxes(max(BOXES - len(boxes), 0) or 1)  # always a free box to write the next item in
 
