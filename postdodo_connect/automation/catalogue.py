@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..client import Client
-from ..client._calls import media_with_alt, new_idempotency_key, post_body
+from ..client._calls import media_with_alt
 from ..content import OPTIONS
 from ..errors import NotFoundError
 from ..models import Post, format_time
@@ -85,16 +85,11 @@ def create_post(client: Client, *, caption: str = "", account_ids: Any = None, s
                 media: Any = None, media_alt: Any = None, platform_captions: Any = None, first_comment: Any = None,
                 thread: Any = None, idempotency_key: Any = None) -> dict[str, Any]:
     """Create a post, now or at ``scheduled_at``."""
-    body = post_body(caption or "", split_values(account_ids), scheduled_at=_blank(scheduled_at),
-                     media=media_with_alt(split_values(media), _alts(media_alt)) or None,
-                     platforms=platform_versions(platform_captions), first_comment=_blank(first_comment))
-    items = split_lines(thread)
-    if items:
-        body["thread"] = [{"caption": text} for text in items]
-    # sent as built, not through posts.create: the body carries every field a shell can fill, thread included
-    answer = client.request("POST", "/v1/posts", json=body,
-                            idempotency_key=_blank(idempotency_key) or new_idempotency_key())
-    return _post(Post.model_validate(answer))
+    return _post(client.posts.create(
+        caption or "", split_values(account_ids), _blank(scheduled_at),
+        media_with_alt(split_values(media), _alts(media_alt)) or None, _blank(idempotency_key),
+        platforms=platform_versions(platform_captions), first_comment=_blank(first_comment),
+        thread=split_lines(thread) or None))
 
 
 def cancel_post(client: Client, *, post_id: str) -> dict[str, Any]:
