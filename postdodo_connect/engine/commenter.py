@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 from ..errors import OutcomeUnknown, PlatformError
 from ..platforms import Published
 from ..storage import unpublish as store
+from .progress import error_record
 
 if TYPE_CHECKING:
     from .publisher import Publisher
@@ -37,8 +38,7 @@ def post_comment(publisher: Publisher, target: dict[str, Any], account_row: dict
             return "lost"
         made: Published = adapter.comment(account, target["platform_post_id"], comment["text"])
     except PlatformError as exc:
-        error = {"code": exc.code, "message": exc.message, "retryable": exc.retryable,
-                 "platform_error": exc.platform_error}
+        error = error_record(exc)
         # processing_checks holds the attempts up to the confirmation: only comment attempts count here
         delay = publisher.policy.next_delay(attempt - (target.get("processing_checks") or 0), exc.retry_after) \
             if exc.retryable else None

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from ..errors import PlatformError
 from ..models import format_time
 from ..platforms import Platform, Progress
 from ..storage import Vault, work
@@ -62,3 +63,8 @@ def settle_unknown(adapter: Platform, account: Any, progress: Progress, now: dat
     if progress.call_started is not None and now.timestamp() - progress.call_started < adapter.horizon(account):
         return "publish"  # within the platform's idempotency horizon a repeat returns the original post
     return "lookup" if adapter.can_lookup(account) else "unknown"
+
+
+def error_record(exc: PlatformError) -> dict[str, Any]:
+    """A platform error as a target (or its comment, or a thread item) keeps it."""
+    return {"code": exc.code, "message": exc.message, "retryable": exc.retryable, "platform_error": exc.platform_error}

@@ -22,7 +22,7 @@ from ..storage.group_commit import GroupCommit, commit
 from ..storage.unpublish import comment_due
 from .commenter import post_comment
 from .metrics import observe_publish
-from .progress import UNKNOWN_CODES, AttemptLost, TargetProgress, settle_unknown
+from .progress import UNKNOWN_CODES, AttemptLost, TargetProgress, error_record, settle_unknown
 from .retry import RetryPolicy
 from .threader import post_thread_item, thread_summary
 from .unpublisher import unpublish
@@ -94,11 +94,11 @@ class Publisher:
         except StillProcessing as exc:
             return self._processing(target, attempt, exc)
         except PlatformAuthError as exc:
-            return self._fail(target, attempt, _error(exc), expire_account=True)
+            return self._fail(target, attempt, error_record(exc), expire_account=True)
         except PlatformError as exc:
             if exc.retryable:
                 return self._retry(target, attempt, exc)
-            return self._fail(target, attempt, _error(exc))
+            return self._fail(target, attempt, error_record(exc))
         except Exception as exc:  # an adapter bug: if its platform call had started, the post may exist
             log.exception("publish of %s raised unexpectedly", target_id)
             unknown = OutcomeUnknown(f"internal error: {exc.__class__.__name__}", code="outcome_unknown")
@@ -186,7 +186,7 @@ class Publisher:
         return self.record(record)
 
     def _retry(self, target: dict[str, Any], attempt: int, exc: PlatformError, *, code: str | None = None) -> str:
-        error = _error(exc) | {"code": code or exc.code, "retryable": True}
+        error = error_record(exc) | {"code": code or exc.code, "retryable": True}
         # checks of a processing target are not publish attempts: they have their own budget
         delay = self.policy.next_delay(attempt - (target.get("processing_checks") or 0), exc.retry_after)
         if delay is None:
@@ -237,9 +237,6 @@ def _request(target: dict[str, Any], attempt: int, progress: TargetProgress) -> 
         media=tuple(Media(type=m.get("type", "image"), url=m["url"], alt=m.get("alt") or "") for m in content["media"]),
         options=content.get("options") or {}, first_comment=content.get("first_comment"))
 
-
-def _error(exc: PlatformError) -> dict[str, Any]:
-    return {"code": exc.code, "message": exc.message, "retryable": exc.retryable, "platform_error": exc.platform_error}
 
 
 def _unknown_error(cause: PlatformError | None, progress: TargetProgress) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from ..errors import OutcomeUnknown, PlatformError, StillProcessing
 from ..platforms import Account, Media, Platform, Progress, Published, PublishRequest, ReplyTo
 from ..storage import threads as store
 from ..storage.unpublish import finish_follow_up
-from .progress import UNKNOWN_CODES, AttemptLost, settle_unknown
+from .progress import UNKNOWN_CODES, AttemptLost, error_record, settle_unknown
 
 if TYPE_CHECKING:
     from .publisher import Publisher
@@ -96,7 +96,7 @@ class ItemAttempt:
         except StillProcessing as exc:  # the item's media are processing: come back when the platform says
             return self._processing(exc)
         except PlatformError as exc:
-            return self._retry(exc, hint=exc.retry_after) if exc.retryable else self._fail(_error(exc))
+            return self._retry(exc, hint=exc.retry_after) if exc.retryable else self._fail(error_record(exc))
         except Exception as exc:  # an adapter bug: if its call had started, the item may exist
             log.exception("thread item %s of %s raised unexpectedly", self.index, self.target["id"])
             self.unsure = self.unsure or progress.called
@@ -163,7 +163,7 @@ class ItemAttempt:
     def _retry(self, exc: PlatformError, *, hint: float | None = None) -> str:
         tries = self.attempt - (self.target.get("processing_checks") or 0)
         delay = self.publisher.policy.next_delay(tries, hint)
-        error = _error(exc) | {"retryable": True}
+        error = error_record(exc) | {"retryable": True}
         if delay is None:
             return self._fail(error | {"retryable": False, "message": f"gave up after {tries} attempts: {exc.message}"})
         item = self.thread["items"][self.index]
@@ -251,8 +251,3 @@ def find_item(publisher: Publisher, target: dict[str, Any], account_row: dict[st
 def post_thread_item(publisher: Publisher, target: dict[str, Any], account_row: dict[str, Any], attempt: int) -> str:
     """Post the next item of a confirmed target's thread; returns "published"/"failed" (the thread's) or "pending"."""
     return ItemAttempt(publisher, target, account_row, attempt).run()
-
-
-def _error(exc: PlatformError) -> dict[str, Any]:
-    return {"code": exc.code, "message": exc.message, "retryable": exc.retryable, "platform_error": exc.platform_error}
-

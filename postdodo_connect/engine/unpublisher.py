@@ -14,6 +14,7 @@ from ..models import format_time
 from ..platforms import Account, Platform, Published
 from ..storage import posts as posts_store
 from ..storage import unpublish as store
+from .progress import error_record
 from .threader import IN_FLIGHT, find_item
 
 if TYPE_CHECKING:
@@ -50,8 +51,7 @@ def unpublish(publisher: Publisher, target: dict[str, Any], account_row: dict[st
     except PlatformNotFound:
         pass  # gone already (deleted by hand, say): what was asked
     except PlatformError as exc:
-        error = {"code": exc.code, "message": exc.message, "retryable": exc.retryable,
-                 "platform_error": exc.platform_error}
+        error = error_record(exc)
         return _retry(publisher, target, attempt, exc, error, changes) if exc.retryable else _fail(
             publisher, target, attempt, error, changes)
     except Exception as exc:  # an adapter bug: a delete is safe to repeat, so it is retried like an outage
