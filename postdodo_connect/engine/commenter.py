@@ -1,7 +1,10 @@
 """One first-comment attempt per job, on a confirmed target: its outcome is the comment's own, never the post's.
 
-A self-reply (`comment_is_post`) puts its call start on record first: an unpublish asked while it is in flight
-then finds it (the attempt records its id, or the delete settles a call whose worker died) instead of leaving it up.
+Every attempt puts its call start on record before the call. A later attempt that finds one (its worker died, or
+the answer was lost) sends the comment again only within the platform's idempotency horizon, where the repeat
+answers with the original; past it the comment fails as `outcome_unknown` rather than appear twice (no platform
+can look a comment up). An unpublish asked while a self-reply (`comment_is_post`) is in flight finds it the same
+way (the attempt records its id, or the delete settles a call whose worker died) instead of leaving it up.
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ if TYPE_CHECKING:
     from .publisher import Publisher
 
 log = logging.getLogger("postdodo.commenter")
+UNKNOWN = {"code": "outcome_unknown", "retryable": False, "platform_error": None,
+           "message": "the first comment may exist on the platform (an earlier attempt stopped mid-call): check it "
+                      "by hand before posting it again"}
 
 
 def post_comment(publisher: Publisher, target: dict[str, Any], account_row: dict[str, Any], attempt: int) -> str:
@@ -34,7 +40,11 @@ def post_comment(publisher: Publisher, target: dict[str, Any], account_row: dict
                                 code=f"account_{account_row['status']}")
         adapter = publisher.adapter_for(account_row)
         account = publisher.account(account_row)
-        if adapter.comment_is_post and not _calling(publisher, target, attempt, comment):
+        started = comment.get("call_started_at")
+        if started is not None and publisher.clock().timestamp() - started >= adapter.horizon(account):
+            comment.pop("call_started_at")  # an earlier call may have posted it, and no repeat can tell
+            return _record(publisher, target, attempt, comment | {"status": "failed", "error": UNKNOWN})
+        if not _calling(publisher, target, attempt, comment, started):
             return "lost"
         made: Published = adapter.comment(account, target["platform_post_id"], comment["text"])
     except PlatformError as exc:
@@ -60,10 +70,11 @@ def post_comment(publisher: Publisher, target: dict[str, Any], account_row: dict
         "error": None})
 
 
-def _calling(publisher: Publisher, target: dict[str, Any], attempt: int, comment: dict[str, Any]) -> bool:
-    """Put the self-reply's call start on record before the call, so an unpublish asked meanwhile can find it
-    even if this worker dies; False (nothing sent, the lease handed to the delete) once unpublishing."""
-    comment["call_started_at"] = publisher.clock().timestamp()
+def _calling(publisher: Publisher, target: dict[str, Any], attempt: int, comment: dict[str, Any],
+             started: float | None) -> bool:
+    """Put the call start on record before the call (an earlier one's, when re-sending within the horizon, which
+    counts from the first call); False (nothing sent, the lease handed to the delete) once unpublishing."""
+    comment["call_started_at"] = started if started is not None else publisher.clock().timestamp()
     now, saved = publisher.clock(), dict(comment)
     if publisher.record(lambda conn: store.save_comment(conn, target["id"], attempt, now, saved)):
         return True
