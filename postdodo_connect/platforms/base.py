@@ -289,6 +289,13 @@ class Platform(Connectable):
         """Whether a post created at `created` can be this request's (a window around its recorded call start)."""
         return in_window(created, request.call_started, self.clock())
 
+    @staticmethod
+    def replies_as_asked(request: PublishRequest, replied_to: str | None) -> bool:
+        """Whether a post replying to `replied_to` (None: to nothing) can be this request's: a thread item answers
+        its parent, a first post answers nothing, so the same text elsewhere in the thread is never taken for it."""
+        parent = request.reply_to.parent.platform_post_id if request.reply_to is not None else None
+        return (str(replied_to) if replied_to else None) == parent
+
     def processing(self, message: str, check_after: float, *, handles: dict[str, Any] | None = None) -> StillProcessing:
         """The answer "still processing, check again in `check_after` s" (the engine reschedules; no worker waits)."""
         return StillProcessing(f"{self.label or self.name}: {message}", check_after=check_after,

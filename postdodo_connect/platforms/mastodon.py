@@ -177,7 +177,8 @@ class Mastodon(Platform):
         self.call("DELETE", f"{_base(creds)}/api/v1/statuses/{platform_post_id}", headers=_auth(creds))
 
     def lookup(self, account: Account, request: PublishRequest) -> Published | None:
-        """The account's status carrying our media ids, or our exact text, made around the recorded call."""
+        """The account's status carrying our media ids, or our exact text made around the recorded call in reply
+        to what the request answers."""
         creds = account.credentials
         base = _base(creds)
         me = self.call("GET", f"{base}/api/v1/accounts/verify_credentials", headers=_auth(creds)).json()
@@ -189,7 +190,8 @@ class Mastodon(Platform):
             if ours and ours == attached:
                 return self._published(base, status)  # media ids are ours alone
             if (not ours and same_text(status.get("content"), request.caption, rendered=True)
-                    and self.matches_time(request, status.get("created_at"))):
+                    and self.matches_time(request, status.get("created_at"))
+                    and self.replies_as_asked(request, status.get("in_reply_to_id"))):
                 return self._published(base, status)
         return None
 

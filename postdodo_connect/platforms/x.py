@@ -135,13 +135,17 @@ class X(Platform):
         self._api(account, dict(account.credentials), "DELETE", f"/2/tweets/{platform_post_id}")
 
     def lookup(self, account: Account, request: PublishRequest) -> Published | None:
-        """The newest posts of the account, matched on their text (links aside: X rewrites them)."""
+        """The newest posts of the account, matched on their text (links aside: X rewrites them), their time and
+        the post they reply to."""
         creds = dict(account.credentials)
         user_id = creds.get("user_id") or self._api(account, creds, "GET", "/2/users/me").json()["data"]["id"]
-        answer = self._api(account, creds, "GET", f"/2/users/{user_id}/tweets", params={"max_results": 25, "tweet.fields": "created_at"}).json()
+        answer = self._api(account, creds, "GET", f"/2/users/{user_id}/tweets",
+                           params={"max_results": 25, "tweet.fields": "created_at,referenced_tweets"}).json()
         wanted = _comparable(request.caption)
         for post in answer.get("data") or []:
-            if _comparable(post.get("text", "")) == wanted and (
+            replied_to = next((ref.get("id") for ref in post.get("referenced_tweets") or ()
+                               if ref.get("type") == "replied_to"), None)
+            if _comparable(post.get("text", "")) == wanted and self.replies_as_asked(request, replied_to) and (
                     "created_at" not in post or self.matches_time(request, post["created_at"])):
                 return Published(platform_post_id=post["id"], permalink=self.permalink(account.handle, post["id"]))
         return None

@@ -117,6 +117,7 @@ class Instance:
         number = str(110000000000000000 + len(self.statuses))
         status = {"id": number, "created_at": now.isoformat().replace("+00:00", "Z"), "url": f"{MASTODON}/@alice/{number}",
                   "content": f"<p>{sent['status']}</p>", "account": {"id": "1", "acct": "alice"},
+                  "in_reply_to_id": sent.get("in_reply_to_id"),
                   "media_attachments": [{"id": m} for m in sent.get("media_ids", [])]}
         self.statuses.insert(0, status)
         self.keys[key] = (now, status)

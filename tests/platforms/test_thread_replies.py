@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import responses
@@ -107,3 +108,41 @@ def test_threads_items_are_containers_with_reply_to_id(make_adapter: Make, mocke
                              reply_to=ReplyTo(root=root, parent=root))
     made = make_adapter("threads").publish(account, request)
     assert (made.platform_post_id, made.permalink) == ("18050206876707111", link)
+
+
+def test_x_lookup_takes_only_the_reply_to_the_items_parent(make_adapter: Make, mocked: responses.RequestsMock) -> None:
+    # "more soon" is both the first post and item 2: looking item 3 up must not take either for it
+    root = Published("1445880548472328192", "https://x.com/alice/status/1445880548472328192")
+    second = Published("1445880548472328193", "https://x.com/alice/status/1445880548472328193")
+    at = "2026-08-21T21:59:58.000Z"
+    timeline = {"data": [
+        {"id": "1445880548472328193", "text": "more soon", "created_at": at,
+         "referenced_tweets": [{"type": "replied_to", "id": "1445880548472328192"}]},
+        {"id": "1445880548472328192", "text": "more soon", "created_at": at},
+    ]}
+    mocked.add_callback("GET", "https://api.x.com/2/users/2/tweets", callback=lambda _: (200, {}, json.dumps(timeline)),
+                        match=[matchers.query_param_matcher({"max_results": "25",
+                                                             "tweet.fields": "created_at,referenced_tweets"})])
+    adapter, account = make_adapter("x"), make_account("x", "alice", access_token="tok", user_id="2")
+    third = item("tgt_1.thread.2", "more soon", root, second)
+    assert adapter.lookup(account, third) is None  # never posted: the engine may send it
+    timeline["data"].insert(0, {"id": "1445880548472328194", "text": "more soon", "created_at": at,
+                                "referenced_tweets": [{"type": "replied_to", "id": "1445880548472328193"}]})
+    assert adapter.lookup(account, third) == Published("1445880548472328194",
+                                                       "https://x.com/alice/status/1445880548472328194")
+    first = adapter.lookup(account, PublishRequest(target_id="tgt_1", caption="more soon"))
+    assert first is not None and first.platform_post_id == "1445880548472328192"  # the one that replies to nothing
+
+
+def test_mastodon_lookup_takes_only_the_reply_to_the_items_parent(make_adapter: Make,
+                                                                 mocked: responses.RequestsMock) -> None:
+    root = Published("103254962155278888", "https://mastodon.social/@alice/103254962155278888")
+    second = Published("103254962155278889", "https://mastodon.social/@alice/103254962155278889")
+    statuses = [{"id": "103254962155278889", "content": "<p>more soon</p>", "in_reply_to_id": "103254962155278888",
+                 "created_at": "2026-08-21T21:59:58.000Z", "url": "https://mastodon.social/@alice/103254962155278889",
+                 "account": {"acct": "alice"}, "media_attachments": []}]
+    mocked.get("https://mastodon.social/api/v1/accounts/verify_credentials", json={"id": "1", "username": "alice"})
+    mocked.get("https://mastodon.social/api/v1/accounts/1/statuses", json=statuses)
+    account = make_account("mastodon", "alice@mastodon.social", instance_url="https://mastodon.social",
+                           access_token="tok")
+    assert make_adapter("mastodon").lookup(account, item("tgt_1.thread.2", "more soon", root, second)) is None

@@ -186,7 +186,7 @@ TIMELINE = {"data": [
 
 def timeline(mocked: responses.RequestsMock, body: dict[str, Any] = TIMELINE) -> None:
     mocked.get(f"{API}/users/2244994945/tweets", json=body,
-               match=[matchers.query_param_matcher({"max_results": "25", "tweet.fields": "created_at"}), matchers.header_matcher(AUTH)])
+               match=[matchers.query_param_matcher({"max_results": "25", "tweet.fields": "created_at,referenced_tweets"}), matchers.header_matcher(AUTH)])
 
 
 def test_duplicate_on_a_first_attempt_is_rejected(adapter: Platform, mocked: responses.RequestsMock) -> None:
