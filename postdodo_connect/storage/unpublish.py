@@ -24,7 +24,8 @@ from .schema import posts, targets
 
 UNPUBLISH_UNSUPPORTED = "unpublish_unsupported"
 FOLLOW_UP = ("unpublishing", "confirmed")  # a confirmed target has `next_attempt_at` only while its comment is due
-_WAITING = and_(targets.c.status.in_(FOLLOW_UP), targets.c.lease_until.is_(None))
+#: confirmed targets with a follow-up due, and unpublishes, that no attempt holds
+FOLLOW_UP_WAITING = and_(targets.c.status.in_(FOLLOW_UP), targets.c.lease_until.is_(None))
 
 
 def request_unpublish(conn: Connection, workspace_id: str, post_id: str, now: datetime,
@@ -62,26 +63,10 @@ def request_unpublish(conn: Connection, workspace_id: str, post_id: str, now: da
     return get_post(conn, workspace_id, post_id), plan
 
 
-def claim_unpublishes(conn: Connection, now: datetime, lease_until: datetime, limit: int, *, skip_locked: bool,
-                      owner: str | None) -> list[Any]:
-    """Lease due unpublishes and first comments; returns (id, attempts, post_id) of each."""
-    candidates = (select(targets.c.id).where(_WAITING, targets.c.next_attempt_at <= now)
-                  .order_by(targets.c.next_attempt_at).limit(limit))
-    if skip_locked:
-        candidates = candidates.with_for_update(skip_locked=True)
-    ids = list(conn.execute(candidates).scalars())
-    if not ids:
-        return []
-    return list(conn.execute(
-        update(targets).where(targets.c.id.in_(ids), _WAITING, targets.c.next_attempt_at <= now)
-        .values(attempts=targets.c.attempts + 1, lease_until=lease_until, lease_owner=owner, updated_at=now)
-        .returning(targets.c.id, targets.c.attempts, targets.c.post_id)
-    ).all())
-
-
 def any_due(conn: Connection, now: datetime) -> bool:
     """Whether an unpublish or a first comment is due."""
-    return conn.execute(select(targets.c.id).where(_WAITING, targets.c.next_attempt_at <= now).limit(1)).first() is not None
+    due = select(targets.c.id).where(FOLLOW_UP_WAITING, targets.c.next_attempt_at <= now).limit(1)
+    return conn.execute(due).first() is not None
 
 
 def finish_unpublish(conn: Connection, target_id: str, attempt: int, now: datetime, *, status: str,
@@ -100,8 +85,8 @@ def finish_unpublish(conn: Connection, target_id: str, attempt: int, now: dateti
 
 
 def take_back_unpublishes(conn: Connection, now: datetime, *, owners: Sequence[str] = ()) -> int:
-    """Unpublishes and comments whose worker died wait again, due now (a delete is safe to repeat; a comment
-    may be posted twice, which beats never)."""
+    """Unpublishes and follow-ups whose worker died wait again, due now (a delete is safe to repeat; a comment or
+    thread item whose call may have started is settled by its next attempt before anything is sent again)."""
     gone = or_(targets.c.lease_until < now, targets.c.lease_owner.in_(owners)) if owners else targets.c.lease_until < now
     return conn.execute(
         update(targets).where(targets.c.status.in_(FOLLOW_UP), targets.c.lease_until.is_not(None), gone)

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, Connection, Table, and_, bindparam, case, 
 
 from .prepared import Prepared
 from .schema import deliveries, posts, targets
-from .unpublish import FOLLOW_UP, any_due, claim_unpublishes, take_back_unpublishes
+from .unpublish import FOLLOW_UP, FOLLOW_UP_WAITING, any_due, take_back_unpublishes
 
 TARGET_DUE = ("scheduled", "retrying")
 #: plain retry after a lease ran out before the attempt's platform call started: nothing can exist
@@ -28,12 +28,14 @@ def _due(table: Table, due: tuple[str, ...]) -> ColumnElement[bool]:
 
 
 def _claim(
-    conn: Connection, table: Table, due: tuple[str, ...], to: str, now: datetime, lease_until: datetime, limit: int,
-    *, skip_locked: bool, owner: str | None = None,
+    conn: Connection, table: Table, waiting: ColumnElement[bool], to: str | None, now: datetime, lease_until: datetime,
+    limit: int, *, skip_locked: bool, owner: str | None = None,
 ) -> list[Any]:
+    """Lease up to `limit` rows `waiting` whose time has come, oldest due first, moving them to `to` (None: their
+    status stays, as an unpublish's or a first comment's does)."""
     candidates = (
         select(table.c.id)
-        .where(_due(table, due), table.c.next_attempt_at <= now)
+        .where(waiting, table.c.next_attempt_at <= now)
         .order_by(table.c.next_attempt_at)
         .limit(limit)
     )
@@ -42,11 +44,12 @@ def _claim(
     ids = list(conn.execute(candidates).scalars())
     if not ids:
         return []
-    # the status condition is the real guard: only one claimer's UPDATE matches a row
+    moved = {} if to is None else {"status": to}
+    # the waiting condition is the real guard: only one claimer's UPDATE matches a row
     return list(conn.execute(
         update(table)
-        .where(table.c.id.in_(ids), _due(table, due), table.c.next_attempt_at <= now)
-        .values(status=to, attempts=table.c.attempts + 1, lease_until=lease_until, lease_owner=owner, updated_at=now)
+        .where(table.c.id.in_(ids), waiting, table.c.next_attempt_at <= now)
+        .values(attempts=table.c.attempts + 1, lease_until=lease_until, lease_owner=owner, updated_at=now, **moved)
         .returning(*claim_columns(table))
     ).all())
 
@@ -71,10 +74,11 @@ def claim_targets(
     owner: str | None = None,
 ) -> list[Any]:
     """Move due targets to `publishing` (or lease due unpublishes), leased to `owner`; returns (id, attempts, post_id)."""
-    claimed = _claim(conn, targets, TARGET_DUE, "publishing", now, lease_until, limit, skip_locked=skip_locked,
-                     owner=owner)
-    if len(claimed) < limit:  # unpublishes run as publish jobs: the publisher tells them apart by status
-        claimed += claim_unpublishes(conn, now, lease_until, limit - len(claimed), skip_locked=skip_locked, owner=owner)
+    claimed = _claim(conn, targets, _due(targets, TARGET_DUE), "publishing", now, lease_until, limit,
+                     skip_locked=skip_locked, owner=owner)
+    if len(claimed) < limit:  # unpublishes and first comments run as publish jobs: the publisher tells them apart
+        claimed += _claim(conn, targets, FOLLOW_UP_WAITING, None, now, lease_until, limit - len(claimed),
+                          skip_locked=skip_locked, owner=owner)
     post_ids = list({row.post_id for row in claimed})
     if post_ids:
         conn.execute(
@@ -89,8 +93,8 @@ def claim_deliveries(
     owner: str | None = None,
 ) -> list[Any]:
     """Move due deliveries to `delivering`, leased to `owner`; returns (id, attempts) of each."""
-    return _claim(conn, deliveries, ("pending",), "delivering", now, lease_until, limit, skip_locked=skip_locked,
-                  owner=owner)
+    return _claim(conn, deliveries, _due(deliveries, ("pending",)), "delivering", now, lease_until, limit,
+                  skip_locked=skip_locked, owner=owner)
 
 
 def expired_leases(conn: Connection, table: Table, busy: str, now: datetime, limit: int,
