@@ -64,7 +64,7 @@ class ItemAttempt:
         self.publisher, self.target, self.account_row, self.attempt = publisher, target, account_row, attempt
         self.thread: dict[str, Any] = copy.deepcopy(target["thread"])
         self.content: dict[str, Any] = target.get("content") or {}
-        self.index = next((i for i, item in enumerate(self.thread["items"]) if item["status"] != "published"), -1)
+        self.index = first_unpublished(self.thread)
         #: set once this attempt settles an earlier call or meets an unknown outcome: a retry must reconcile
         self.unsure = False
 
@@ -213,6 +213,11 @@ class ItemAttempt:
             return result or str(thread["status"])
 
         return self.publisher.record(record)
+
+
+def first_unpublished(thread: dict[str, Any]) -> int:
+    """The index of the thread's first item not yet published, -1 when all are."""
+    return next((i for i, item in enumerate(thread.get("items") or ()) if item["status"] != "published"), -1)
 
 
 def thread_summary(thread: dict[str, Any]) -> dict[str, Any]:

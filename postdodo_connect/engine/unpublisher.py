@@ -15,7 +15,7 @@ from ..platforms import Account, Platform, Published
 from ..storage import posts as posts_store
 from ..storage import unpublish as store
 from .progress import error_record
-from .threader import IN_FLIGHT, find_item
+from .threader import IN_FLIGHT, find_item, first_unpublished
 
 if TYPE_CHECKING:
     from .publisher import Publisher
@@ -127,8 +127,8 @@ def _settle_in_flight(publisher: Publisher, target: dict[str, Any], account_row:
                       account: Account, thread: dict[str, Any]) -> None:
     """An item whose create may have reached the platform (its attempt died, or met an unknown outcome) is
     found and marked published, so the deletes below take it down too; one never posted stays pending."""
-    index = next((i for i, item in enumerate(thread.get("items") or []) if item["status"] != "published"), None)
-    if index is None or thread["items"][index]["status"] != "pending":
+    index = first_unpublished(thread)
+    if index < 0 or thread["items"][index]["status"] != "pending":
         return
     found = find_item(publisher, target, account_row, adapter, account)
     item = thread["items"][index]
