@@ -128,10 +128,12 @@ class GraphPlatform(Platform):
 
     def find_recent(self, token: str, path: str, fields: str, text_key: str, time_key: str,
                     request: PublishRequest) -> dict[str, Any] | None:
-        """A post on an edge with exactly this request's text, made in the window around its recorded call."""
+        """A post on an edge with exactly this request's text, made in the window around its recorded call, in
+        reply to what the request answers (`replied_to`, where the edge gives it)."""
         listing = self.graph(token, "GET", path, {"fields": fields, "limit": LOOKUP_LIMIT})
         for item in listing.get("data") or []:
-            if same_text(item.get(text_key), request.caption) and self.matches_time(request, item.get(time_key)):
+            if (same_text(item.get(text_key), request.caption) and self.matches_time(request, item.get(time_key))
+                    and self.replies_as_asked(request, (item.get("replied_to") or {}).get("id"))):
                 return dict(item)
         return None
 
@@ -290,6 +292,10 @@ class ContainerPlatform(GraphPlatform):
         link = self.permalink_field(token, media_id, "permalink", self.profile_url(account.handle))
         return Published(platform_post_id=media_id, permalink=link)
 
+    def lookup_edge(self, request: PublishRequest) -> tuple[str, str]:
+        """The edge listing the account's posts a lookup searches, and the fields it reads."""
+        return self.create_edge, f"id,permalink,{self.caption_param},timestamp"
+
     def lookup(self, account: Account, request: PublishRequest) -> Published | None:
         """By the saved media id; else a container not PUBLISHED means nothing was posted; else our exact text
         among the account's posts made around the recorded call (containers themselves cannot be listed)."""
@@ -300,8 +306,8 @@ class ContainerPlatform(GraphPlatform):
         container_id = request.state.get("container_id")
         if container_id and self.container_status(token, str(container_id)) in ("FINISHED", "IN_PROGRESS", "ERROR"):
             return None  # the container never published: publishing it now is safe
-        fields = f"id,permalink,{self.caption_param},timestamp"
-        item = self.find_recent(token, f"{user_id}/{self.create_edge}", fields, self.caption_param, "timestamp", request)
+        edge, fields = self.lookup_edge(request)
+        item = self.find_recent(token, f"{user_id}/{edge}", fields, self.caption_param, "timestamp", request)
         if item is None:
             return None
         return Published(platform_post_id=str(item["id"]), permalink=str(item.get("permalink") or self.profile_url(account.handle)))

@@ -46,6 +46,13 @@ class Threads(ContainerPlatform):
         """DELETE /{threads-media-id}."""
         token, _ = self.ids(account.credentials)
         self.graph_delete(token, platform_post_id)
+
+    def lookup_edge(self, request: PublishRequest) -> tuple[str, str]:
+        """A thread item is among the account's replies (the threads edge lists top-level posts only), with the
+        post it answers."""
+        if request.reply_to is None:
+            return super().lookup_edge(request)
+        return "replies", f"id,permalink,{self.caption_param},timestamp,replied_to"
     create_edge: ClassVar[str] = "threads"
     publish_edge: ClassVar[str] = "threads_publish"
     status_field: ClassVar[str] = "status"

@@ -146,3 +146,21 @@ def test_mastodon_lookup_takes_only_the_reply_to_the_items_parent(make_adapter: 
     account = make_account("mastodon", "alice@mastodon.social", instance_url="https://mastodon.social",
                            access_token="tok")
     assert make_adapter("mastodon").lookup(account, item("tgt_1.thread.2", "more soon", root, second)) is None
+
+
+def test_threads_lookup_reads_the_replies_edge_for_an_item(make_adapter: Make, mocked: responses.RequestsMock) -> None:
+    # the threads edge lists top-level posts only: an item is found among the replies, answering its parent
+    base, token = "https://graph.threads.net/v1.0/1234", "THAAG-threads-token"
+    root = Published("18050206876707110", "https://www.threads.net/@alice/post/C-AbCdEfGhI")
+    second = Published("18050206876707111", "https://www.threads.net/@alice/post/C-AbCdEfGhJ")
+    reply = {"id": "18050206876707112", "text": "more soon", "timestamp": "2026-08-21T21:59:58+0000",
+             "permalink": "https://www.threads.net/@alice/post/C-AbCdEfGhK", "replied_to": {"id": second.platform_post_id}}
+    mocked.get(f"{base}/replies", json={"data": [
+        {**reply, "id": "18050206876707111", "replied_to": {"id": root.platform_post_id}}, reply]},
+        match=[matchers.query_param_matcher({"fields": "id,permalink,text,timestamp,replied_to", "limit": "25",
+                                             "access_token": token})])
+    account = make_account("threads", "alice", access_token=token, user_id="1234")
+    adapter = make_adapter("threads")
+    found = adapter.lookup(account, item("tgt_1.thread.2", "more soon", root, second))
+    assert found == Published("18050206876707112", "https://www.threads.net/@alice/post/C-AbCdEfGhK")
+    assert adapter.lookup(account, item("tgt_1.thread.3", "more soon", root, found)) is None
