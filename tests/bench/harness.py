@@ -69,7 +69,14 @@ def load(url: str, *, method: str = "GET", body: dict | None = None, headers: di
         if non2xx:
             raise SystemExit(f"{non2xx.group(1)} failed requests against {url}:\n{out}")
         return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    if not _warned:
+        _warned.append(True)
+        print("note: wrk is not installed (apt-get install wrk); the Python load generator takes most of the CPU,"
+              " so the servers' ratios drift towards 1", file=sys.stderr, flush=True)
     return _python_load(url, method, body, headers, seconds, connections)
+
+
+_warned: list[bool] = []  # the Python loader's note is printed once per run
 
 
 def _python_load(url: str, method: str, body: dict | None, headers: dict[str, str], seconds: int, n: int) -> float:
