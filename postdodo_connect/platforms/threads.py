@@ -34,6 +34,18 @@ class Threads(ContainerPlatform):
     credential_fields: ClassVar[tuple[str, ...]] = ("access_token", "user_id")
 
     graph_url: ClassVar[str] = "https://graph.threads.net/v1.0"
+    create_edge: ClassVar[str] = "threads"
+    publish_edge: ClassVar[str] = "threads_publish"
+    status_field: ClassVar[str] = "status"
+    detail_field: ClassVar[str] = "error_message"
+    caption_param: ClassVar[str] = "text"
+    # no PKCE in the Threads docs; the client secret travels in the form body
+    oauth = OAuthSpec(authorize_url="https://threads.net/oauth/authorize",
+                      token_url="https://graph.threads.net/oauth/access_token",
+                      scopes=("threads_basic", "threads_content_publish"), pkce=False, scope_separator=",",
+                      client_auth="body")
+    long_lived_url: ClassVar[str] = "https://graph.threads.net/access_token"
+    video_alt: ClassVar[bool] = True
 
     def comment(self, account: Account, platform_post_id: str, text: str) -> Published:
         """A self-reply: a TEXT container with `reply_to_id`, then threads_publish."""
@@ -53,18 +65,6 @@ class Threads(ContainerPlatform):
         if request.reply_to is None:
             return super().lookup_edge(request)
         return "replies", f"id,permalink,{self.caption_param},timestamp,replied_to"
-    create_edge: ClassVar[str] = "threads"
-    publish_edge: ClassVar[str] = "threads_publish"
-    status_field: ClassVar[str] = "status"
-    detail_field: ClassVar[str] = "error_message"
-    caption_param: ClassVar[str] = "text"
-    # no PKCE in the Threads docs; the client secret travels in the form body
-    oauth = OAuthSpec(authorize_url="https://threads.net/oauth/authorize",
-                      token_url="https://graph.threads.net/oauth/access_token",
-                      scopes=("threads_basic", "threads_content_publish"), pkce=False, scope_separator=",",
-                      client_auth="body")
-    long_lived_url: ClassVar[str] = "https://graph.threads.net/access_token"
-    video_alt: ClassVar[bool] = True
 
     def post_params(self, request: PublishRequest, *, single: bool) -> dict[str, Any]:
         """Options as container parameters: the topic tag and who may reply; a thread item only its `reply_to_id`."""
