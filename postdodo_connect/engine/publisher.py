@@ -188,9 +188,10 @@ class Publisher:
     def _retry(self, target: dict[str, Any], attempt: int, exc: PlatformError, *, code: str | None = None) -> str:
         error = error_record(exc) | {"code": code or exc.code, "retryable": True}
         # checks of a processing target are not publish attempts: they have their own budget
-        delay = self.policy.next_delay(attempt - (target.get("processing_checks") or 0), exc.retry_after)
+        tries = attempt - (target.get("processing_checks") or 0)
+        delay = self.policy.next_delay(tries, exc.retry_after)
         if delay is None:
-            return self._fail(target, attempt, error | {"message": f"gave up after {attempt} attempts: {exc.message}"})
+            return self._fail(target, attempt, error | {"message": f"gave up after {tries} attempts: {exc.message}"})
         now = self.clock()
         next_at = now + timedelta(seconds=delay)
 
@@ -198,7 +199,7 @@ class Publisher:
             if not work.finish_target(conn, target["id"], attempt, now, status="retrying", error=error,
                                       next_attempt_at=next_at):
                 return "lost"
-            self._event(conn, target, "post.retrying", now, status="retrying", attempts=attempt,
+            self._event(conn, target, "post.retrying", now, status="retrying", attempts=tries,
                         next_attempt_at=format_time(next_at), error=error)
             return "retrying"
 

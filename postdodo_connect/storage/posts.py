@@ -19,6 +19,10 @@ FINAL = frozenset({"confirmed", "failed", "canceled", "unpublished"})
 CANCELABLE = ("scheduled", "retrying")
 TARGET_FIELDS = ("account_id", "platform", "status", "phase", "permalink", "platform_post_id", "attempts",
                  "next_attempt_at", "error", "content", "first_comment", "thread")
+#: read to work out the publish tries a target shows as `attempts` (see `publish_tries`), then dropped
+_TRIES_FIELDS = ("processing_checks", "tries", "lease_until")
+#: statuses after a publish confirmed: follow-ups and deletes have counted in `attempts` since
+_CONFIRMED = frozenset({"confirmed", "unpublishing", "unpublished"})
 
 
 #: when a post goes out: its schedule, or its creation when it was published at once
@@ -75,9 +79,24 @@ def create_post(
     return post
 
 
+def publish_tries(target: dict[str, Any], processing_checks: int, tries: int | None, leased: bool) -> int:
+    """How many times a target was tried: `attempts` also counts its processing checks (no try of their own) and,
+    once confirmed, its first comment's, thread items' and deletes' attempts, which are the confirmed post's."""
+    attempts = target["attempts"] or 0
+    if target["status"] in _CONFIRMED:
+        # a target confirmed before tries were kept shows its attempts, as it always did
+        return tries if tries is not None else attempts
+    # the retry policy's count takes the try that got "still processing" for a check, and the attempt that ends
+    # the processing for the try: between checks (nothing leased) that try is still to be counted
+    waiting_check = target["status"] == "publishing" and target["phase"] == "processing" and not leased
+    return max(attempts - processing_checks + (1 if waiting_check else 0), 0)
+
+
 def _target(row: Any) -> dict[str, Any]:
     mapping = row if isinstance(row, dict) else row._mapping
     target = {name: mapping.get(name) for name in TARGET_FIELDS}
+    target["attempts"] = publish_tries(target, mapping.get("processing_checks") or 0, mapping.get("tries"),
+                                       mapping.get("lease_until") is not None)
     if target["status"] != "publishing":
         target["phase"] = None  # a phase only refines `publishing`
     if target["status"] not in ("scheduled", "retrying") and target["phase"] != "processing":
@@ -101,7 +120,7 @@ def _attach_targets(conn: Connection, found: list[dict[str, Any]]) -> list[dict[
 
 # built once: reading one post is the hottest query after authentication
 _GET_POST = Prepared(select(posts).where(posts.c.id == bindparam("post_id"), posts.c.workspace_id == bindparam("ws")))
-_POST_TARGETS = Prepared(select(*(targets.c[name] for name in TARGET_FIELDS))
+_POST_TARGETS = Prepared(select(*(targets.c[name] for name in TARGET_FIELDS + _TRIES_FIELDS))
                          .where(targets.c.post_id == bindparam("post_id")).order_by(targets.c.position))
 
 

@@ -199,6 +199,9 @@ targets = Table(
     Column("phase", String(20)),
     Column("processing_since", UTCDateTime),  # the first "still processing" answer: the budget counts from it
     Column("processing_checks", Integer, nullable=False, server_default="0"),  # attempts that only checked
+    # publish tries (attempts less processing checks) as of the last publish outcome: what `attempts` shows once
+    # the target is confirmed, since follow-ups (first comment, thread items, deletes) count in `attempts` too
+    Column("tries", Integer),
     Column("platform_state", Text),  # Fernet token of the adapter's saved handles (container id, publish_id...)
     # when the call that may create the post last started, and under which attempt: a lease that expired
     # before it is a plain retry; after it the outcome is unknown and reconcile starts from this time

@@ -223,7 +223,8 @@ _FINISH_TARGET = Prepared(
            targets.c.attempts == bindparam("attempt"))
     .values(status=bindparam("new_status"), error=bindparam("new_error"), permalink=bindparam("new_permalink"),
             platform_post_id=bindparam("new_platform_post_id"), next_attempt_at=bindparam("new_next_attempt_at"),
-            lease_until=None, phase=None, updated_at=bindparam("now"))
+            lease_until=None, phase=None, tries=targets.c.attempts - targets.c.processing_checks,
+            updated_at=bindparam("now"))
 )
 
 

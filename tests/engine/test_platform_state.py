@@ -386,10 +386,14 @@ def test_instagram_reel_processing_for_ten_minutes_publishes_one_container(engin
     post = engine.post(key, [account_id], caption="Launch", media=[{"type": "video", "url": MEDIA_URL}])
     engine.tick()
     target = engine.get(key, post["id"])["targets"][0]
-    assert (target["status"], target["phase"]) == ("publishing", "processing")
+    assert (target["status"], target["phase"], target["attempts"]) == ("publishing", "processing", 1)
+    engine.clock.advance(30)
+    engine.tick()  # a check: no try of its own
+    assert engine.get(key, post["id"])["targets"][0]["attempts"] == 1
     run_until_final(engine, step=30.0, limit=100)
     target = engine.get(key, post["id"])["targets"][0]
     assert target["status"] == "confirmed" and "phase" not in target
+    assert target["attempts"] == 1 and target_row(engine).attempts > 10  # a dozen checks, one try
     assert len(account.containers) == 1 and len(account.media) == 1
 
 

@@ -87,7 +87,7 @@ def test_sandbox_thread_posts_each_item_once_in_order(engine: Engine) -> None:
     done = engine.get(key, post["id"])
     assert done["status"] == "published"
     for target, account, n in ((done["targets"][0], x, 4), (done["targets"][1], bsky, 2)):
-        assert target["status"] == "confirmed"
+        assert target["status"] == "confirmed" and target["attempts"] == 1  # the items' attempts are the thread's
         assert (target["thread"]["status"], target["thread"]["published"], target["thread"]["total"]) == (
             "published", n, n)
         stored = engine.sandbox_posts(account["id"])

@@ -18,7 +18,7 @@ from postdodo_connect.api import Service, create_app
 from postdodo_connect.config import Settings
 from postdodo_connect.errors import DatabaseOutOfDate
 from postdodo_connect.storage import Database, Vault, migrate
-from postdodo_connect.storage.schema import accounts, events, metadata, posts
+from postdodo_connect.storage.schema import accounts, events, metadata, posts, targets
 from tests.support.databases import load_sql, scratch_database
 
 LEGACY = Path(__file__).parent / "legacy"
@@ -123,6 +123,11 @@ def test_a_database_of_release_0_1_0_upgrades_with_every_row_intact(legacy_url: 
         counters = dict(conn.execute(select(posts.c.id, posts.c.event_seq)).all())
         stored = dict(conn.execute(select(events.c.post_id, func.count()).group_by(events.c.post_id)).all())
     assert counters and counters == {post_id: stored.get(post_id, 0) for post_id in counters}
+    with database.read() as conn:  # 0012: a confirmed target's publish tries are its attempts (no follow-ups then)
+        tries = conn.execute(select(targets.c.status, targets.c.attempts, targets.c.tries)).all()
+    assert {(status, attempts, count) for status, attempts, count in tries if status == "confirmed"} == {
+        ("confirmed", 1, 1), ("confirmed", 2, 2)}
+    assert all(count is None for status, _, count in tries if status != "confirmed")
     assert migrate.differences(database) == []
     with database.read() as conn:
         sealed = conn.execute(select(accounts.c.credentials)
