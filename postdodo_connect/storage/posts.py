@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -79,24 +79,24 @@ def create_post(
     return post
 
 
-def publish_tries(target: dict[str, Any], processing_checks: int, tries: int | None, leased: bool) -> int:
+def publish_tries(row: Mapping[str, Any]) -> int:
     """How many times a target was tried: `attempts` also counts its processing checks (no try of their own) and,
     once confirmed, its first comment's, thread items' and deletes' attempts, which are the confirmed post's."""
-    attempts = target["attempts"] or 0
-    if target["status"] in _CONFIRMED:
+    attempts = row.get("attempts") or 0
+    if row.get("status") in _CONFIRMED:
         # a target confirmed before tries were kept shows its attempts, as it always did
+        tries: int | None = row.get("tries")
         return tries if tries is not None else attempts
     # the retry policy's count takes the try that got "still processing" for a check, and the attempt that ends
     # the processing for the try: between checks (nothing leased) that try is still to be counted
-    waiting_check = target["status"] == "publishing" and target["phase"] == "processing" and not leased
-    return max(attempts - processing_checks + (1 if waiting_check else 0), 0)
+    waiting_check = row.get("status") == "publishing" and row.get("phase") == "processing" and row.get("lease_until") is None
+    return max(attempts - (row.get("processing_checks") or 0) + (1 if waiting_check else 0), 0)
 
 
 def _target(row: Any) -> dict[str, Any]:
     mapping = row if isinstance(row, dict) else row._mapping
     target = {name: mapping.get(name) for name in TARGET_FIELDS}
-    target["attempts"] = publish_tries(target, mapping.get("processing_checks") or 0, mapping.get("tries"),
-                                       mapping.get("lease_until") is not None)
+    target["attempts"] = publish_tries(mapping)
     if target["status"] != "publishing":
         target["phase"] = None  # a phase only refines `publishing`
     if target["status"] not in ("scheduled", "retrying") and target["phase"] != "processing":
