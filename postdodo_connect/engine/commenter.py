@@ -24,9 +24,12 @@ if TYPE_CHECKING:
     from .publisher import Publisher
 
 log = logging.getLogger("postdodo.commenter")
-UNKNOWN = {"code": "outcome_unknown", "retryable": False, "platform_error": None,
-           "message": "the first comment may exist on the platform (an earlier attempt stopped mid-call): check it "
-                      "by hand before posting it again"}
+
+
+def may_exist(advice: str) -> dict[str, Any]:
+    """The error of a first comment an attempt that stopped mid-call may have posted, and nobody can tell."""
+    return {"code": "outcome_unknown", "retryable": False, "platform_error": None,
+            "message": f"the first comment may exist on the platform (an attempt stopped mid-call): {advice}"}
 
 
 def post_comment(publisher: Publisher, target: dict[str, Any], account_row: dict[str, Any], attempt: int) -> str:
@@ -43,7 +46,8 @@ def post_comment(publisher: Publisher, target: dict[str, Any], account_row: dict
         started = comment.get("call_started_at")
         if started is not None and publisher.clock().timestamp() - started >= adapter.horizon(account):
             comment.pop("call_started_at")  # an earlier call may have posted it, and no repeat can tell
-            return _record(publisher, target, attempt, comment | {"status": "failed", "error": UNKNOWN})
+            return _record(publisher, target, attempt, comment | {"status": "failed", "error": may_exist(
+                "check it by hand before posting it again")})
         if not _calling(publisher, target, attempt, comment, started):
             return "lost"
         made: Published = adapter.comment(account, target["platform_post_id"], comment["text"])

@@ -14,6 +14,7 @@ from ..models import format_time
 from ..platforms import Account, Platform, Published
 from ..storage import posts as posts_store
 from ..storage import unpublish as store
+from .commenter import may_exist
 from .progress import error_record
 from .threader import IN_FLIGHT, find_item, first_unpublished
 
@@ -117,10 +118,7 @@ def _settle_comment(publisher: Publisher, target: dict[str, Any], adapter: Platf
         comment.update(status="published", platform_post_id=made.platform_post_id or None,
                        permalink=made.permalink or None, error=None)
     else:
-        comment.update(status="failed", error={
-            "code": "outcome_unknown", "retryable": False, "platform_error": None,
-            "message": "the first comment may exist on the platform (its worker stopped mid-call): check and "
-                       "delete it by hand"})
+        comment.update(status="failed", error=may_exist("check and delete it by hand"))
 
 
 def _settle_in_flight(publisher: Publisher, target: dict[str, Any], account_row: dict[str, Any], adapter: Platform,
