@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
@@ -14,9 +15,25 @@ from . import accounts, auth, boundary, connect, connect_pages, events, health, 
 from .service import Service
 
 
+class App(Flask):
+    """Flask, answering `ensure_sync` once per function instead of on every call."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._sync: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        # Flask asks inspect whether each hook and view is a coroutine on every request (six times for a
+        # GET), though the answer never changes; our hooks and views are all plain functions
+        sync = self._sync.get(func)
+        if sync is None:
+            sync = self._sync[func] = super().ensure_sync(func)
+        return sync
+
+
 def create_app(test_config: dict[str, Any] | None = None, *, service: Service | None = None) -> Flask:
     """The API app; `service` injects ready settings/database (tests, `postdodo serve`)."""
-    app = Flask(__name__)
+    app = App(__name__)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.config.from_mapping(ACCESS_LOG=True)
     if test_config:

@@ -23,7 +23,7 @@ _last_noted: dict[str, datetime] = {}  # key id -> when this process last wrote 
 
 def bearer_key() -> str | None:
     """The key of the Authorization header, if it has one."""
-    header = request.headers.get("Authorization", "")
+    header = request.environ.get("HTTP_AUTHORIZATION", "")  # the header, without Headers' name lookup
     scheme, _, key = header.partition(" ")
     return key.strip() if scheme.lower() == "bearer" and key.strip() else None
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, g, redirect, render_template, request, session
+from flask import Flask, current_app, redirect, render_template, request, session
 from werkzeug.wrappers import Response
 
-from ..api.limits import Limiter, build
+from ..api.limits import WINDOW, Limiter, build
 from ..api.service import service
 from ..config import Settings
 from ..errors import APIError, RateLimitError
@@ -34,7 +34,7 @@ def _throttle(email: str) -> None:
         limiter.hit_address("login:" + (request.remote_addr or "?"))
         limiter.hit_key("login:" + email.strip().lower()[:254])
     finally:
-        g.pop("rate_window", None)  # the API's RateLimit-* headers describe /v1 only
+        request.environ.pop(WINDOW, None)  # the API's RateLimit-* headers describe /v1 only
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -16,6 +16,7 @@ from ..config import Settings
 from .blueprint import bp
 
 SESSION_LIFETIME = timedelta(days=14)
+API_PREFIX = "/v1/"  # the API's paths: authenticated by key (or a connect page's own cookie), never by session
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # no inline script or style anywhere: every script and stylesheet is a file of static/
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
@@ -65,6 +66,8 @@ class SessionInterface(SecureCookieSessionInterface):
         return self._signers[app.secret_key]
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.path.startswith(API_PREFIX):
+            return self.make_null_session(app)  # the API never uses it; a null session is not saved either
         if self.get_cookie_name(app) not in request.cookies:
             return self.session_class()
         return super().open_session(app, request)
