@@ -14,13 +14,26 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import JSON, Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.elements import ColumnElement
 
 Processor = Callable[[Any], Any]
 _REQUIRED = object()
+
+
+# Most JSON columns of a row hold JSON null (a target without error, thread or first comment), and the JSON
+# type's processors run the json module on every one of them: that cost more than the row's query.
+def _json_null_in(processor: Processor) -> Processor:
+    null = processor(None)  # what the type stores for None: the text "null" (SQLite), unless none_as_null
+    if not isinstance(null, str | None):
+        return processor  # a driver's wrapper object (PostgreSQL): not shared between statements
+    return lambda value: null if value is None else processor(value)
+
+
+def _json_null_out(processor: Processor) -> Processor:
+    return lambda value: None if value == "null" else processor(value)
 
 
 @dataclass(frozen=True)
@@ -85,9 +98,10 @@ class Prepared:
                 raise ValueError(f"{name}: expanding parameters cannot be prepared")
             processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if processor is not None:
-                binds[name] = processor
+                binds[name] = _json_null_in(processor) if isinstance(bind.type, JSON) else processor
         columns = _result_columns(self.stmt)
-        processors = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
+        processors = [_json_null_out(p) if p is not None and isinstance(c.type, JSON) else p
+                      for c in columns for p in [c.type.dialect_impl(dialect).result_processor(dialect, None)]]
         order = tuple(compiled.positiontup) if compiled.positional else tuple(by_name)
         slots = tuple((name, binds.get(name), _REQUIRED if by_name[name].required else compiled.params[name])
                       for name in order)
