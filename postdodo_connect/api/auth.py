@@ -52,7 +52,7 @@ def init_app(app: Flask) -> None:
         key = bearer_key()
         found = None
         if key is not None:
-            with service().db.lean_read() as conn:
+            with service().db.lean_read(single=True) as conn:
                 found = keys.authenticate(conn, key)
         if found is None:
             limiter.hit_address(address)

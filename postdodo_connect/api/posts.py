@@ -115,7 +115,7 @@ def preflight(body: PostCreate, workspace_id: str,
             problems.append({"field": "account_ids", "rule": "post.account_ids.duplicate",
                              "message": f"{account_id} is listed twice"})
         seen.add(account_id)
-    with service().db.lean_read() as conn:
+    with service().db.lean_read(single=True) as conn:
         found = accounts_store.get_accounts(conn, workspace_id, seen)
     for account_id in sorted(seen - set(found)):
         problems.append({"field": "account_ids", "rule": "post.account_ids.unknown",

@@ -133,18 +133,22 @@ class Database:
             self._lean.append(raw)
 
     @contextmanager
-    def lean_read(self) -> Iterator[Conn]:
+    def lean_read(self, *, single: bool = False) -> Iterator[Conn]:
         """A read-only transaction for Prepared statements only (the API's hot path).
 
         On SQLite it runs straight on a driver connection of the lean stack: SQLAlchemy's checkout,
         transaction objects and events cost more than the indexed reads themselves. On PostgreSQL it is
-        `read()`, whose pre-ping and pool keep a restarted server transparent.
+        `read()`, whose pre-ping and pool keep a restarted server transparent. `single`: the caller runs
+        one statement, which SQLite already reads in a transaction of its own (no BEGIN and ROLLBACK).
         """
         if not self.is_sqlite:
             with self.read() as conn:
                 yield conn
             return
         with self._driver() as raw:
+            if single:
+                yield DriverTransaction(self.engine.dialect, raw)
+                return
             raw.execute("BEGIN")
             try:
                 yield DriverTransaction(self.engine.dialect, raw)
