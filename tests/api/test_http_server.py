@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+from postdodo_connect.http_workers import KEEPALIVE_REQUESTS
 from tests.support.server import Server, start_server, wait_until
 
 
@@ -108,3 +111,18 @@ def test_demo_workspace_only_on_an_empty_database(tmp_path: Path) -> None:
     skipped = start_server(empty, args=("--no-demo",))
     skipped.stop()
     assert skipped.key is None
+
+
+def test_a_kept_alive_connection_is_closed_after_its_hundredth_request(live_server: Server) -> None:
+    """Clients that connected at once then spread over the workers again (see http_workers.ThreadWorker)."""
+    address = urlsplit(live_server.url)
+    connection = http.client.HTTPConnection(address.hostname or "127.0.0.1", address.port, timeout=10)
+    try:
+        for number in range(1, KEEPALIVE_REQUESTS + 1):
+            connection.request("GET", "/healthz")
+            answer = connection.getresponse()
+            answer.read()
+            assert answer.status == 200
+            assert (answer.getheader("Connection", "").lower() == "close") == (number == KEEPALIVE_REQUESTS), number
+    finally:
+        connection.close()
