@@ -28,7 +28,7 @@ _REQUIRED = object()
 def _json_null_in(processor: Processor) -> Processor:
     null = processor(None)  # what the type stores for None: the text "null" (SQLite), unless none_as_null
     if not isinstance(null, str | None):
-        return processor  # a driver's wrapper object (PostgreSQL): not shared between statements
+        return processor  # an object of the driver's (a JSON wrapper): made for each value, as the type does
     return lambda value: null if value is None else processor(value)
 
 
