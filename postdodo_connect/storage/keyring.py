@@ -101,6 +101,11 @@ def _find_key(settings: Settings, db: Database) -> tuple[str, str]:
     if legacy is not None:
         return keyfile.create(path, str(legacy)), str(path)
     if _sealed_data(db):
+        try:
+            # a process starting beside this one may have made the file and verified its key since the read above
+            return keyfile.read(path), str(path)
+        except FileNotFoundError:
+            pass
         raise ConfigurationError(
             f"the secret key file {path} is missing, but the database holds credentials and webhook secrets "
             "sealed with the key it held: restore the file from a backup (or set POSTDODO_SECRET_KEY to that key); "

@@ -93,6 +93,27 @@ def test_processes_starting_a_fresh_install_at_once_agree_on_one_key(tmp_path: P
     assert len(keys) == 1 and (tmp_path / "fresh.db.key").read_text().strip() in keys
 
 
+def test_a_start_that_missed_the_key_file_another_start_was_making_uses_that_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The interleaving the test above can hit: this start finds no file, then another start creates the file
+    and records its key's verifier, then this start finds sealed data: it must take the new file, not refuse."""
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    fresh_database(url).dispose()
+    read = keyfile.read
+    theirs: list[str | None] = []
+    missed: list[Path] = []
+
+    def missed_while_another_start_made_it(path: Path) -> str:
+        if not missed:
+            missed.append(path)
+            theirs.append(_start_in_other_process(url))  # the other start runs to its end meanwhile
+            raise FileNotFoundError(path)
+        return read(path)
+
+    monkeypatch.setattr(keyfile, "read", missed_while_another_start_made_it)
+    assert _start_in_other_process(url) == theirs[0] == read(tmp_path / "fresh.db.key")
+
+
 def test_a_legacy_key_in_the_settings_table_moves_to_the_file_and_old_tokens_are_resealed(tmp_path: Path) -> None:
     db = fresh_database(f"sqlite:///{tmp_path / 'old.db'}")
     legacy = "legacy-generated-key-0123456789abcdef"
