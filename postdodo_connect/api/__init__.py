@@ -11,7 +11,21 @@ from flask import Flask
 from ..config import Settings
 from ..errors import ConfigurationError
 from ..storage import Vault
-from . import accounts, auth, boundary, connect, connect_pages, events, health, limits, meta, metrics, posts, webhooks
+from . import (
+    accounts,
+    auth,
+    boundary,
+    connect,
+    connect_pages,
+    edge,
+    events,
+    health,
+    limits,
+    meta,
+    metrics,
+    posts,
+    webhooks,
+)
 from .service import Service
 
 
@@ -43,15 +57,16 @@ def create_app(test_config: dict[str, Any] | None = None, *, service: Service | 
     app.config["MAX_CONTENT_LENGTH"] = service.settings.max_body
     app.extensions["postdodo"] = service
     app.extensions["postdodo.ops_redis"] = redis = health.ops_redis(service.settings.redis_url)
-    metrics.init_app(app, service, redis)  # first: it times and counts every request, refused ones included
+    count = metrics.init_app(app, service, redis)
     boundary.init_app(app)
     auth.init_app(app)
-    app.extensions["postdodo.limiter"] = limits.init_app(app, service.settings)
+    limits.init_app(app, service.settings)
     for blueprint in (meta.bp, accounts.bp, posts.bp, webhooks.bp, events.bp, connect.bp, connect_pages.bp):
         app.register_blueprint(blueprint)
     from .. import dashboard  # here: it imports api.service and api.limits, a cycle at module level
 
     dashboard.init_app(app, service.settings)
+    edge.init_app(app, count)  # last, so outermost: it times and counts every request, refused ones included
     return app
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..errors import AuthenticationError
 from ..storage import keys
 from .limits import Limiter
-from .service import service
+from .service import Service
 
 # the connect pages and callback are where browsers land: bound to a session by its signed state, not a key
 PUBLIC_PATHS = frozenset({"/v1/openapi.json", "/v1/connect/callback", "/v1/connect/form", "/v1/connect/done"})
@@ -21,9 +22,9 @@ log = logging.getLogger("postdodo.api")
 _last_noted: dict[str, datetime] = {}  # key id -> when this process last wrote its last_used_at
 
 
-def bearer_key() -> str | None:
-    """The key of the Authorization header, if it has one."""
-    header = request.environ.get("HTTP_AUTHORIZATION", "")  # the header, without Headers' name lookup
+def bearer_key(environ: Mapping[str, Any]) -> str | None:
+    """The key of a request's Authorization header, if it has one."""
+    header = environ.get("HTTP_AUTHORIZATION", "")  # the header, without Headers' name lookup
     scheme, _, key = header.partition(" ")
     return key.strip() if scheme.lower() == "bearer" and key.strip() else None
 
@@ -39,20 +40,23 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _authenticate() -> None:
-        path = request.path
+        req = request._get_current_object()  # type: ignore[attr-defined]  # one context lookup, not one per field
+        path = req.path
         if not path.startswith("/v1/"):
             return
-        limiter: Limiter = app.extensions["postdodo.limiter"]  # set up after this hook; `app`, not the proxy
-        address = request.remote_addr or "?"
+        # set up after this hook: read from `app` (not the current_app proxy) on each request
+        limiter: Limiter = app.extensions["postdodo.limiter"]
+        svc: Service = app.extensions["postdodo"]
+        address = req.remote_addr or "?"
         if path in PUBLIC_PATHS:
             limiter.hit_address(address)
             return
         # before the lookup: a flood of wrong keys from one address costs no hash or read past its limit
         limiter.check_blocked(address)
-        key = bearer_key()
+        key = bearer_key(req.environ)
         found = None
         if key is not None:
-            with service().db.lean_read(single=True) as conn:
+            with svc.db.lean_read(single=True) as conn:
                 found = keys.authenticate(conn, key)
         if found is None:
             limiter.hit_address(address)
@@ -61,12 +65,11 @@ def init_app(app: Flask) -> None:
             raise AuthenticationError("invalid API key (revoked, rotated or mistyped)")
         limiter.hit_key(found["key_id"])
         g.workspace = found
-        note_use(found["key_id"])
+        note_use(svc, found["key_id"])
 
 
-def note_use(key_id: str) -> None:
+def note_use(svc: Service, key_id: str) -> None:
     """Keep the key's "last used" (Settings → API) current to the minute: one write per key a minute at most."""
-    svc = service()
     now = svc.clock()
     last = _last_noted.get(key_id)
     if last is not None and abs(now - last) < TOUCH_EVERY:

@@ -197,7 +197,8 @@ def _reset_epoch(window: Window) -> int:
     return int(window.reset_at + 1)
 
 
-def _headers(window: Window) -> list[tuple[str, str]]:
+def rate_headers(window: Window) -> list[tuple[str, str]]:
+    """The six headers describing a window (the WSGI edge adds them to the answer)."""
     reset = _reset_epoch(window)
     limit, remaining = str(window.limit), str(max(0, window.remaining))
     return [("RateLimit-Limit", limit), ("RateLimit-Remaining", remaining),
@@ -222,24 +223,8 @@ def build(per_key: tuple[str, str], anonymous: tuple[str, str], redis_url: str |
                    shared=_Shared(redis_url) if redis_url else None)
 
 
-def init_app(app: Flask, settings: Settings) -> Limiter:
-    """The app's limiter; auth counts each /v1 request, this writes the headers on every /v1 answer."""
-    limiter = build(("POSTDODO_RATE_LIMIT", settings.rate_limit),
-                    ("POSTDODO_RATE_LIMIT_ANONYMOUS", settings.rate_limit_anonymous), settings.redis_url)
-
-    inner = app.wsgi_app
-
-    def with_headers(environ: dict[str, Any], start_response: Any) -> Any:
-        # added at the WSGI edge: werkzeug's Headers checks each name and value it is given, and these six
-        # are our own numbers (an after_request hook writing them cost 5 % of a GET)
-        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            window: Window | None = environ.get(WINDOW)
-            if window is not None:
-                headers.extend(_headers(window))
-            return start_response(status, headers, exc_info)
-
-        return inner(environ, start)
-
-    with_headers.__wrapped__ = inner  # type: ignore[attr-defined]
-    app.wsgi_app = with_headers  # type: ignore[method-assign]
-    return limiter
+def init_app(app: Flask, settings: Settings) -> None:
+    """The app's limiter: auth counts each /v1 request in it, the WSGI edge writes the window's headers."""
+    app.extensions["postdodo.limiter"] = build(("POSTDODO_RATE_LIMIT", settings.rate_limit),
+                                               ("POSTDODO_RATE_LIMIT_ANONYMOUS", settings.rate_limit_anonymous),
+                                               settings.redis_url)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from tests.support.factory import Api
@@ -74,6 +76,29 @@ def test_other_workspace_ids_answer_404(api: Api, key: str) -> None:
 def test_request_id_is_echoed_when_sane(api: Api, key: str) -> None:
     response = api.call("GET", "/v1/accounts", key, headers={"X-Request-Id": "abc-123"})
     assert response.headers["X-Request-Id"] == "abc-123"
+
+
+@pytest.mark.parametrize("incoming", ["x" * 65, "tab\there", "café", ""])
+def test_an_insane_request_id_is_replaced_by_ours(api: Api, key: str, incoming: str) -> None:
+    response = api.call("GET", "/v1/nothing", key, headers={"X-Request-Id": incoming})
+    ours = response.headers["X-Request-Id"]
+    assert ours.startswith("req_") and len(ours) == 20
+    assert response.get_json()["error"]["request_id"] == ours
+
+
+def test_the_access_log_names_each_request_but_not_its_query(api: Api, key: str,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    api.app.config["ACCESS_LOG"] = True
+    with caplog.at_level(logging.INFO, logger="postdodo.api"):
+        ok = api.call("GET", "/v1/accounts?limit=5", key, headers={"X-Request-Id": "trace-1"})
+        refused = api.call("GET", "/v1/posts?cursor=sekrit-cursor", key)
+        unknown = api.call("GET", "/nothing?token=sekrit-token")
+    lines = [r.getMessage() for r in caplog.records if r.name == "postdodo.api"]
+    assert [line.split()[:3] for line in lines] == [["GET", "/v1/accounts", "200"], ["GET", "/v1/posts", "400"],
+                                                    ["GET", "/nothing", "404"]]
+    assert [line.split()[-1] for line in lines] == ["trace-1", refused.headers["X-Request-Id"],
+                                                    unknown.headers["X-Request-Id"]]
+    assert ok.status_code == 200 and "sekrit" not in caplog.text
 
 
 @pytest.mark.parametrize(("body", "field", "message"), [
