@@ -129,7 +129,8 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _refuse_controls() -> None:
-        environ = request.environ  # the raw strings: the 400 names where; the common case costs two regex scans
+        # the WSGI strings, not request.path and query_string: nothing is decoded for the common, clean case
+        environ = request.environ
         if _CONTROL_IN_PATH.search(environ.get("PATH_INFO", "")) or \
                 _CONTROL_IN_QUERY.search(environ.get("QUERY_STRING", "").encode("latin-1")):
             _refuse_control_characters()

@@ -2,10 +2,9 @@
 
 Each request gets an id (the caller's X-Request-Id when it is sane, else ours) and is timed; its answer gets
 X-Request-Id and the rate-limit headers of the window it was counted in, is counted in the metrics by route
-template and status, and writes the access-log line. As Flask before/after hooks this cost about a tenth of
-a GET: every hook reaches the request through context proxies, and werkzeug's Headers checks each name and
-value it is given. Here it is one closure around the app, which also sees answers no hook saw (a failed
-error handler's 500).
+template and status, and writes the access-log line. Three Flask hooks and two wrappers did this before:
+each hook reaches the request through context proxies, and werkzeug's Headers checks each name and value it
+is given. The one closure saves 22k instructions a GET (of 1.1 million, counted with callgrind).
 """
 
 from __future__ import annotations
