@@ -22,14 +22,12 @@ import os
 import resource
 import statistics
 import sys
-import tempfile
 from contextlib import ExitStack
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.bench.harness import ROOT, gunicorn, load  # noqa: E402
-from tests.support.factory import SECRET, make_api  # noqa: E402
+from tests.bench.harness import gunicorn, load, post_fixture  # noqa: E402
 
 APPS = {"bare": "tests.bench.bare_app:app", "hand": "tests.bench.handwritten_app:app",
         "full": "tests.bench.handwritten_full_app:app", "ours": "postdodo_connect.api:create_app()"}
@@ -67,17 +65,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=3, help="length of each measurement")
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp())
-    db_url = f"sqlite:///{workdir / 'bench.db'}"
-    api = make_api(db_url)
-    key = api.new_key("bench")
-    accounts = [api.sandbox_account(key, p)["id"] for p in ("bluesky", "mastodon")]
-    body = {"caption": "Benchmark post with a link https://example.com and an emoji 🎉", "account_ids": accounts,
-            "scheduled_at": "2099-01-01T00:00:00Z"}
-    post_id = api.call("POST", "/v1/posts", key, json=body).get_json()["id"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("POSTDODO_")}
-    env |= {"POSTDODO_DATABASE_URL": db_url, "POSTDODO_SECRET_KEY": SECRET, "POSTDODO_RATE_LIMIT": "100000000/minute",
-            "PYTHONPATH": str(ROOT)}
+    fixture = post_fixture()
+    key, post_id, body, env = fixture.key, fixture.post_id, fixture.body, fixture.env
     auth = {"Authorization": f"Bearer {key}"}
     routes = {"bare": ("/bare", "/bare", {}), "hand": ("/v1/posts", f"/v1/posts/{post_id}", auth),
               "full": ("/v1/posts", f"/v1/posts/{post_id}", auth), "ours": ("/v1/posts", f"/v1/posts/{post_id}", auth)}

@@ -24,7 +24,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -32,8 +31,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.bench.bench_api import APPS  # noqa: E402
-from tests.bench.harness import ROOT  # noqa: E402
-from tests.support.factory import SECRET, make_api  # noqa: E402
+from tests.bench.harness import ROOT, post_fixture  # noqa: E402
 
 NAMES = ("hand", "full", "ours")  # the two hand-written baselines, then the app itself
 WARM_UP = 200
@@ -94,18 +92,9 @@ def main() -> None:
         return
     if not shutil.which("valgrind"):
         raise SystemExit("valgrind is not installed (apt-get install valgrind)")
-    workdir = Path(tempfile.mkdtemp())
-    db_url = f"sqlite:///{workdir / 'bench.db'}"
-    api = make_api(db_url)
-    key = api.new_key("bench")
-    accounts = [api.sandbox_account(key, p)["id"] for p in ("bluesky", "mastodon")]
-    body = {"caption": "Benchmark post with a link https://example.com and an emoji 🎉", "account_ids": accounts,
-            "scheduled_at": "2099-01-01T00:00:00Z"}
-    post_id = api.call("POST", "/v1/posts", key, json=body).get_json()["id"]
-    api.db.dispose()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("POSTDODO_")}
-    env |= {"POSTDODO_DATABASE_URL": db_url, "POSTDODO_SECRET_KEY": SECRET, "POSTDODO_RATE_LIMIT": "100000000/minute",
-            "PYTHONPATH": str(ROOT), "BENCH_FIXTURE": json.dumps({"key": key, "post_id": post_id, "body": body})}
+    fixture = post_fixture()
+    env = fixture.env | {"BENCH_FIXTURE": json.dumps({"key": fixture.key, "post_id": fixture.post_id,
+                                                      "body": fixture.body})}
     runs = [(name, kind) for kind in ("get", "create") for name in NAMES]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         counts = dict(zip(runs, pool.map(lambda run: count(run[0], run[1], args.requests, env), runs), strict=True))

@@ -14,15 +14,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.bench.harness import ROOT, gunicorn, load  # noqa: E402
-from tests.support.factory import SECRET, make_api  # noqa: E402
+from tests.bench.harness import gunicorn, load, post_fixture  # noqa: E402
 from tests.support.server import start_server  # noqa: E402
 
 
@@ -64,18 +62,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp())
-    db_url = f"sqlite:///{workdir / 'bench.db'}"
-    api = make_api(db_url)
-    key = api.new_key("bench")
-    accounts = [api.sandbox_account(key, p)["id"] for p in ("bluesky", "mastodon")]
-    body = {"caption": "Benchmark post with a link https://example.com and an emoji 🎉", "account_ids": accounts,
-            "scheduled_at": "2099-01-01T00:00:00Z"}  # no engine work: both servers answer the same requests
-    post_id = api.call("POST", "/v1/posts", key, json=body).get_json()["id"]
-    api.db.dispose()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("POSTDODO_")}
-    env |= {"POSTDODO_DATABASE_URL": db_url, "POSTDODO_SECRET_KEY": SECRET, "POSTDODO_RATE_LIMIT": "100000000/minute",
-            "PYTHONPATH": str(ROOT)}
+    fixture = post_fixture()
+    key, post_id, body, env, workdir = fixture.key, fixture.post_id, fixture.body, fixture.env, fixture.workdir
     auth = {"Authorization": f"Bearer {key}"}
     totals = {"gunicorn": [0.0, 0.0], "serve": [0.0, 0.0]}
     cpu = {"gunicorn": [0.0, 0.0], "serve": [0.0, 0.0]}  # server CPU seconds and requests, create + GET

@@ -14,7 +14,9 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -26,6 +28,37 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class PostFixture:
+    """The API benchmarks' SQLite database (a key, two sandbox accounts, one post) and the env to serve it."""
+
+    workdir: Path
+    key: str
+    post_id: str
+    body: dict[str, Any]  # the create-post body the benchmarks send
+    env: dict[str, str]  # this process's environment with POSTDODO_* replaced by the fixture's
+
+
+def post_fixture() -> PostFixture:
+    """A fresh fixture in a new temporary directory."""
+    from tests.support.factory import SECRET, make_api  # the server package: only the API benchmarks need it
+
+    workdir = Path(tempfile.mkdtemp())
+    db_url = f"sqlite:///{workdir / 'bench.db'}"
+    api = make_api(db_url)
+    key = api.new_key("bench")
+    accounts = [api.sandbox_account(key, p)["id"] for p in ("bluesky", "mastodon")]
+    # scheduled far ahead: no engine work, so every server compared answers the same requests
+    body = {"caption": "Benchmark post with a link https://example.com and an emoji 🎉", "account_ids": accounts,
+            "scheduled_at": "2099-01-01T00:00:00Z"}
+    post_id = api.call("POST", "/v1/posts", key, json=body).get_json()["id"]
+    api.db.dispose()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POSTDODO_")}
+    env |= {"POSTDODO_DATABASE_URL": db_url, "POSTDODO_SECRET_KEY": SECRET, "POSTDODO_RATE_LIMIT": "100000000/minute",
+            "PYTHONPATH": str(ROOT)}
+    return PostFixture(workdir, key, post_id, body, env)
 
 
 @contextmanager
