@@ -1,0 +1,83 @@
+"""`postdodo serve`'s HTTP worker answers a kept-alive connection's next request on the same thread
+(http_workers.ThreadWorker), without letting one busy connection hold the thread while others wait."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from postdodo_connect.http_workers import INLINE_REQUESTS
+from tests.support.server import free_port, wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def one_thread() -> Iterator[tuple[str, int]]:
+    """gunicorn with one worker of one thread (the worker `postdodo serve` runs) serving tests/support/serial_app."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", "1", "--threads", "1", "-k", "postdodo_connect.http_workers.ThreadWorker",
+         "-b", f"127.0.0.1:{port}", "--log-level", "warning", "tests.support.serial_app:app"], cwd=ROOT)
+    try:
+        wait_until(lambda: _up(port), timeout=30, what="gunicorn to listen")
+        yield "127.0.0.1", port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _up(port: int) -> bool:
+    try:
+        return requests.get(f"http://127.0.0.1:{port}/", timeout=1).ok
+    except requests.ConnectionError:
+        return False
+
+
+def _read_answers(sock: socket.socket, count: int) -> list[int]:
+    """The serial numbers of `count` answers read off one connection, in order."""
+    data, serials = b"", list[int]()
+    while len(serials) < count:
+        head, sep, rest = data.partition(b"\r\n\r\n")
+        if sep:
+            length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")))
+            if len(rest) >= length:
+                assert head.startswith(b"HTTP/1.1 200"), head
+                serials.append(int(rest[:length]))
+                data = rest[length:]
+                continue
+        chunk = sock.recv(65536)
+        assert chunk, f"connection closed after {len(serials)} answers"
+        data += chunk
+    return serials
+
+
+def _get(path: str) -> bytes:
+    return f"GET {path} HTTP/1.1\r\nHost: test\r\n\r\n".encode()
+
+
+def test_pipelined_requests_are_all_answered_in_order(one_thread: tuple[str, int]) -> None:
+    with socket.create_connection(one_thread, timeout=30) as sock:
+        sock.sendall(b"".join(_get(f"/?n={n}") for n in range(30)))
+        serials = _read_answers(sock, 30)
+    assert serials == sorted(serials) and len(set(serials)) == 30
+
+
+def test_a_busy_connection_gives_the_thread_up_to_a_waiting_client(one_thread: tuple[str, int]) -> None:
+    """A client whose requests come back to back is answered at most INLINE_REQUESTS in a row while another waits."""
+    busy_count = 4 * INLINE_REQUESTS
+    with socket.create_connection(one_thread, timeout=30) as busy, socket.create_connection(one_thread, timeout=30) as other:
+        busy.sendall(_get("/?wait=1"))  # holds the only thread long enough for the other client to queue
+        other.sendall(_get("/"))
+        busy.sendall(b"".join(_get("/") for _ in range(busy_count - 1)))  # read ahead: ready at once, one by one
+        busy_serials = _read_answers(busy, busy_count)
+        [other_serial] = _read_answers(other, 1)
+    # without the bound the thread would answer all of the busy client's requests first
+    assert other_serial < busy_serials[-1]
+    assert other_serial <= busy_serials[0] + 2 * INLINE_REQUESTS
