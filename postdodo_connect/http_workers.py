@@ -45,6 +45,13 @@ def write_json_error(sock: socket.socket, status_int: int, reason: str, mesg: st
     util.write_nonblock(sock, head.encode("latin-1") + body)
 
 
+def _readable(fd: Any, timeout_ms: int) -> bool:
+    """Whether a socket or descriptor has something to read within `timeout_ms` (POSIX only, as gunicorn)."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(timeout_ms))
+
+
 def _use_json_errors() -> None:
     # gunicorn's Worker.handle_error calls `util.write_error` by name; this runs in the forked worker only
     util.write_error = write_json_error
@@ -88,9 +95,7 @@ class ThreadWorker(_ThreadWorker):  # type: ignore[misc]  # gunicorn ships no ty
             return False
         if conn.parser.unreader.buf.getvalue():  # read ahead with the last request (pipelined)
             return True
-        poller = select.poll()  # POSIX only, as gunicorn
-        poller.register(conn.sock, select.POLLIN)
-        return bool(poller.poll(INLINE_WAIT_MS))
+        return _readable(conn.sock, INLINE_WAIT_MS)
 
     def _others_wait(self) -> bool:
         """Whether a request waits for a thread, or a connection for the poller (readable, not yet dispatched)."""
@@ -99,9 +104,7 @@ class ThreadWorker(_ThreadWorker):  # type: ignore[misc]  # gunicorn ships no ty
         fileno = getattr(self.poller, "fileno", None)  # epoll and kqueue: readable while any of their sockets is
         if fileno is None:
             return True  # a poller that cannot tell: assume others wait
-        probe = select.poll()
-        probe.register(fileno(), select.POLLIN)
-        return bool(probe.poll(0))
+        return _readable(fileno(), 0)
 
     def handle_request(self, req: Any, conn: Any) -> Any:
         """gthread's, answering with `Connection: close` on a connection's last request."""
