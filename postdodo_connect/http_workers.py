@@ -71,7 +71,7 @@ class ThreadWorker(_ThreadWorker):  # type: ignore[misc]  # gunicorn ships no ty
     waits for the GIL (strace: 25 futex calls a GET, 44 a create-post, against none in a sync worker), and a
     create-post cost 0.6-0.9 ms of CPU more than in a sync worker: `postdodo serve` answered 0.59x the
     creates of `gunicorn -w 2` (tests/bench/bench_serve.py). A thread that waits a millisecond for the
-    connection's next request and answers it itself skips both handoffs: 0.81x over 10 rounds. As Puma's
+    connection's next request and answers it itself skips both handoffs: about 0.8x over 16 rounds. As Puma's
     `max_fast_inline`, it hands the connection back after `INLINE_REQUESTS` in a row while others wait.
     """
 
