@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import select
 import socket
+import threading
 from typing import Any
 
 from gunicorn import util
@@ -21,8 +22,13 @@ from gunicorn.workers.sync import SyncWorker as _SyncWorker
 __all__ = ["KEEPALIVE_REQUESTS", "SyncWorker", "ThreadWorker", "write_json_error"]
 
 KEEPALIVE_REQUESTS = 100  # per kept-alive connection, then it is closed (nginx's default before 1.19.10)
-INLINE_REQUESTS = 10  # a connection's requests answered in a row on one thread while others wait (Puma's default)
+# a connection's requests answered in a row on one thread while others wait; 10 (Puma's) added no throughput
+# once requests take turns (RUN_WAIT) and tripled the p90 latency of the waiting clients
+INLINE_REQUESTS = 3
 INLINE_WAIT_MS = 1  # how long a thread waits for a kept-alive connection's next request before handing it back
+# seconds a request waits for the one running in its worker before it runs beside it: longer than a few
+# queued API requests take under load (10 ms was not), short enough not to be noticed behind a slow one
+RUN_WAIT = 0.05
 
 # status -> (code, message). Fixed texts: gunicorn's own would echo parts of the request line or a header.
 _ERRORS = {
@@ -71,23 +77,40 @@ class ThreadWorker(_ThreadWorker):  # type: ignore[misc]  # gunicorn ships no ty
     waits for the GIL (strace: 25 futex calls a GET, 44 a create-post, against none in a sync worker), and a
     create-post cost 0.6-0.9 ms of CPU more than in a sync worker: `postdodo serve` answered 0.59x the
     creates of `gunicorn -w 2` (tests/bench/bench_serve.py). A thread that waits a millisecond for the
-    connection's next request and answers it itself skips both handoffs: about 0.8x over 16 rounds. As Puma's
-    `max_fast_inline`, it hands the connection back after `INLINE_REQUESTS` in a row while others wait.
+    connection's next request and answers it itself skips both handoffs. As Puma's `max_fast_inline`, it
+    hands the connection back after `INLINE_REQUESTS` in a row while others wait.
+
+    Threads that run Python at once in one process only take turns on the GIL, and every sqlite3 call hands
+    it over: with 4 threads a create-post cost 25 % more CPU than with 1. So one request runs at a time in a
+    worker, and the others wait for it, but for `RUN_WAIT` at most: then they run beside it, so a request
+    waiting on the network (an OAuth token exchange) holds the rest up by that much, not for its whole length.
     """
+
+    run_wait = RUN_WAIT
 
     def init_process(self, *args: Any, **kwargs: Any) -> None:
         """Switch to JSON error bodies, then run as gthread does."""
         _use_json_errors()
+        self._running = threading.Lock()  # held by the request running in this worker
         super().init_process(*args, **kwargs)
 
     def handle(self, conn: Any) -> Any:
         """gthread's, then the connection's next requests on this thread while each comes at once."""
-        keep = super().handle(conn)
+        keep = self._answer(conn)
         answered = 1
         while keep is True and self.alive and self._next_ready(conn, answered):
-            keep = super().handle(conn)
+            keep = self._answer(conn)
             answered += 1
         return keep
+
+    def _answer(self, conn: Any) -> Any:
+        """One request of `conn`, once the request running in this worker is done or `run_wait` has passed."""
+        took = self._running.acquire(timeout=self.run_wait)
+        try:
+            return super().handle(conn)
+        finally:
+            if took:
+                self._running.release()
 
     def _next_ready(self, conn: Any, answered: int) -> bool:
         """Whether to answer the connection's next request on this thread (False: back to the poller)."""

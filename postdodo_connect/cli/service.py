@@ -34,7 +34,7 @@ def register(commands: Any) -> None:
     serve.add_argument("--workers", type=_positive, default=None, metavar="N",
                        help="HTTP worker processes (default: one per CPU, 2 to 8)")
     serve.add_argument("--threads", type=_positive, default=4, metavar="N",
-                       help="requests each worker serves at once (default 4)")
+                       help="requests each worker takes at once; one runs, the others wait up to 50 ms for it (default 4)")
     serve.add_argument("--backlog", type=_positive, default=512, metavar="N",
                        help="connections waiting to be accepted before new ones are refused (default 512)")
     serve.add_argument("--keep-alive", type=float, default=5.0, metavar="SECONDS",

@@ -1,5 +1,6 @@
-"""`postdodo serve`'s HTTP worker answers a kept-alive connection's next request on the same thread
-(http_workers.ThreadWorker), without letting one busy connection hold the thread while others wait."""
+"""`postdodo serve`'s HTTP worker (http_workers.ThreadWorker) answers a kept-alive connection's next request on
+the same thread, without letting one busy connection hold the thread while others wait; and runs one request
+at a time, unless the running one takes longer than the others' wait."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,19 +21,27 @@ from tests.support.server import free_port, wait_until
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def one_thread() -> Iterator[tuple[str, int]]:
-    """gunicorn with one worker of one thread (the worker `postdodo serve` runs) serving tests/support/serial_app."""
+@contextmanager
+def _gunicorn(app: str, *, threads: int, worker: str = "postdodo_connect.http_workers.ThreadWorker",
+              ) -> Iterator[tuple[str, int]]:
+    """gunicorn with one worker of `threads` threads serving `app`; yields its address."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", "1", "--threads", "1", "-k", "postdodo_connect.http_workers.ThreadWorker",
-         "-b", f"127.0.0.1:{port}", "--log-level", "warning", "tests.support.serial_app:app"], cwd=ROOT)
+        [sys.executable, "-m", "gunicorn", "-w", "1", "--threads", str(threads), "-k", worker,
+         "-b", f"127.0.0.1:{port}", "--log-level", "warning", app], cwd=ROOT)
     try:
         wait_until(lambda: _up(port), timeout=30, what="gunicorn to listen")
         yield "127.0.0.1", port
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+@pytest.fixture
+def one_thread() -> Iterator[tuple[str, int]]:
+    """gunicorn with one worker of one thread (the worker `postdodo serve` runs) serving tests/support/serial_app."""
+    with _gunicorn("tests.support.serial_app:app", threads=1) as address:
+        yield address
 
 
 def _up(port: int) -> bool:
@@ -81,3 +92,38 @@ def test_a_busy_connection_gives_the_thread_up_to_a_waiting_client(one_thread: t
     # without the bound the thread would answer all of the busy client's requests first
     assert other_serial < busy_serials[-1]
     assert other_serial <= busy_serials[0] + 2 * INLINE_REQUESTS
+
+
+def _ask(address: tuple[str, int], path: str) -> str:
+    """The body of one answer, on a connection of its own."""
+    with socket.create_connection(address, timeout=60) as sock:
+        sock.sendall(_get(path))
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+            head, sep, rest = data.partition(b"\r\n\r\n")
+            if sep and head.startswith(b"HTTP/1.1 200"):
+                length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                                  if line.lower().startswith(b"content-length")))
+                if len(rest) >= length:
+                    return rest[:length].decode()
+        raise AssertionError(f"no answer to {path}: {data!r}")
+
+
+def test_requests_of_one_worker_run_one_at_a_time() -> None:
+    """Four requests at once on four threads: each runs alone (their Python work would contend for the GIL)."""
+    with _gunicorn("tests.support.overlap_app:app", threads=4, worker="tests.support.workers.PatientWorker") as address:
+        with ThreadPoolExecutor(4) as pool:
+            answers = list(pool.map(lambda _: _ask(address, "/?spin=0.05"), range(4)))
+    assert answers and all(answer.split()[1] == "1" for answer in answers), answers
+
+
+def test_a_request_waiting_on_the_network_does_not_hold_up_the_next(tmp_path: Path) -> None:
+    """The running request sleeps (as on a slow token exchange): the next runs beside it after a short wait."""
+    mark = tmp_path / "running"
+    with _gunicorn("tests.support.overlap_app:app", threads=2) as address, ThreadPoolExecutor(1) as pool:
+        slow = pool.submit(_ask, address, f"/?sleep=5&mark={mark}")
+        wait_until(mark.exists, timeout=30, what="the slow request to start")
+        inside = _ask(address, "/").split()[0]
+        slow.result()
+    assert inside == "2"  # it ran while the slow one was still in the app, not after it
