@@ -51,22 +51,27 @@ def _up(port: int) -> bool:
         return False
 
 
-def _read_answers(sock: socket.socket, count: int) -> list[int]:
-    """The serial numbers of `count` answers read off one connection, in order."""
-    data, serials = b"", list[int]()
-    while len(serials) < count:
+def _read_bodies(sock: socket.socket, count: int) -> list[bytes]:
+    """The bodies of `count` 200 answers read off one connection, in order."""
+    data, bodies = b"", list[bytes]()
+    while len(bodies) < count:
         head, sep, rest = data.partition(b"\r\n\r\n")
         if sep:
             length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")))
             if len(rest) >= length:
                 assert head.startswith(b"HTTP/1.1 200"), head
-                serials.append(int(rest[:length]))
+                bodies.append(rest[:length])
                 data = rest[length:]
                 continue
         chunk = sock.recv(65536)
-        assert chunk, f"connection closed after {len(serials)} answers"
+        assert chunk, f"connection closed after {len(bodies)} answers"
         data += chunk
-    return serials
+    return bodies
+
+
+def _read_answers(sock: socket.socket, count: int) -> list[int]:
+    """The serial numbers of `count` answers of serial_app read off one connection, in order."""
+    return [int(body) for body in _read_bodies(sock, count)]
 
 
 def _get(path: str) -> bytes:
@@ -98,16 +103,7 @@ def _ask(address: tuple[str, int], path: str) -> str:
     """The body of one answer, on a connection of its own."""
     with socket.create_connection(address, timeout=60) as sock:
         sock.sendall(_get(path))
-        data = b""
-        while chunk := sock.recv(65536):
-            data += chunk
-            head, sep, rest = data.partition(b"\r\n\r\n")
-            if sep and head.startswith(b"HTTP/1.1 200"):
-                length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
-                                  if line.lower().startswith(b"content-length")))
-                if len(rest) >= length:
-                    return rest[:length].decode()
-        raise AssertionError(f"no answer to {path}: {data!r}")
+        return _read_bodies(sock, 1)[0].decode()
 
 
 def test_requests_of_one_worker_run_one_at_a_time() -> None:
